@@ -1,0 +1,82 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::sim::Scenario;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shipdeck",
+    version,
+    about = "A terminal release cockpit: drive a production release from a plan file."
+)]
+pub struct Cli {
+    /// Colour theme: dark, light, high-contrast, mono, or a path to a theme file
+    /// (NO_COLOR in the environment also gives mono).
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+
+    /// Where to append the journal (default: .shipdeck/<release>-<start>.jsonl).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+
+    /// Directory for the debug log (never written to the screen).
+    #[arg(long, global = true, value_name = "DIR", default_value = ".shipdeck/logs")]
+    pub log_dir: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the whole cockpit on the built-in simulator.
+    Demo(DemoArgs),
+    /// Drive a release from a plan.
+    Run(RunArgs),
+    /// Validate plans: one summary line per valid plan, located errors otherwise.
+    Check {
+        #[arg(required = true, value_name = "PLAN")]
+        plans: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// healthy, bad-canary, slow-burn or flaky-metrics.
+    #[arg(long, default_value = "healthy", value_parser = parse_scenario)]
+    pub scenario: Scenario,
+    /// Virtual seconds per real second.
+    #[arg(long, default_value_t = 15.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Seed for the simulator: the same seed replays the same release.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Plan to play (default: the built-in copy of plans/canary.yaml).
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+    /// Checklist items and approvals wait for your keys instead of the simulated crew.
+    #[arg(long)]
+    pub manual: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+}
+
+fn parse_scenario(s: &str) -> Result<Scenario, String> {
+    s.parse()
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if v.is_finite() && (0.1..=10_000.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("speed {v} is out of range: expected 0.1 to 10000"))
+    }
+}

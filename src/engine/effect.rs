@@ -1,0 +1,76 @@
+//! What the engine asks the runtime to do, and the log entries it records.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::event::Actor;
+use super::phase::PhaseName;
+use crate::plan::Weight;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Route this share of traffic to the canary.
+    SetWeight(Weight),
+    /// Put the previous version back in place (rollback).
+    RestorePrevious { version: String },
+    /// Append to the journal (and the deployment log).
+    Record(LogEntry),
+}
+
+/// One line of the deployment log and of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogEntry {
+    pub time: DateTime<Utc>,
+    pub actor: Actor,
+    pub event: EventKind,
+    pub message: String,
+    /// The release state after the event.
+    pub state: PhaseName,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Started,
+    ItemTicked,
+    ItemUnticked,
+    Approved,
+    Go,
+    StageEntered,
+    WeightRequested,
+    WeightApplied,
+    RouterFailed,
+    GateChanged,
+    TriggerFired,
+    Held,
+    Resumed,
+    Paused,
+    Advanced,
+    Promoted,
+    Aborted,
+    RollbackStarted,
+    RolledBack,
+    Refused,
+    Note,
+}
+
+impl EventKind {
+    /// How the event reads in the log pane, and its severity for colouring.
+    pub fn severity(self) -> Severity {
+        use EventKind::*;
+        match self {
+            RouterFailed | TriggerFired | Aborted | RollbackStarted | RolledBack => Severity::Danger,
+            Held | Refused | Paused => Severity::Warning,
+            Promoted | Go => Severity::Success,
+            _ => Severity::Info,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Success,
+    Warning,
+    Danger,
+}

@@ -1,0 +1,108 @@
+//! What the engine reacts to: operator commands, backend observations and clock ticks.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::plan::Weight;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The clock moved; time-based rules (holds, `for` durations, staleness) are checked.
+    Tick,
+    Command(Command, Actor),
+    Observe(Observation),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Tick (or untick) checklist item `item` of the current stage.
+    ToggleItem {
+        item: usize,
+    },
+    /// Sign the approval for `role` on the current stage.
+    Approve {
+        role: String,
+    },
+    /// Go to the next stage now (the hold is cut short; gates must still pass).
+    Advance,
+    Pause,
+    Resume,
+    /// Stop the release: all traffic back to the stable version.
+    Abort,
+    /// Abort and restore the previous version. Never refused.
+    Rollback,
+    /// Manual canary weight within the current stage's bound.
+    SetWeight(Weight),
+    /// Free text for the log and journal.
+    Note(String),
+}
+
+/// A fact reported by a backend.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// One analysis sample of metric `metric` (index into the plan's metrics).
+    Sample {
+        metric: usize,
+        canary: Reading,
+        baseline: Reading,
+        at: DateTime<Utc>,
+    },
+    /// The router confirmed the canary weight it now serves.
+    WeightApplied { actual: Weight },
+    /// The router could not apply or read the weight.
+    RouterFailed { message: String },
+    /// The previous version was restored (rollback completed on the platform side).
+    PreviousRestored,
+}
+
+/// A metric value, or why there is none. Only `Value` can ever pass a gate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reading {
+    Value(f64),
+    NoData(String),
+}
+
+impl Reading {
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            Reading::Value(v) if v.is_finite() => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+/// Who caused an event: a person at a terminal, the simulated crew, or shipdeck itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub name: String,
+    /// Where the person is connected from (the SSH client address), when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub origin: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            name: "shipdeck".into(),
+            origin: None,
+        }
+    }
+
+    pub fn person(name: impl Into<String>, origin: Option<String>) -> Actor {
+        Actor {
+            name: name.into(),
+            origin,
+        }
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.origin {
+            Some(o) => write!(f, "{} from {o}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}

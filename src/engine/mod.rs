@@ -1,0 +1,14 @@
+//! The release engine: a deterministic state machine over a plan. No I/O, no clock reads.
+
+pub mod effect;
+pub mod event;
+pub mod gate;
+pub mod phase;
+pub mod release;
+pub mod series;
+
+pub use effect::{Effect, EventKind, LogEntry, Severity};
+pub use event::{Actor, Command, Event, Observation, Reading};
+pub use gate::{GateStatus, Watch};
+pub use phase::{HoldReason, PhaseName, Step};
+pub use release::{Release, fmt_duration, gate_label};

@@ -1,0 +1,106 @@
+//! Where a release stands.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The release state as the header shows it and the journal records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseName {
+    /// Before go: the first stage's checklist and approvals are being completed.
+    Pending,
+    Running,
+    Paused,
+    /// Not advancing, with reasons (see `Release::holds`).
+    Held,
+    /// Promoted: the new version serves all traffic.
+    Done,
+    Aborted,
+    RollingBack,
+    RolledBack,
+}
+
+impl PhaseName {
+    pub fn label(self) -> &'static str {
+        match self {
+            PhaseName::Pending => "PENDING",
+            PhaseName::Running => "RUNNING",
+            PhaseName::Paused => "PAUSED",
+            PhaseName::Held => "HELD",
+            PhaseName::Done => "PROMOTED",
+            PhaseName::Aborted => "ABORTED",
+            PhaseName::RollingBack => "ROLLING BACK",
+            PhaseName::RolledBack => "ROLLED BACK",
+        }
+    }
+
+    /// True while the release can still change traffic by itself.
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            PhaseName::Pending | PhaseName::Running | PhaseName::Paused | PhaseName::Held | PhaseName::RollingBack
+        )
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, PhaseName::Done | PhaseName::Aborted | PhaseName::RolledBack)
+    }
+}
+
+impl fmt::Display for PhaseName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Where the current stage is in its own sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Checklist items and approvals are open; no traffic change yet.
+    Preparing,
+    /// The stage's weight was requested; waiting for the router to confirm it.
+    Shifting,
+    /// Traffic is in place; the hold runs while gates pass.
+    Holding,
+}
+
+impl Step {
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Preparing => "preparing",
+            Step::Shifting => "shifting traffic",
+            Step::Holding => "holding",
+        }
+    }
+}
+
+/// Why the release is not advancing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HoldReason {
+    ChecklistOpen { open: usize },
+    ApprovalPending { roles: Vec<String> },
+    WaitingForRouter,
+    NoData { metric: String, why: String },
+    Stale { metric: String, age_secs: i64 },
+    GateFailing { gate: String },
+    TriggerFired { trigger: String },
+}
+
+impl fmt::Display for HoldReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HoldReason::ChecklistOpen { open } => {
+                write!(f, "checklist: {open} item{} open", if *open == 1 { "" } else { "s" })
+            }
+            HoldReason::ApprovalPending { roles } => write!(f, "approval pending: {}", roles.join(", ")),
+            HoldReason::WaitingForRouter => f.write_str("waiting for the router to confirm the weight"),
+            HoldReason::NoData { metric, why } => write!(f, "{metric}: no data ({why})"),
+            HoldReason::Stale { metric, age_secs } => write!(f, "{metric}: data stale ({age_secs}s old)"),
+            HoldReason::GateFailing { gate } => write!(f, "gate failing: {gate}"),
+            HoldReason::TriggerFired { trigger } => {
+                write!(f, "rollback trigger fired: {trigger} (press R to roll back)")
+            }
+        }
+    }
+}

@@ -1,0 +1,916 @@
+//! The release state machine: where every go, hold, promotion and rollback is decided.
+//! Pure: it takes events and the current time, and returns effects. No I/O, no clock.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::effect::{Effect, EventKind, LogEntry};
+use super::event::{Actor, Command, Event, Observation, Reading};
+use super::gate::{GateStatus, Watch};
+use super::phase::{HoldReason, PhaseName, Step};
+use super::series::Series;
+use crate::plan::{Plan, Span, Weight};
+
+/// Points kept per series: enough for the widest sparkline, bounded for a 24 h release.
+pub const SERIES_CAPACITY: usize = 600;
+/// Log lines kept in memory; the journal on disk keeps all of them.
+pub const LOG_CAPACITY: usize = 5000;
+
+/// Who did something, and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signed {
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+}
+
+/// Progress on one stage's entry requirements.
+#[derive(Debug, Clone, Default)]
+pub struct StageProgress {
+    pub items: Vec<Option<Signed>>,
+    pub approvals: Vec<(String, Option<Signed>)>,
+}
+
+impl StageProgress {
+    pub fn open_items(&self) -> usize {
+        self.items.iter().filter(|i| i.is_none()).count()
+    }
+
+    pub fn pending_roles(&self) -> Vec<String> {
+        self.approvals
+            .iter()
+            .filter(|(_, s)| s.is_none())
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
+    fn complete(&self) -> bool {
+        self.open_items() == 0 && self.approvals.iter().all(|(_, s)| s.is_some())
+    }
+}
+
+/// The newest samples of one metric, and its history for sparklines.
+#[derive(Debug, Clone)]
+pub struct MetricState {
+    pub canary: Series,
+    pub baseline: Series,
+    pub last_canary: Option<Reading>,
+    pub last_baseline: Option<Reading>,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Release {
+    plan: Arc<Plan>,
+    release_approvals: Vec<String>,
+    go_stage: usize,
+    phase: PhaseName,
+    stage: usize,
+    step: Step,
+    holds: Vec<HoldReason>,
+    hold_elapsed: Duration,
+    holding_since: Option<DateTime<Utc>>,
+    started_at: DateTime<Utc>,
+    go_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    last_seen: DateTime<Utc>,
+    progress: Vec<StageProgress>,
+    desired: Weight,
+    actual: Option<Weight>,
+    manual_weight: Option<Weight>,
+    router_error: Option<String>,
+    metrics: Vec<MetricState>,
+    gates: Vec<Watch>,
+    triggers: Vec<Watch>,
+    rollback_reason: Option<String>,
+    log: VecDeque<LogEntry>,
+}
+
+impl Release {
+    /// A release at its first stage. Returns the journal entry for its start.
+    pub fn new(plan: Arc<Plan>, now: DateTime<Utc>) -> (Release, Vec<Effect>) {
+        let release_approvals = plan
+            .approvals
+            .clone()
+            .unwrap_or_else(|| plan.release.kind.default_approvals());
+        let go_stage = plan.stages.iter().position(|s| s.weight > Weight::ZERO).unwrap_or(0);
+        let progress = plan
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, stage)| {
+                let items = stage
+                    .checklist
+                    .as_ref()
+                    .and_then(|name| plan.checklists.get(name))
+                    .map_or(0, |items| items.len());
+                let mut roles: Vec<String> = stage.approvals.clone();
+                if i == go_stage {
+                    for role in &release_approvals {
+                        if !roles.contains(role) {
+                            roles.push(role.clone());
+                        }
+                    }
+                }
+                StageProgress {
+                    items: vec![None; items],
+                    approvals: roles.into_iter().map(|r| (r, None)).collect(),
+                }
+            })
+            .collect();
+        let metrics = plan
+            .metrics
+            .iter()
+            .map(|_| MetricState {
+                canary: Series::new(SERIES_CAPACITY),
+                baseline: Series::new(SERIES_CAPACITY),
+                last_canary: None,
+                last_baseline: None,
+                last_at: None,
+            })
+            .collect();
+        let mut release = Release {
+            gates: vec![Watch::default(); plan.gates.len()],
+            triggers: vec![Watch::default(); plan.rollback.triggers.len()],
+            plan,
+            release_approvals,
+            go_stage,
+            phase: PhaseName::Pending,
+            stage: 0,
+            step: Step::Preparing,
+            holds: Vec::new(),
+            hold_elapsed: Duration::zero(),
+            holding_since: None,
+            started_at: now,
+            go_at: None,
+            finished_at: None,
+            last_seen: now,
+            progress,
+            desired: Weight::ZERO,
+            actual: None,
+            manual_weight: None,
+            router_error: None,
+            metrics,
+            rollback_reason: None,
+            log: VecDeque::new(),
+        };
+        let mut fx = Vec::new();
+        let info = &release.plan.release;
+        let msg = format!(
+            "release {} {} ({}, stable {}) loaded: {} stages",
+            info.name,
+            info.version,
+            info.kind.as_str(),
+            info.stable,
+            release.plan.stages.len()
+        );
+        release.record(&mut fx, now, Actor::system(), EventKind::Started, msg);
+        release.reconcile(now, &mut fx);
+        (release, fx)
+    }
+
+    /// Applies one event at time `now` and returns what the runtime must do.
+    pub fn handle(&mut self, event: Event, now: DateTime<Utc>) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        self.pass_time(now);
+        match event {
+            Event::Tick => {}
+            Event::Command(command, actor) => self.on_command(command, actor, now, &mut fx),
+            Event::Observe(observation) => self.on_observe(observation, now, &mut fx),
+        }
+        self.reconcile(now, &mut fx);
+        fx
+    }
+
+    // ----- read-only view -------------------------------------------------------------
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn phase(&self) -> PhaseName {
+        self.phase
+    }
+
+    pub fn stage(&self) -> usize {
+        self.stage
+    }
+
+    pub fn step(&self) -> Step {
+        self.step
+    }
+
+    pub fn holds(&self) -> &[HoldReason] {
+        &self.holds
+    }
+
+    pub fn progress(&self, stage: usize) -> Option<&StageProgress> {
+        self.progress.get(stage)
+    }
+
+    pub fn desired_weight(&self) -> Weight {
+        self.desired
+    }
+
+    pub fn actual_weight(&self) -> Option<Weight> {
+        self.actual
+    }
+
+    pub fn manual_weight(&self) -> Option<Weight> {
+        self.manual_weight
+    }
+
+    pub fn router_error(&self) -> Option<&str> {
+        self.router_error.as_deref()
+    }
+
+    pub fn metric(&self, index: usize) -> Option<&MetricState> {
+        self.metrics.get(index)
+    }
+
+    pub fn gate(&self, index: usize) -> Option<&Watch> {
+        self.gates.get(index)
+    }
+
+    pub fn trigger(&self, index: usize) -> Option<&Watch> {
+        self.triggers.get(index)
+    }
+
+    pub fn log(&self) -> &VecDeque<LogEntry> {
+        &self.log
+    }
+
+    pub fn started_at(&self) -> DateTime<Utc> {
+        self.started_at
+    }
+
+    pub fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.finished_at
+    }
+
+    pub fn rollback_reason(&self) -> Option<&str> {
+        self.rollback_reason.as_deref()
+    }
+
+    /// Approvals needed before the first traffic shift.
+    pub fn release_approvals(&self) -> &[String] {
+        &self.release_approvals
+    }
+
+    pub fn rollback_window(&self) -> Span {
+        self.plan
+            .rollback
+            .window
+            .unwrap_or_else(|| self.plan.release.kind.default_rollback_window())
+    }
+
+    /// Time left before the current stage may auto-advance, while it is holding.
+    pub fn hold_remaining(&self) -> Option<Duration> {
+        if self.step != Step::Holding || self.phase.is_final() || self.phase == PhaseName::RollingBack {
+            return None;
+        }
+        let hold = self.plan.stages[self.stage].hold.to_chrono();
+        Some((hold - self.hold_elapsed).max(Duration::zero()))
+    }
+
+    /// The last time a sample of any metric arrived.
+    pub fn last_sample_at(&self) -> Option<DateTime<Utc>> {
+        self.metrics.iter().filter_map(|m| m.last_at).max()
+    }
+
+    /// Whether the gate decides the current stage.
+    pub fn gate_analysed(&self, gate: usize) -> bool {
+        let metric = &self.plan.gates[gate].metric;
+        match &self.plan.stages[self.stage].analyse {
+            None => true,
+            Some(list) => list.iter().any(|m| m == metric),
+        }
+    }
+
+    // ----- time -----------------------------------------------------------------------
+
+    /// Counts the time since the last event towards the hold, if the stage was holding
+    /// cleanly through it: paused or held time never counts.
+    fn pass_time(&mut self, now: DateTime<Utc>) {
+        let dt = now - self.last_seen;
+        if dt > Duration::zero() {
+            if self.holding_cleanly() {
+                self.hold_elapsed += dt;
+            }
+            self.last_seen = now;
+        }
+    }
+
+    /// Holding with nothing wrong: the only state in which hold time counts.
+    fn holding_cleanly(&self) -> bool {
+        let phase_ok = self.phase == PhaseName::Running || (self.phase == PhaseName::Pending && self.holds.is_empty());
+        phase_ok && self.step == Step::Holding
+    }
+
+    // ----- commands -------------------------------------------------------------------
+
+    fn on_command(&mut self, command: Command, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        match command {
+            Command::Rollback => self.start_rollback(actor, "manual rollback".into(), now, fx),
+            Command::Note(text) => self.record(fx, now, actor, EventKind::Note, text),
+            Command::Abort => self.abort(actor, now, fx),
+            Command::Pause => {
+                if matches!(self.phase, PhaseName::Pending | PhaseName::Running | PhaseName::Held) {
+                    self.phase = PhaseName::Paused;
+                    let msg = format!("paused at stage {} ({})", self.stage + 1, self.stage_name());
+                    self.record(fx, now, actor, EventKind::Paused, msg);
+                } else {
+                    self.refuse(fx, now, actor, format!("cannot pause: release is {}", self.phase));
+                }
+            }
+            Command::Resume => {
+                if self.phase == PhaseName::Paused {
+                    // The phase is recomputed by `reconcile`; Running is the neutral start.
+                    self.phase = PhaseName::Running;
+                    self.record(fx, now, actor, EventKind::Resumed, "resumed".into());
+                } else {
+                    self.refuse(fx, now, actor, format!("cannot resume: release is {}", self.phase));
+                }
+            }
+            Command::ToggleItem { item } => self.toggle_item(item, actor, now, fx),
+            Command::Approve { role } => self.approve(role, actor, now, fx),
+            Command::Advance => self.manual_advance(actor, now, fx),
+            Command::SetWeight(weight) => self.set_manual_weight(weight, actor, now, fx),
+        }
+    }
+
+    fn editable_stage(&self) -> Result<(), String> {
+        if !self.phase.is_live() || self.phase == PhaseName::RollingBack {
+            return Err(format!("release is {}", self.phase));
+        }
+        if self.step != Step::Preparing {
+            return Err(format!("stage {} has already gone ahead", self.stage_name()));
+        }
+        Ok(())
+    }
+
+    fn toggle_item(&mut self, item: usize, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        if let Err(why) = self.editable_stage() {
+            return self.refuse(fx, now, actor, format!("cannot change the checklist: {why}"));
+        }
+        let Some(text) = self.checklist_items(self.stage).get(item).cloned() else {
+            return self.refuse(fx, now, actor, format!("no checklist item {}", item + 1));
+        };
+        let slot = &mut self.progress[self.stage].items[item];
+        let (kind, msg) = if slot.is_some() {
+            *slot = None;
+            (EventKind::ItemUnticked, format!("unticked: {text}"))
+        } else {
+            *slot = Some(Signed {
+                by: actor.clone(),
+                at: now,
+            });
+            (EventKind::ItemTicked, format!("ticked: {text}"))
+        };
+        self.record(fx, now, actor, kind, msg);
+    }
+
+    fn approve(&mut self, role: String, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        if let Err(why) = self.editable_stage() {
+            return self.refuse(fx, now, actor, format!("cannot approve: {why}"));
+        }
+        let progress = &mut self.progress[self.stage];
+        let Some(slot) = progress.approvals.iter_mut().find(|(r, _)| *r == role) else {
+            let msg = format!("no {role} approval is asked for at stage {}", self.stage_name());
+            return self.refuse(fx, now, actor, msg);
+        };
+        if let Some(signed) = &slot.1 {
+            let msg = format!("{role} approval already signed by {}", signed.by);
+            return self.refuse(fx, now, actor, msg);
+        }
+        slot.1 = Some(Signed {
+            by: actor.clone(),
+            at: now,
+        });
+        let msg = format!("{role} approval signed by {actor}");
+        self.record(fx, now, actor, EventKind::Approved, msg);
+    }
+
+    fn manual_advance(&mut self, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        if !matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Pending) {
+            return self.refuse(fx, now, actor, format!("cannot advance: release is {}", self.phase));
+        }
+        if self.step != Step::Holding {
+            let why = self
+                .holds
+                .first()
+                .map_or_else(|| self.step.label().to_string(), |h| h.to_string());
+            return self.refuse(fx, now, actor, format!("cannot advance: {why}"));
+        }
+        if let Some(blocker) = self.advance_blocker() {
+            return self.refuse(fx, now, actor, format!("cannot advance: {blocker}"));
+        }
+        let remaining = self.hold_remaining().unwrap_or_else(Duration::zero);
+        let msg = if remaining > Duration::zero() {
+            format!("advanced by hand, hold cut short by {}", fmt_duration(remaining))
+        } else {
+            "advanced by hand".to_string()
+        };
+        self.record(fx, now, actor.clone(), EventKind::Advanced, msg);
+        self.advance_stage(now, actor, fx);
+    }
+
+    fn set_manual_weight(&mut self, weight: Weight, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let live = matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
+        if !live || self.step == Step::Preparing {
+            let why = if live {
+                "the stage has not gone ahead yet".to_string()
+            } else {
+                format!("release is {}", self.phase)
+            };
+            return self.refuse(fx, now, actor, format!("cannot set weight: {why}"));
+        }
+        let bound = self.plan.stages[self.stage].weight;
+        if weight > bound {
+            let msg = format!(
+                "cannot set weight {weight}: stage {} allows at most {bound}; advance instead",
+                self.stage_name()
+            );
+            return self.refuse(fx, now, actor, msg);
+        }
+        self.manual_weight = Some(weight);
+        self.request_weight(weight, fx);
+        self.step = Step::Shifting;
+        let msg = format!("manual weight {weight} (stage {bound})");
+        self.record(fx, now, actor, EventKind::WeightRequested, msg);
+    }
+
+    fn abort(&mut self, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        match self.phase {
+            PhaseName::Done => self.refuse(
+                fx,
+                now,
+                actor,
+                "cannot abort: already promoted; press R to roll back".into(),
+            ),
+            PhaseName::Aborted | PhaseName::RollingBack | PhaseName::RolledBack => {
+                self.refuse(fx, now, actor, format!("cannot abort: release is {}", self.phase))
+            }
+            _ => {
+                self.phase = PhaseName::Aborted;
+                self.finished_at = Some(now);
+                self.manual_weight = None;
+                self.request_weight(Weight::ZERO, fx);
+                let msg = format!(
+                    "aborted at stage {}: all traffic to {}",
+                    self.stage_name(),
+                    self.plan.release.stable
+                );
+                self.record(fx, now, actor, EventKind::Aborted, msg);
+            }
+        }
+    }
+
+    /// Rollback is never refused: from any state it sends all traffic to the stable version.
+    fn start_rollback(&mut self, actor: Actor, reason: String, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let stable = self.plan.release.stable.clone();
+        if matches!(self.phase, PhaseName::RollingBack | PhaseName::RolledBack) {
+            self.request_weight(Weight::ZERO, fx);
+            let msg = format!("rollback requested again by {actor}: weight 0 re-sent");
+            self.record(fx, now, actor, EventKind::RollbackStarted, msg);
+            return;
+        }
+        let past_window = self
+            .finished_at
+            .filter(|_| self.phase == PhaseName::Done)
+            .is_some_and(|done| now - done > self.rollback_window().to_chrono());
+        self.phase = PhaseName::RollingBack;
+        self.manual_weight = None;
+        self.rollback_reason = Some(reason.clone());
+        self.request_weight(Weight::ZERO, fx);
+        fx.push(Effect::RestorePrevious {
+            version: stable.clone(),
+        });
+        let mut msg = format!("ROLLBACK by {actor}: {reason}; all traffic to {stable}");
+        if past_window {
+            msg.push_str(" (past the rollback window: check the previous version is still deployed)");
+        }
+        self.record(fx, now, actor, EventKind::RollbackStarted, msg);
+    }
+
+    fn finish_rollback(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        self.phase = PhaseName::RolledBack;
+        self.finished_at = Some(now);
+        let msg = format!(
+            "rolled back: canary at 0%, {} serves all traffic",
+            self.plan.release.stable
+        );
+        self.record(fx, now, Actor::system(), EventKind::RolledBack, msg);
+    }
+
+    fn request_weight(&mut self, weight: Weight, fx: &mut Vec<Effect>) {
+        self.desired = weight;
+        fx.push(Effect::SetWeight(weight));
+    }
+
+    // ----- observations ---------------------------------------------------------------
+
+    fn on_observe(&mut self, observation: Observation, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        match observation {
+            Observation::Sample {
+                metric,
+                canary,
+                baseline,
+                at,
+            } => self.on_sample(metric, canary, baseline, at, now, fx),
+            Observation::WeightApplied { actual } => {
+                let changed = self.actual != Some(actual);
+                self.actual = Some(actual);
+                self.router_error = None;
+                if changed {
+                    let msg = format!("router confirms canary weight {actual} (desired {})", self.desired);
+                    self.record(fx, now, Actor::system(), EventKind::WeightApplied, msg);
+                }
+                if self.phase == PhaseName::RollingBack && actual == Weight::ZERO {
+                    self.finish_rollback(now, fx);
+                }
+            }
+            Observation::RouterFailed { message } => {
+                if self.router_error.as_deref() != Some(message.as_str()) {
+                    self.record(
+                        fx,
+                        now,
+                        Actor::system(),
+                        EventKind::RouterFailed,
+                        format!("router: {message}"),
+                    );
+                }
+                self.router_error = Some(message);
+            }
+            Observation::PreviousRestored => {
+                let msg = format!("previous version {} restored", self.plan.release.stable);
+                self.record(fx, now, Actor::system(), EventKind::Note, msg);
+            }
+        }
+    }
+
+    fn on_sample(
+        &mut self,
+        metric: usize,
+        canary: Reading,
+        baseline: Reading,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(state) = self.metrics.get_mut(metric) else {
+            return;
+        };
+        state.canary.push(at, canary.value());
+        state.baseline.push(at, baseline.value());
+        state.last_at = Some(at);
+        let canary_value = match &canary {
+            Reading::Value(v) if v.is_finite() => Ok(*v),
+            Reading::Value(v) => Err(format!("value is {v}")),
+            Reading::NoData(why) => Err(why.clone()),
+        };
+        let baseline_value = baseline.value();
+        state.last_canary = Some(canary);
+        state.last_baseline = Some(baseline);
+        let name = self.plan.metrics[metric].name.clone();
+        let fresh = self.holding_since.is_some_and(|since| at >= since);
+
+        for g in 0..self.plan.gates.len() {
+            if self.plan.gates[g].metric != name || !fresh || !self.gate_analysed(g) || self.desired == Weight::ZERO {
+                continue;
+            }
+            let gate = &self.plan.gates[g];
+            let before = self.gates[g].status;
+            let value = canary_value.as_ref().map(|v| *v).map_err(String::as_str);
+            if self.gates[g].observe(&gate.bounds(), gate.sustain.as_secs(), value, baseline_value, at) {
+                let label = gate_label(&self.plan, g);
+                let after = &self.gates[g];
+                let msg = format!(
+                    "gate {label}: {} -> {} ({})",
+                    before.label(),
+                    after.status.label(),
+                    after.detail
+                );
+                self.record(fx, now, Actor::system(), EventKind::GateChanged, msg);
+            }
+        }
+
+        // Rollback triggers watch whenever the canary serves traffic, paused or not.
+        let exposed = self.actual.is_some_and(|w| w > Weight::ZERO);
+        let watching = matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
+        for t in 0..self.plan.rollback.triggers.len() {
+            if self.plan.rollback.triggers[t].metric != name || !exposed || !watching {
+                continue;
+            }
+            let trigger = &self.plan.rollback.triggers[t];
+            let before = self.triggers[t].status;
+            let value = canary_value.as_ref().map(|v| *v).map_err(String::as_str);
+            self.triggers[t].observe(&trigger.bounds(), trigger.sustain.as_secs(), value, baseline_value, at);
+            let after = self.triggers[t].status;
+            if after == GateStatus::Fail && before != GateStatus::Fail {
+                let trigger = trigger.clone();
+                let detail = self.triggers[t].detail.clone();
+                match trigger.action {
+                    crate::plan::TriggerAction::Auto => {
+                        let who = Actor {
+                            name: format!("trigger {}", trigger.name),
+                            origin: None,
+                        };
+                        let reason = format!("trigger {} fired: {detail} for {}", trigger.name, trigger.sustain);
+                        self.start_rollback(who, reason, now, fx);
+                        return;
+                    }
+                    crate::plan::TriggerAction::Manual => {
+                        let msg = format!(
+                            "trigger {} fired: {detail}; rollback recommended, press R",
+                            trigger.name
+                        );
+                        self.record(fx, now, Actor::system(), EventKind::TriggerFired, msg);
+                    }
+                }
+            }
+        }
+    }
+
+    // ----- the rules, re-checked after every event ------------------------------------
+
+    fn reconcile(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        if self.phase.is_final() || self.phase == PhaseName::RollingBack {
+            self.holds.clear();
+            return;
+        }
+        if self.step == Step::Preparing && self.progress[self.stage].complete() {
+            self.go_ahead(now, fx);
+        }
+        if self.step == Step::Shifting && self.actual == Some(self.desired) {
+            self.step = Step::Holding;
+            self.holding_since = Some(now);
+            self.reset_gates();
+        }
+        self.mark_stale(now);
+        self.holds = self.hold_reasons(now);
+
+        let next = if self.phase == PhaseName::Paused {
+            PhaseName::Paused
+        } else if self.go_at.is_none() {
+            PhaseName::Pending
+        } else if self.holds.is_empty() {
+            PhaseName::Running
+        } else {
+            PhaseName::Held
+        };
+        if next != self.phase {
+            let before = self.phase;
+            self.phase = next;
+            match next {
+                PhaseName::Held => {
+                    let why = self
+                        .holds
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    self.record(fx, now, Actor::system(), EventKind::Held, format!("held: {why}"));
+                }
+                PhaseName::Running if before == PhaseName::Held => {
+                    self.record(fx, now, Actor::system(), EventKind::Resumed, "hold cleared".into());
+                }
+                _ => {}
+            }
+        }
+
+        if self.holding_cleanly()
+            && self.hold_elapsed >= self.plan.stages[self.stage].hold.to_chrono()
+            && self.advance_blocker().is_none()
+        {
+            self.advance_stage(now, Actor::system(), fx);
+        }
+    }
+
+    /// Entry requirements are met: apply the stage's weight.
+    fn go_ahead(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let plan = Arc::clone(&self.plan);
+        let stage = &plan.stages[self.stage];
+        let weight = stage.weight;
+        if self.go_at.is_none() && self.stage >= self.go_stage {
+            self.go_at = Some(now);
+            let msg = format!(
+                "GO: {} {} starts with {}",
+                self.plan.release.name, self.plan.release.version, stage.name
+            );
+            self.record(fx, now, Actor::system(), EventKind::Go, msg);
+        }
+        self.manual_weight = None;
+        if self.desired != weight || self.actual != Some(weight) {
+            self.request_weight(weight, fx);
+            let msg = format!("stage {}: canary weight {weight} requested", stage.name);
+            self.record(fx, now, Actor::system(), EventKind::WeightRequested, msg);
+        }
+        self.step = Step::Shifting;
+    }
+
+    fn advance_stage(&mut self, now: DateTime<Utc>, actor: Actor, fx: &mut Vec<Effect>) {
+        if self.stage + 1 >= self.plan.stages.len() {
+            self.phase = PhaseName::Done;
+            self.finished_at = Some(now);
+            self.holds.clear();
+            let msg = format!(
+                "PROMOTED: {} {} serves all traffic; rollback window {}",
+                self.plan.release.name,
+                self.plan.release.version,
+                self.rollback_window()
+            );
+            self.record(fx, now, actor, EventKind::Promoted, msg);
+            return;
+        }
+        self.stage += 1;
+        self.step = Step::Preparing;
+        self.hold_elapsed = Duration::zero();
+        self.holding_since = None;
+        self.reset_gates();
+        let stage = &self.plan.stages[self.stage];
+        let msg = format!(
+            "stage {}/{}: {} (weight {}, hold {})",
+            self.stage + 1,
+            self.plan.stages.len(),
+            stage.name,
+            stage.weight,
+            stage.hold
+        );
+        self.record(fx, now, actor, EventKind::StageEntered, msg);
+        if self.progress[self.stage].complete() {
+            self.go_ahead(now, fx);
+        }
+    }
+
+    fn reset_gates(&mut self) {
+        for g in 0..self.gates.len() {
+            let status = if self.desired > Weight::ZERO && self.gate_analysed(g) {
+                GateStatus::Waiting
+            } else {
+                GateStatus::Idle
+            };
+            self.gates[g].reset(status);
+        }
+    }
+
+    /// Data older than `stale_after` stops counting: the gate goes STALE.
+    fn mark_stale(&mut self, now: DateTime<Utc>) {
+        let stale_after = self.plan.analysis.stale_after.to_chrono();
+        for g in 0..self.gates.len() {
+            let metric = self
+                .plan
+                .metrics
+                .iter()
+                .position(|m| m.name == self.plan.gates[g].metric);
+            let last = metric.and_then(|m| self.metrics[m].last_at);
+            let watch = &mut self.gates[g];
+            match watch.status {
+                GateStatus::Pass | GateStatus::Warn | GateStatus::Fail | GateStatus::NoData => {
+                    if let Some(last) = last
+                        && now - last > stale_after
+                    {
+                        watch.status = GateStatus::Stale;
+                        watch.detail = format!("last sample {}s ago", (now - last).num_seconds());
+                    }
+                }
+                GateStatus::Waiting => {
+                    if self.holding_since.is_some_and(|since| now - since > stale_after) {
+                        watch.status = GateStatus::NoData;
+                        watch.detail = format!("no sample for {}s at this weight", stale_after.num_seconds());
+                    }
+                }
+                GateStatus::Idle | GateStatus::Stale => {}
+            }
+        }
+    }
+
+    fn hold_reasons(&self, now: DateTime<Utc>) -> Vec<HoldReason> {
+        let mut reasons = Vec::new();
+        match self.step {
+            Step::Preparing => {
+                let progress = &self.progress[self.stage];
+                if progress.open_items() > 0 {
+                    reasons.push(HoldReason::ChecklistOpen {
+                        open: progress.open_items(),
+                    });
+                }
+                let roles = progress.pending_roles();
+                if !roles.is_empty() {
+                    reasons.push(HoldReason::ApprovalPending { roles });
+                }
+            }
+            Step::Shifting => reasons.push(HoldReason::WaitingForRouter),
+            Step::Holding => {
+                for (g, watch) in self.gates.iter().enumerate() {
+                    let metric = self.plan.gates[g].metric.clone();
+                    match watch.status {
+                        GateStatus::Fail => reasons.push(HoldReason::GateFailing {
+                            gate: gate_label(&self.plan, g),
+                        }),
+                        GateStatus::NoData => reasons.push(HoldReason::NoData {
+                            metric,
+                            why: watch.detail.clone(),
+                        }),
+                        GateStatus::Stale => {
+                            let age = self.metric_age(&metric, now).unwrap_or(0);
+                            reasons.push(HoldReason::Stale { metric, age_secs: age });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        for (t, watch) in self.triggers.iter().enumerate() {
+            if watch.status == GateStatus::Fail {
+                reasons.push(HoldReason::TriggerFired {
+                    trigger: self.plan.rollback.triggers[t].name.clone(),
+                });
+            }
+        }
+        reasons.dedup();
+        reasons
+    }
+
+    /// Why the stage may not move on now, if anything stops it.
+    fn advance_blocker(&self) -> Option<String> {
+        if let Some(reason) = self.holds.first() {
+            return Some(reason.to_string());
+        }
+        (0..self.gates.len())
+            .find(|&g| self.gate_analysed(g) && self.desired > Weight::ZERO && self.gates[g].status != GateStatus::Pass)
+            .map(|g| format!("gate {} is {}", gate_label(&self.plan, g), self.gates[g].status.label()))
+    }
+
+    fn metric_age(&self, metric: &str, now: DateTime<Utc>) -> Option<i64> {
+        let m = self.plan.metrics.iter().position(|x| x.name == metric)?;
+        self.metrics[m].last_at.map(|at| (now - at).num_seconds())
+    }
+
+    fn checklist_items(&self, stage: usize) -> &[String] {
+        self.plan.stages[stage]
+            .checklist
+            .as_ref()
+            .and_then(|name| self.plan.checklists.get(name))
+            .map_or(&[], |items| items.as_slice())
+    }
+
+    fn stage_name(&self) -> &str {
+        &self.plan.stages[self.stage].name
+    }
+
+    fn refuse(&mut self, fx: &mut Vec<Effect>, now: DateTime<Utc>, actor: Actor, msg: String) {
+        self.record(fx, now, actor, EventKind::Refused, msg);
+    }
+
+    fn record(&mut self, fx: &mut Vec<Effect>, now: DateTime<Utc>, actor: Actor, event: EventKind, message: String) {
+        let entry = LogEntry {
+            time: now,
+            actor,
+            event,
+            message,
+            state: self.phase,
+        };
+        if self.log.len() == LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(entry.clone());
+        fx.push(Effect::Record(entry));
+    }
+}
+
+/// A gate's name as the operator reads it: its own name, or metric and bound.
+pub fn gate_label(plan: &Plan, gate: usize) -> String {
+    let g = &plan.gates[gate];
+    if let Some(name) = &g.name {
+        return name.clone();
+    }
+    let b = g.bounds();
+    let mut parts = Vec::new();
+    if let Some(v) = b.max {
+        parts.push(format!("<= {v}"));
+    }
+    if let Some(v) = b.min {
+        parts.push(format!(">= {v}"));
+    }
+    if let Some(v) = b.max_ratio {
+        parts.push(format!("<= base x{v}"));
+    }
+    if let Some(v) = b.min_ratio {
+        parts.push(format!(">= base x{v}"));
+    }
+    format!("{} {}", g.metric, parts.join(" "))
+}
+
+/// `4m05s`, `1h02m`, `12s`.
+pub fn fmt_duration(d: Duration) -> String {
+    let s = d.num_seconds().max(0);
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, s % 3600 / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}

@@ -1,0 +1,14 @@
+//! shipdeck: a terminal release cockpit that drives a production release from a plan file.
+
+pub mod analysis;
+pub mod app;
+pub mod backend;
+pub mod check;
+pub mod cli;
+pub mod clock;
+pub mod engine;
+pub mod journal;
+pub mod plan;
+pub mod runtime;
+pub mod sim;
+pub mod ui;

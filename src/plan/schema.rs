@@ -1,0 +1,337 @@
+//! The plan file as written: serde types that reject unknown keys, so a typo can never
+//! silently disable a gate. Cross-references are checked in `validate`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::duration::Span;
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub release: ReleaseInfo,
+    pub target: Target,
+    #[serde(default)]
+    pub analysis: AnalysisSettings,
+    pub metrics: Vec<Metric>,
+    #[serde(default)]
+    pub gates: Vec<Gate>,
+    pub rollback: Rollback,
+    /// Approvals needed before the first traffic shift; the release type's default if absent.
+    #[serde(default)]
+    pub approvals: Option<Vec<String>>,
+    #[serde(default)]
+    pub checklists: BTreeMap<String, Vec<String>>,
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseInfo {
+    pub name: String,
+    pub version: String,
+    /// The stable version traffic returns to on rollback.
+    pub stable: String,
+    #[serde(rename = "type")]
+    pub kind: ReleaseType,
+    #[serde(default)]
+    pub risk: Risk,
+    pub owner: Person,
+    pub on_call: Person,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    pub name: String,
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+impl fmt::Display for Person {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.contact {
+            Some(c) => write!(f, "{} ({c})", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ReleaseType {
+    Hotfix,
+    Patch,
+    Minor,
+    Major,
+}
+
+impl ReleaseType {
+    /// Approvals required before go, per the release-type table the team works by.
+    pub fn default_approvals(self) -> Vec<String> {
+        let roles: &[&str] = match self {
+            ReleaseType::Hotfix => &["lead", "security"],
+            ReleaseType::Patch => &["lead"],
+            ReleaseType::Minor => &["team"],
+            ReleaseType::Major => &["cto", "team"],
+        };
+        roles.iter().map(|r| r.to_string()).collect()
+    }
+
+    /// How long the previous version stays ready for an instant switch back.
+    pub fn default_rollback_window(self) -> Span {
+        match self {
+            ReleaseType::Hotfix => Span::hours(2),
+            ReleaseType::Patch => Span::hours(4),
+            ReleaseType::Minor => Span::hours(24),
+            ReleaseType::Major => Span::hours(72),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseType::Hotfix => "hotfix",
+            ReleaseType::Patch => "patch",
+            ReleaseType::Minor => "minor",
+            ReleaseType::Major => "major",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub router: RouterKind,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RouterKind {
+    /// The built-in simulator: traffic router and metrics source on a virtual clock.
+    Sim,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSettings {
+    /// How often metrics are sampled.
+    #[serde(default = "default_interval")]
+    pub interval: Span,
+    /// A sample older than this is stale and never counts as passing.
+    #[serde(default = "default_stale_after")]
+    pub stale_after: Span,
+}
+
+fn default_interval() -> Span {
+    Span::secs(5)
+}
+
+fn default_stale_after() -> Span {
+    Span::secs(30)
+}
+
+impl Default for AnalysisSettings {
+    fn default() -> Self {
+        AnalysisSettings {
+            interval: default_interval(),
+            stale_after: default_stale_after(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Metric {
+    pub name: String,
+    #[serde(default)]
+    pub unit: String,
+    /// Query for the canary; `{{version}}` is replaced by the canary version.
+    pub canary: String,
+    /// Query for the baseline; `{{version}}` is replaced by the stable version.
+    pub baseline: String,
+    /// Which direction of change is bad.
+    #[serde(default)]
+    pub bad: Direction,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    #[default]
+    Increase,
+    Decrease,
+    Either,
+}
+
+/// Bounds on a metric. Absolute bounds compare the canary value; ratio bounds compare the
+/// canary with the baseline over the same window (`canary <= baseline * max_ratio`).
+/// (Gates and triggers spell these fields out: serde's flatten cannot reject unknown keys.)
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Bounds {
+    pub max: Option<f64>,
+    pub min: Option<f64>,
+    pub max_ratio: Option<f64>,
+    pub min_ratio: Option<f64>,
+}
+
+macro_rules! bounds_of {
+    ($t:ty) => {
+        impl $t {
+            pub fn bounds(&self) -> Bounds {
+                Bounds {
+                    max: self.max,
+                    min: self.min,
+                    max_ratio: self.max_ratio,
+                    min_ratio: self.min_ratio,
+                }
+            }
+        }
+    };
+}
+bounds_of!(Gate);
+bounds_of!(Trigger);
+
+impl Bounds {
+    pub fn is_empty(&self) -> bool {
+        self.max.is_none() && self.min.is_none() && self.max_ratio.is_none() && self.min_ratio.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Gate {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub metric: String,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max_ratio: Option<f64>,
+    #[serde(default)]
+    pub min_ratio: Option<f64>,
+    /// The bound must be breached this long before the gate fails.
+    #[serde(default, rename = "for")]
+    pub sustain: Span,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rollback {
+    /// Overrides the release type's rollback window.
+    #[serde(default)]
+    pub window: Option<Span>,
+    #[serde(default)]
+    pub triggers: Vec<Trigger>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    pub name: String,
+    pub metric: String,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max_ratio: Option<f64>,
+    #[serde(default)]
+    pub min_ratio: Option<f64>,
+    #[serde(default, rename = "for")]
+    pub sustain: Span,
+    pub action: TriggerAction,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TriggerAction {
+    /// Roll back without asking.
+    Auto,
+    /// Hold the release and ask the operator to roll back.
+    Manual,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub name: String,
+    #[serde(default)]
+    pub checklist: Option<String>,
+    #[serde(default)]
+    pub approvals: Vec<String>,
+    pub weight: Weight,
+    #[serde(default)]
+    pub hold: Span,
+    /// Metrics whose gates decide this stage; all metrics when absent.
+    #[serde(default)]
+    pub analyse: Option<Vec<String>>,
+}
+
+/// Percent of traffic sent to the canary, 0..=100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct Weight(u8);
+
+impl Weight {
+    pub const ZERO: Weight = Weight(0);
+    pub const FULL: Weight = Weight(100);
+
+    pub fn new(percent: u8) -> Option<Weight> {
+        (percent <= 100).then_some(Weight(percent))
+    }
+
+    /// Clamps into 0..=100.
+    pub fn saturating(percent: i32) -> Weight {
+        Weight(percent.clamp(0, 100) as u8)
+    }
+
+    pub fn percent(self) -> u8 {
+        self.0
+    }
+}
+
+impl fmt::Display for Weight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Weight {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_yaml::Value::deserialize(d)?;
+        let reject = |what: String| {
+            serde::de::Error::custom(format!(
+                "weight {what} is out of range: expected a whole percent from 0 to 100"
+            ))
+        };
+        match &value {
+            serde_yaml::Value::Number(n) => match n.as_i64() {
+                Some(v) if (0..=100).contains(&v) => Ok(Weight(v as u8)),
+                _ => Err(reject(n.to_string())),
+            },
+            serde_yaml::Value::String(s) => {
+                let trimmed = s.trim().trim_end_matches('%').trim();
+                match trimmed.parse::<i64>() {
+                    Ok(v) if (0..=100).contains(&v) => Ok(Weight(v as u8)),
+                    _ => Err(reject(format!("{s:?}"))),
+                }
+            }
+            other => Err(serde::de::Error::custom(format!(
+                "expected a weight from 0 to 100, found {}",
+                super::describe_yaml(other)
+            ))),
+        }
+    }
+}

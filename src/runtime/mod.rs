@@ -1,0 +1,9 @@
+//! The only place with tokio tasks, channels and I/O: it runs backends, executes the
+//! engine's effects, writes the journal and owns the terminal.
+
+pub mod operator;
+pub mod session;
+pub mod tasks;
+pub mod tui;
+
+pub use session::{Backends, Session};

@@ -1,0 +1,141 @@
+//! One live release: the engine, its journal, and the channels to the backend tasks.
+//! Every front end (the cockpit now; headless and remote viewers later) drives this.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use super::tasks;
+use crate::backend::{MetricsSource, TrafficRouter};
+use crate::clock::Clock;
+use crate::engine::{Actor, Command, Effect, Event, Observation, Release};
+use crate::journal::Journal;
+use crate::plan::{Plan, Weight};
+use crate::sim::Crew;
+
+pub struct Session {
+    pub release: Release,
+    pub clock: Clock,
+    journal: Journal,
+    weight_tx: watch::Sender<Option<Weight>>,
+    restore_tx: mpsc::Sender<String>,
+    crew: Option<Crew>,
+    /// The last journal write error, shown on screen: a release must not run unrecorded
+    /// without anyone knowing.
+    pub journal_error: Option<String>,
+}
+
+pub struct Backends {
+    pub router: Box<dyn TrafficRouter>,
+    pub metrics: Box<dyn MetricsSource>,
+}
+
+impl Session {
+    /// Starts the backend tasks on the current tokio runtime. Observations arrive on the
+    /// returned receiver.
+    pub fn start(
+        plan: Arc<Plan>,
+        backends: Backends,
+        clock: Clock,
+        journal: Journal,
+        crew: Option<Crew>,
+    ) -> (Session, mpsc::Receiver<Observation>) {
+        let (obs_tx, obs_rx) = mpsc::channel(1024);
+        let (weight_tx, weight_rx) = watch::channel(None);
+        let (restore_tx, restore_rx) = mpsc::channel(4);
+        tokio::spawn(tasks::router_task(
+            backends.router,
+            weight_rx,
+            restore_rx,
+            obs_tx.clone(),
+        ));
+        let interval = std::time::Duration::from_secs(plan.analysis.interval.as_secs().max(1));
+        tokio::spawn(tasks::metrics_task(
+            backends.metrics,
+            plan.metrics.clone(),
+            interval,
+            clock,
+            obs_tx,
+        ));
+        let (release, fx) = Release::new(plan, clock.now());
+        let mut session = Session {
+            release,
+            clock,
+            journal,
+            weight_tx,
+            restore_tx,
+            crew,
+            journal_error: None,
+        };
+        session.execute(fx);
+        (session, obs_rx)
+    }
+
+    pub fn command(&mut self, command: Command, actor: Actor) {
+        self.dispatch(Event::Command(command, actor));
+    }
+
+    pub fn observe(&mut self, observation: Observation) {
+        self.dispatch(Event::Observe(observation));
+    }
+
+    /// Time passes: the crew may act, then time-based rules run.
+    pub fn tick(&mut self) {
+        let now = self.clock.now();
+        if let Some(crew) = &mut self.crew
+            && let Some((command, actor)) = crew.act(&self.release, now)
+        {
+            self.dispatch(Event::Command(command, actor));
+        }
+        self.dispatch(Event::Tick);
+    }
+
+    pub fn journal_path(&self) -> &std::path::Path {
+        self.journal.path()
+    }
+
+    /// Records that the cockpit is closing and forces the journal to disk.
+    pub fn close(&mut self, actor: Actor, why: &str) {
+        let weight = self
+            .release
+            .actual_weight()
+            .map_or_else(|| "unknown".into(), |w| w.to_string());
+        let text = format!(
+            "cockpit closed ({why}) while {}; canary weight {weight}",
+            self.release.phase()
+        );
+        self.command(Command::Note(text), actor);
+        if let Err(e) = self.journal.sync() {
+            tracing::error!("journal sync failed: {e}");
+        }
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        let now = self.clock.now();
+        let fx = self.release.handle(event, now);
+        self.execute(fx);
+    }
+
+    fn execute(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::SetWeight(weight) => {
+                    tracing::info!(%weight, "weight requested");
+                    self.weight_tx.send_replace(Some(weight));
+                }
+                Effect::RestorePrevious { version } => {
+                    if self.restore_tx.try_send(version).is_err() {
+                        tracing::warn!("restore request dropped: one is already queued");
+                    }
+                }
+                Effect::Record(entry) => {
+                    tracing::info!(event = ?entry.event, actor = %entry.actor, "{}", entry.message);
+                    if let Err(e) = self.journal.append(&entry) {
+                        self.journal_error = Some(format!("journal write failed: {e}"));
+                        tracing::error!("journal write failed: {e}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The cockpit's event loop: terminal input, backend observations and the clock feed the
+//! session; the screen is redrawn only when something it shows has changed.
+
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+
+use super::session::Session;
+use crate::engine::Observation;
+use crate::ui::app::{Dialog, UiState};
+use crate::ui::draw::draw;
+use crate::ui::keys::action_for;
+use crate::ui::theme::Theme;
+
+/// Real time between clock ticks. Time-based rules need no finer grain, and the screen
+/// only changes when a shown second changes.
+const TICK: Duration = Duration::from_millis(250);
+
+pub async fn run(session: Session, observations: mpsc::Receiver<Observation>, theme: Theme, ui: UiState) -> Result<()> {
+    let mut terminal = ratatui::try_init().wrap_err("cannot take over the terminal")?;
+    let result = event_loop(&mut terminal, session, observations, &theme, ui).await;
+    ratatui::try_restore().wrap_err("cannot restore the terminal")?;
+    result
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    mut session: Session,
+    mut observations: mpsc::Receiver<Observation>,
+    theme: &Theme,
+    mut ui: UiState,
+) -> Result<()> {
+    let mut input = EventStream::new();
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut dirty = true;
+    let mut shown_second = i64::MIN;
+    let mut shown_log_len = usize::MAX;
+
+    loop {
+        if dirty {
+            let now = session.clock.now();
+            terminal.draw(|frame| draw(frame, &session.release, &ui, theme, now))?;
+            shown_second = now.timestamp();
+            shown_log_len = session.release.log().len();
+            dirty = false;
+        }
+        if ui.quit {
+            session.close(ui.operator.clone(), "quit by the operator");
+            return Ok(());
+        }
+        tokio::select! {
+            biased;
+            event = input.next() => match event {
+                Some(Ok(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => {
+                    on_key(key, &mut ui, &mut session);
+                    dirty = true;
+                }
+                Some(Ok(TermEvent::Resize(..))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => {
+                    session.close(ui.operator.clone(), "terminal input closed");
+                    return Ok(());
+                }
+            },
+            Some(observation) = observations.recv() => {
+                session.observe(observation);
+                // Take everything already waiting, then draw once for the batch.
+                while let Ok(more) = observations.try_recv() {
+                    session.observe(more);
+                }
+                dirty = true;
+            }
+            _ = ticker.tick() => {
+                session.tick();
+                let second = session.clock.now().timestamp();
+                dirty = second != shown_second || session.release.log().len() != shown_log_len;
+            }
+            _ = sigterm.recv() => {
+                session.close(ui.operator.clone(), "SIGTERM");
+                return Ok(());
+            }
+            _ = sighup.recv() => {
+                session.close(ui.operator.clone(), "SIGHUP: the terminal went away");
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn on_key(key: KeyEvent, ui: &mut UiState, session: &mut Session) {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if let Some(Dialog::Notes(area)) = &mut ui.dialog {
+        if ctrl && key.code == KeyCode::Char('s') {
+            if let Some(command) = ui.save_notes() {
+                session.command(command, ui.operator.clone());
+            }
+            return;
+        }
+        if action_for(key, true).is_none() {
+            area.input(key);
+            return;
+        }
+    }
+    if ui.filter_editing && action_for(key, true).is_none() {
+        match key.code {
+            KeyCode::Char(c) if !ctrl => ui.filter.push(c),
+            KeyCode::Backspace => {
+                ui.filter.pop();
+            }
+            KeyCode::Enter => ui.filter_editing = false,
+            _ => {}
+        }
+        return;
+    }
+    if let Some(action) = action_for(key, ui.typing())
+        && let Some(command) = ui.on_action(action, &session.release)
+    {
+        session.command(command, ui.operator.clone());
+    }
+}

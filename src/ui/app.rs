@@ -1,0 +1,368 @@
+//! Presentation state (focus, selection, scroll, dialogs) and how actions change it.
+//! Release actions come out as engine commands; the UI never touches a backend.
+
+use ratatui_textarea::TextArea;
+
+use super::keys::Action;
+use crate::engine::{Actor, Command, PhaseName, Release, Step};
+use crate::plan::Weight;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Stages,
+    Metrics,
+    Traffic,
+    Log,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Stages, Pane::Metrics, Pane::Traffic, Pane::Log];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Stages => "Stages",
+            Pane::Metrics => "Metrics",
+            Pane::Traffic => "Traffic",
+            Pane::Log => "Log",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+/// A question before an action, holding the action as plain data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub command: Command,
+}
+
+#[derive(Debug)]
+pub enum Dialog {
+    Help,
+    Confirm(Confirm),
+    /// Quitting while the release is live: says what stops.
+    Quit {
+        lines: Vec<String>,
+    },
+    Notes(Box<TextArea<'static>>),
+    /// The resolved query behind a metric.
+    Query {
+        metric: usize,
+    },
+}
+
+/// Everything the UI remembers between frames that is not release state.
+#[derive(Debug)]
+pub struct UiState {
+    pub focus: Pane,
+    /// Selected row in the stages pane (checklist items, then approvals).
+    pub checklist_cursor: usize,
+    pub metric_cursor: usize,
+    /// The weight being dialled on the traffic slider, not yet applied.
+    pub slider: Option<Weight>,
+    /// Lines scrolled up from the newest log line; 0 follows the newest.
+    pub log_scroll: usize,
+    pub filter: String,
+    pub filter_editing: bool,
+    pub dialog: Option<Dialog>,
+    pub operator: Actor,
+    /// Set when the operator confirmed quitting.
+    pub quit: bool,
+}
+
+impl UiState {
+    pub fn new(operator: Actor) -> UiState {
+        UiState {
+            focus: Pane::Stages,
+            checklist_cursor: 0,
+            metric_cursor: 0,
+            slider: None,
+            log_scroll: 0,
+            filter: String::new(),
+            filter_editing: false,
+            dialog: None,
+            operator,
+            quit: false,
+        }
+    }
+
+    /// A text field has the focus: letters are text, not actions.
+    pub fn typing(&self) -> bool {
+        self.filter_editing || matches!(self.dialog, Some(Dialog::Notes(_)))
+    }
+
+    /// Applies an action; returns the engine command it produces, if any.
+    pub fn on_action(&mut self, action: Action, release: &Release) -> Option<Command> {
+        // Rollback first, from anywhere, with no question: it closes whatever is open.
+        if action == Action::Rollback {
+            self.dialog = None;
+            self.filter_editing = false;
+            self.slider = None;
+            return Some(Command::Rollback);
+        }
+        if let Some(dialog) = self.dialog.take() {
+            return self.on_dialog_action(dialog, action);
+        }
+        if self.filter_editing {
+            if action == Action::Close {
+                self.filter_editing = false;
+                self.filter.clear();
+            } else if action == Action::Quit {
+                self.filter_editing = false;
+            }
+            return None;
+        }
+        match action {
+            Action::Rollback => unreachable!("handled above"),
+            Action::Quit => {
+                if release.phase().is_live() {
+                    self.dialog = Some(Dialog::Quit {
+                        lines: quit_warning(release),
+                    });
+                } else {
+                    self.quit = true;
+                }
+                None
+            }
+            Action::Help => {
+                self.dialog = Some(Dialog::Help);
+                None
+            }
+            Action::FocusNext => {
+                self.focus = Pane::ALL[(self.focus.index() + 1) % 4];
+                None
+            }
+            Action::FocusPrev => {
+                self.focus = Pane::ALL[(self.focus.index() + 3) % 4];
+                None
+            }
+            Action::FocusPane(i) => {
+                self.focus = Pane::ALL[i.min(3)];
+                None
+            }
+            Action::Up | Action::Down => {
+                self.move_selection(action == Action::Up, release);
+                None
+            }
+            Action::Left | Action::Right => {
+                if self.focus == Pane::Traffic {
+                    let current = self.slider.unwrap_or(release.desired_weight());
+                    let step = if action == Action::Left { -5 } else { 5 };
+                    let max = release.plan().stages[release.stage()].weight.percent() as i32;
+                    let next = (current.percent() as i32 + step).clamp(0, max);
+                    self.slider = Some(Weight::saturating(next));
+                }
+                None
+            }
+            Action::Select => self.select(release),
+            Action::Advance => self.advance(release),
+            Action::PauseResume => Some(if release.phase() == PhaseName::Paused {
+                Command::Resume
+            } else {
+                Command::Pause
+            }),
+            Action::Abort => {
+                self.dialog = Some(Dialog::Confirm(Confirm {
+                    title: "Abort the release?".into(),
+                    lines: vec![
+                        format!("All traffic goes back to {}.", release.plan().release.stable),
+                        "The release ends as ABORTED.".into(),
+                    ],
+                    command: Command::Abort,
+                }));
+                None
+            }
+            Action::Notes => {
+                let mut area = TextArea::default();
+                area.set_placeholder_text("What happened? Ctrl-S saves to the log and journal, Esc cancels.");
+                self.dialog = Some(Dialog::Notes(Box::new(area)));
+                None
+            }
+            Action::Filter => {
+                self.focus = Pane::Log;
+                self.filter_editing = true;
+                None
+            }
+            Action::ShowQuery => {
+                if self.focus == Pane::Metrics && !release.plan().metrics.is_empty() {
+                    self.dialog = Some(Dialog::Query {
+                        metric: self.metric_cursor,
+                    });
+                }
+                None
+            }
+            Action::Top => {
+                if self.focus == Pane::Log {
+                    self.log_scroll = release.log().len();
+                }
+                None
+            }
+            Action::Bottom => {
+                if self.focus == Pane::Log {
+                    self.log_scroll = 0;
+                }
+                None
+            }
+            Action::Close => {
+                self.slider = None;
+                None
+            }
+        }
+    }
+
+    fn on_dialog_action(&mut self, dialog: Dialog, action: Action) -> Option<Command> {
+        match (dialog, action) {
+            (Dialog::Confirm(confirm), Action::Select) => Some(confirm.command),
+            (Dialog::Quit { .. }, Action::Select) => {
+                self.quit = true;
+                None
+            }
+            (Dialog::Notes(area), Action::Close) => {
+                drop(area);
+                None
+            }
+            (dialog @ Dialog::Notes(_), _) => {
+                self.dialog = Some(dialog);
+                None
+            }
+            (_, Action::Close | Action::Quit | Action::Help) => None,
+            (Dialog::Help, _) | (Dialog::Query { .. }, _) => None,
+            (dialog, _) => {
+                // Any other key leaves a question open: only Enter confirms, Esc cancels.
+                self.dialog = Some(dialog);
+                None
+            }
+        }
+    }
+
+    /// Saves the notes editor's text as a note command (Ctrl-S).
+    pub fn save_notes(&mut self) -> Option<Command> {
+        let Some(Dialog::Notes(area)) = self.dialog.take() else {
+            return None;
+        };
+        let text = area.lines().join("\n").trim().to_string();
+        (!text.is_empty()).then_some(Command::Note(text))
+    }
+
+    fn move_selection(&mut self, up: bool, release: &Release) {
+        let delta = |v: usize, len: usize| -> usize {
+            if len == 0 {
+                0
+            } else if up {
+                v.saturating_sub(1)
+            } else {
+                (v + 1).min(len - 1)
+            }
+        };
+        match self.focus {
+            Pane::Stages => {
+                let rows = release
+                    .progress(release.stage())
+                    .map_or(0, |p| p.items.len() + p.approvals.len());
+                self.checklist_cursor = delta(self.checklist_cursor, rows);
+            }
+            Pane::Metrics => self.metric_cursor = delta(self.metric_cursor, release.plan().metrics.len()),
+            Pane::Traffic => {}
+            Pane::Log => {
+                self.log_scroll = if up {
+                    self.log_scroll + 1
+                } else {
+                    self.log_scroll.saturating_sub(1)
+                };
+                self.log_scroll = self.log_scroll.min(release.log().len());
+            }
+        }
+    }
+
+    fn select(&mut self, release: &Release) -> Option<Command> {
+        match self.focus {
+            Pane::Stages => {
+                let progress = release.progress(release.stage())?;
+                let row = self.checklist_cursor;
+                if row < progress.items.len() {
+                    Some(Command::ToggleItem { item: row })
+                } else {
+                    let (role, _) = progress.approvals.get(row - progress.items.len())?;
+                    Some(Command::Approve { role: role.clone() })
+                }
+            }
+            Pane::Traffic => {
+                let weight = self.slider.take()?;
+                if weight == release.desired_weight() {
+                    return None;
+                }
+                self.dialog = Some(Dialog::Confirm(Confirm {
+                    title: format!("Set the canary weight to {weight}?"),
+                    lines: vec![
+                        format!(
+                            "Now: desired {}, router reports {}.",
+                            release.desired_weight(),
+                            actual_text(release)
+                        ),
+                        "This overrides the stage weight until the next stage.".into(),
+                    ],
+                    command: Command::SetWeight(weight),
+                }));
+                None
+            }
+            Pane::Metrics => {
+                self.dialog = Some(Dialog::Query {
+                    metric: self.metric_cursor,
+                });
+                None
+            }
+            Pane::Log => None,
+        }
+    }
+
+    fn advance(&mut self, release: &Release) -> Option<Command> {
+        let stages = &release.plan().stages;
+        let next = stages.get(release.stage() + 1);
+        let to_full = next.is_some_and(|s| s.weight == Weight::FULL) && release.desired_weight() < Weight::FULL;
+        if to_full && release.step() == Step::Holding {
+            self.dialog = Some(Dialog::Confirm(Confirm {
+                title: "Promote to 100%?".into(),
+                lines: vec![
+                    format!(
+                        "{} {} will serve ALL traffic (now {}).",
+                        release.plan().release.name,
+                        release.plan().release.version,
+                        release.desired_weight()
+                    ),
+                    format!(
+                        "{} stays deployed for the rollback window ({}).",
+                        release.plan().release.stable,
+                        release.rollback_window()
+                    ),
+                ],
+                command: Command::Advance,
+            }));
+            return None;
+        }
+        Some(Command::Advance)
+    }
+}
+
+fn actual_text(release: &Release) -> String {
+    release
+        .actual_weight()
+        .map_or_else(|| "nothing yet".into(), |w| w.to_string())
+}
+
+fn quit_warning(release: &Release) -> Vec<String> {
+    vec![
+        format!(
+            "{} {} is {}.",
+            release.plan().release.name,
+            release.plan().release.version,
+            release.phase()
+        ),
+        "Quitting stops this cockpit: no more auto-advance, no automatic".into(),
+        "rollback, no metric watching. Traffic stays where it is now".into(),
+        format!("(canary {}).", actual_text(release)),
+    ]
+}

@@ -1,0 +1,76 @@
+//! The simulator drives whole releases by itself: each scenario ends where it should.
+
+use std::sync::Arc;
+
+use shipdeck::engine::{EventKind, PhaseName};
+use shipdeck::sim::{Harness, Scenario};
+
+fn harness(scenario: Scenario, seed: u64) -> Harness {
+    let plan = shipdeck::plan::load(std::path::Path::new("plans/canary.yaml")).expect("canary plan");
+    let start = "2026-11-22T10:00:00Z".parse().unwrap();
+    Harness::new(Arc::new(plan), scenario, seed, start, true)
+}
+
+#[test]
+fn healthy_canary_is_promoted_by_the_crew_and_the_gates() {
+    let mut h = harness(Scenario::Healthy, 1);
+    assert!(
+        h.run_until(3 * 3600, |r| r.phase().is_final()),
+        "still {}",
+        h.release.phase()
+    );
+    assert_eq!(h.release.phase(), PhaseName::Done);
+    assert!(h.journal.iter().any(|e| e.event == EventKind::Go));
+    assert!(h.journal.iter().any(|e| e.actor.name.contains("sim crew")));
+}
+
+#[test]
+fn bad_canary_rolls_back_by_itself_after_reaching_25_percent() {
+    let mut h = harness(Scenario::BadCanary, 1);
+    assert!(h.run_until(3 * 3600, |r| r.phase().is_final()));
+    assert_eq!(h.release.phase(), PhaseName::RolledBack);
+    assert_eq!(h.world.weight().percent(), 0);
+    let fired = h
+        .journal
+        .iter()
+        .find(|e| e.event == EventKind::RollbackStarted)
+        .unwrap();
+    assert!(fired.actor.name.starts_with("trigger"), "{fired:?}");
+}
+
+#[test]
+fn slow_burn_is_caught_before_promotion() {
+    let mut h = harness(Scenario::SlowBurn, 1);
+    h.run_until(3 * 3600, |r| {
+        r.phase().is_final() || r.phase() == PhaseName::Held && r.stage() > 1
+    });
+    assert_ne!(h.release.phase(), PhaseName::Done);
+}
+
+#[test]
+fn flaky_metrics_hold_the_release_and_never_count_as_passing() {
+    let mut h = harness(Scenario::FlakyMetrics, 1);
+    let held = h.run_until(3600, |r| {
+        r.holds().iter().any(|reason| reason.to_string().contains("no data"))
+    });
+    assert!(held, "the outage must hold the release");
+    assert_eq!(h.release.phase(), PhaseName::Held);
+    let stage = h.release.stage();
+    h.run_for(60);
+    assert_eq!(h.release.stage(), stage, "no advance during the outage");
+}
+
+#[test]
+fn the_same_seed_replays_the_same_release() {
+    let mut a = harness(Scenario::SlowBurn, 7);
+    let mut b = harness(Scenario::SlowBurn, 7);
+    a.run_for(1800);
+    b.run_for(1800);
+    let text = |h: &Harness| {
+        h.journal
+            .iter()
+            .map(|e| format!("{} {} {}", e.time, e.actor, e.message))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(text(&a), text(&b));
+}
