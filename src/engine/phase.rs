@@ -80,7 +80,7 @@ impl Step {
 pub enum HoldReason {
     ChecklistOpen { open: usize },
     ApprovalPending { roles: Vec<String> },
-    WaitingForRouter,
+    RouterFailing { message: String },
     NoData { metric: String, why: String },
     Stale { metric: String, age_secs: i64 },
     GateFailing { gate: String },
@@ -94,7 +94,7 @@ impl fmt::Display for HoldReason {
                 write!(f, "checklist: {open} item{} open", if *open == 1 { "" } else { "s" })
             }
             HoldReason::ApprovalPending { roles } => write!(f, "approval pending: {}", roles.join(", ")),
-            HoldReason::WaitingForRouter => f.write_str("waiting for the router to confirm the weight"),
+            HoldReason::RouterFailing { message } => write!(f, "router not confirming the weight: {message}"),
             HoldReason::NoData { metric, why } => write!(f, "{metric}: no data ({why})"),
             HoldReason::Stale { metric, age_secs } => write!(f, "{metric}: data stale ({age_secs}s old)"),
             HoldReason::GateFailing { gate } => write!(f, "gate failing: {gate}"),

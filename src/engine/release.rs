@@ -167,6 +167,7 @@ impl Release {
         );
         release.record(&mut fx, now, Actor::system(), EventKind::Started, msg);
         release.reconcile(now, &mut fx);
+        release.stamp_state(&mut fx);
         (release, fx)
     }
 
@@ -174,13 +175,33 @@ impl Release {
     pub fn handle(&mut self, event: Event, now: DateTime<Utc>) -> Vec<Effect> {
         let mut fx = Vec::new();
         self.pass_time(now);
+        // Data that went stale since the last event must not count for this one (a
+        // manual advance, say): staleness is a fact of `now`, not of the next reconcile.
+        self.mark_stale(now);
         match event {
             Event::Tick => {}
             Event::Command(command, actor) => self.on_command(command, actor, now, &mut fx),
             Event::Observe(observation) => self.on_observe(observation, now, &mut fx),
         }
         self.reconcile(now, &mut fx);
+        self.stamp_state(&mut fx);
         fx
+    }
+
+    /// Every entry recorded while handling one event carries the state the release is
+    /// left in (`LogEntry::state`), in the effects and in the in-memory log alike.
+    fn stamp_state(&mut self, fx: &mut [Effect]) {
+        let phase = self.phase;
+        let mut stamped = 0;
+        for effect in fx.iter_mut() {
+            if let Effect::Record(entry) = effect {
+                entry.state = phase;
+                stamped += 1;
+            }
+        }
+        for entry in self.log.iter_mut().rev().take(stamped) {
+            entry.state = phase;
+        }
     }
 
     // ----- read-only view -------------------------------------------------------------
@@ -296,10 +317,35 @@ impl Release {
         let dt = now - self.last_seen;
         if dt > Duration::zero() {
             if self.holding_cleanly() {
-                self.hold_elapsed += dt;
+                // Only up to the moment the data went stale, even when no event came
+                // then: a late event must not count unanalysed time towards the hold.
+                let until = self.fresh_until().map_or(now, |fresh| fresh.min(now));
+                if until > self.last_seen {
+                    self.hold_elapsed += until - self.last_seen;
+                }
             }
             self.last_seen = now;
         }
+    }
+
+    /// When the data behind the analysed gates goes stale (see `mark_stale`), if any
+    /// gate is watching: the hold counts no further than this.
+    fn fresh_until(&self) -> Option<DateTime<Utc>> {
+        let stale_after = self.plan.analysis.stale_after.to_chrono();
+        (0..self.gates.len())
+            .filter_map(|g| match self.gates[g].status {
+                GateStatus::Pass | GateStatus::Warn => {
+                    let metric = self
+                        .plan
+                        .metrics
+                        .iter()
+                        .position(|m| m.name == self.plan.gates[g].metric)?;
+                    self.metrics[metric].last_at.map(|last| last + stale_after)
+                }
+                GateStatus::Waiting => self.holding_since.map(|since| since + stale_after),
+                _ => None,
+            })
+            .min()
     }
 
     /// Holding with nothing wrong: the only state in which hold time counts.
@@ -564,7 +610,8 @@ impl Release {
         };
         state.canary.push(at, canary.value());
         state.baseline.push(at, baseline.value());
-        state.last_at = Some(at);
+        // A late sample must not make the data look older than it is.
+        state.last_at = Some(state.last_at.map_or(at, |last| last.max(at)));
         let canary_value = match &canary {
             Reading::Value(v) if v.is_finite() => Ok(*v),
             Reading::Value(v) => Err(format!("value is {v}")),
@@ -574,7 +621,13 @@ impl Release {
         state.last_canary = Some(canary);
         state.last_baseline = Some(baseline);
         let name = self.plan.metrics[metric].name.clone();
-        let fresh = self.holding_since.is_some_and(|since| at >= since);
+        // Gates judge only samples taken at the current weight, and only while the release
+        // is in flight: after promotion or a rollback there is no canary to judge.
+        let in_flight = matches!(
+            self.phase,
+            PhaseName::Pending | PhaseName::Running | PhaseName::Held | PhaseName::Paused
+        );
+        let fresh = in_flight && self.holding_since.is_some_and(|since| at >= since);
 
         for g in 0..self.plan.gates.len() {
             if self.plan.gates[g].metric != name || !fresh || !self.gate_analysed(g) || self.desired == Weight::ZERO {
@@ -640,7 +693,8 @@ impl Release {
             self.holds.clear();
             return;
         }
-        if self.step == Step::Preparing && self.progress[self.stage].complete() {
+        // A paused release moves no traffic, even when its last approval arrives.
+        if self.step == Step::Preparing && self.phase != PhaseName::Paused && self.progress[self.stage].complete() {
             self.go_ahead(now, fx);
         }
         if self.step == Step::Shifting && self.actual == Some(self.desired) {
@@ -680,11 +734,18 @@ impl Release {
             }
         }
 
+        // A manual weight means the operator has taken the wheel: only they move on.
         if self.holding_cleanly()
+            && self.manual_weight.is_none()
             && self.hold_elapsed >= self.plan.stages[self.stage].hold.to_chrono()
             && self.advance_blocker().is_none()
         {
             self.advance_stage(now, Actor::system(), fx);
+            // The new stage's rules apply at once: its holds (approvals, router) and the
+            // phase they imply must not wait for the next event. Terminates: a stage is
+            // never Holding right after it is entered unless its weight is already in
+            // place, and the stage index only grows.
+            self.reconcile(now, fx);
         }
     }
 
@@ -801,7 +862,14 @@ impl Release {
                     reasons.push(HoldReason::ApprovalPending { roles });
                 }
             }
-            Step::Shifting => reasons.push(HoldReason::WaitingForRouter),
+            // Waiting for an answer is normal; a router that fails to answer holds.
+            Step::Shifting => {
+                if let Some(message) = &self.router_error {
+                    reasons.push(HoldReason::RouterFailing {
+                        message: message.clone(),
+                    });
+                }
+            }
             Step::Holding => {
                 for (g, watch) in self.gates.iter().enumerate() {
                     let metric = self.plan.gates[g].metric.clone();

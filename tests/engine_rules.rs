@@ -1,0 +1,1292 @@
+//! The release engine's rules, on virtual time.
+//!
+//! A tiny driver (`Sim`) owns a `Release`, a hand-advanced clock and a simulated router
+//! that applies every `SetWeight` at once by feeding `WeightApplied` back (it can be
+//! switched off to watch the shifting step). Nothing sleeps; every time is a value.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shipdeck::engine::release::{LOG_CAPACITY, SERIES_CAPACITY};
+use shipdeck::engine::{
+    Actor, Command, Effect, Event, EventKind, GateStatus, HoldReason, LogEntry, Observation, PhaseName, Reading,
+    Release, Step,
+};
+use shipdeck::plan::Weight;
+
+// ----- plans ----------------------------------------------------------------------------
+
+/// The parts of a test plan that tests vary; everything else is fixed and small.
+/// Metrics: 0 = errors (%), 1 = latency (ms). Plans are validated on parse, so each one
+/// names approvers, has a rollback trigger and ends at weight 100.
+#[derive(Clone, Copy)]
+struct Spec {
+    kind: &'static str,
+    /// The `approvals:` list, or None to leave it out (release-type default).
+    approvals: Option<&'static str>,
+    stale_after: &'static str,
+    gates: &'static str,
+    triggers: &'static str,
+    checklists: &'static str,
+    stages: &'static str,
+}
+
+const ERRORS_GATE: &str = "[{ name: errors low, metric: errors, max: 1.0, for: 1m }]";
+/// A trigger the tests never breach (latency stays far below it) unless they mean to.
+const QUIET_TRIGGER: &str = "[{ name: latency meltdown, metric: latency, max: 100000, for: 1m, action: auto }]";
+const THREE_STAGES: &str = "[{ name: five, weight: 5, hold: 5m }, \
+     { name: fifty, weight: 50, hold: 5m }, \
+     { name: full, weight: 100, hold: 5m }]";
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec {
+            kind: "minor",
+            approvals: Some("[lead]"),
+            stale_after: "30s",
+            gates: ERRORS_GATE,
+            triggers: QUIET_TRIGGER,
+            checklists: "{}",
+            stages: THREE_STAGES,
+        }
+    }
+}
+
+impl Spec {
+    fn yaml(&self) -> String {
+        let approvals = self.approvals.map(|a| format!("approvals: {a}\n")).unwrap_or_default();
+        format!(
+            r#"release:
+  name: api
+  version: "2.0.0"
+  stable: "1.9.0"
+  type: {kind}
+  owner: {{ name: Ana }}
+  on_call: {{ name: Sam }}
+target: {{ router: sim }}
+analysis: {{ interval: 5s, stale_after: {stale} }}
+metrics:
+  - {{ name: errors, unit: "%", canary: c, baseline: b }}
+  - {{ name: latency, unit: ms, canary: c, baseline: b }}
+gates: {gates}
+rollback:
+  triggers: {triggers}
+{approvals}checklists: {checklists}
+stages: {stages}
+"#,
+            kind = self.kind,
+            stale = self.stale_after,
+            gates = self.gates,
+            triggers = self.triggers,
+            checklists = self.checklists,
+            stages = self.stages,
+        )
+    }
+}
+
+// ----- the driver -----------------------------------------------------------------------
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 4, 10, 0, 0).unwrap()
+}
+
+fn w(percent: u8) -> Weight {
+    Weight::new(percent).unwrap()
+}
+
+fn ana() -> Actor {
+    Actor::person("ana", None)
+}
+
+fn sam() -> Actor {
+    Actor::person("sam", Some("10.0.0.7".into()))
+}
+
+const ERRORS: usize = 0;
+const LATENCY: usize = 1;
+const GOOD: f64 = 0.1;
+const BAD: f64 = 2.0;
+
+struct Sim {
+    release: Release,
+    now: DateTime<Utc>,
+    /// When true, every SetWeight is confirmed at once (WeightApplied fed back).
+    router_live: bool,
+}
+
+impl Sim {
+    fn new(spec: Spec) -> (Sim, Vec<Effect>) {
+        let plan = shipdeck::plan::parse(&spec.yaml(), "test").expect("test plan parses");
+        let (release, fx) = Release::new(Arc::new(plan), t0());
+        let mut sim = Sim {
+            release,
+            now: t0(),
+            router_live: true,
+        };
+        let echoed = sim.echo(&fx);
+        (sim, [fx, echoed].concat())
+    }
+
+    /// A release whose lead approved at t0: it went and holds its first stage at 5%.
+    fn started(spec: Spec) -> Sim {
+        Sim::started_at(spec, w(5))
+    }
+
+    /// Like `started`, for plans whose first stage has another weight.
+    fn started_at(spec: Spec, weight: Weight) -> Sim {
+        let (mut sim, fx) = Sim::new(spec);
+        assert!(set_weights(&fx).is_empty(), "no go before the approval: {fx:#?}");
+        let fx = sim.cmd(Command::Approve { role: "lead".into() });
+        assert_eq!(set_weights(&fx), vec![weight], "go on approval: {fx:#?}");
+        assert_eq!(sim.release.step(), Step::Holding);
+        assert_eq!(sim.release.phase(), PhaseName::Running);
+        sim
+    }
+
+    fn secs(&self) -> i64 {
+        (self.now - t0()).num_seconds()
+    }
+
+    /// Feeds the router's confirmations of these effects back, as a live router would.
+    fn echo(&mut self, fx: &[Effect]) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if !self.router_live {
+            return out;
+        }
+        let mut queue: VecDeque<Weight> = set_weights(fx).into();
+        let mut guard = 0;
+        while let Some(weight) = queue.pop_front() {
+            guard += 1;
+            assert!(guard < 1000, "router echo does not settle");
+            let more = self
+                .release
+                .handle(Event::Observe(Observation::WeightApplied { actual: weight }), self.now);
+            queue.extend(set_weights(&more));
+            out.extend(more);
+        }
+        out
+    }
+
+    /// Handles one event at the current time, then the router's confirmations.
+    fn send(&mut self, event: Event) -> Vec<Effect> {
+        let fx = self.release.handle(event, self.now);
+        let echoed = self.echo(&fx);
+        [fx, echoed].concat()
+    }
+
+    fn cmd(&mut self, command: Command) -> Vec<Effect> {
+        self.send(Event::Command(command, ana()))
+    }
+
+    fn observe(&mut self, observation: Observation) -> Vec<Effect> {
+        self.send(Event::Observe(observation))
+    }
+
+    /// Moves the clock to `secs` after t0 and ticks.
+    fn tick_at(&mut self, secs: i64) -> Vec<Effect> {
+        self.now = t0() + Duration::seconds(secs);
+        self.send(Event::Tick)
+    }
+
+    /// Ticks once a second up to and including `secs` after t0.
+    fn tick_each_second_to(&mut self, secs: i64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        while self.secs() < secs {
+            let next = self.secs() + 1;
+            out.extend(self.tick_at(next));
+        }
+        out
+    }
+
+    fn sample(&mut self, metric: usize, canary: Reading) -> Vec<Effect> {
+        let at = self.now;
+        self.observe(Observation::Sample {
+            metric,
+            canary,
+            baseline: Reading::Value(GOOD),
+            at,
+        })
+    }
+
+    /// Moves the clock to `secs` after t0 and delivers one errors sample taken then.
+    fn errors_at(&mut self, secs: i64, value: f64) -> Vec<Effect> {
+        self.now = t0() + Duration::seconds(secs);
+        self.sample(ERRORS, Reading::Value(value))
+    }
+
+    /// Samples `metric` every 5 s with `value` until `secs` after t0 (inclusive).
+    fn feed_to(&mut self, metric: usize, secs: i64, value: f64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        while self.secs() + 5 <= secs {
+            self.now += Duration::seconds(5);
+            out.extend(self.sample(metric, Reading::Value(value)));
+        }
+        out
+    }
+
+    fn holds(&self) -> Vec<HoldReason> {
+        self.release.holds().to_vec()
+    }
+
+    fn remaining_secs(&self) -> Option<i64> {
+        self.release.hold_remaining().map(|d| d.num_seconds())
+    }
+}
+
+// ----- effect helpers -------------------------------------------------------------------
+
+fn set_weights(fx: &[Effect]) -> Vec<Weight> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::SetWeight(w) => Some(*w),
+            _ => None,
+        })
+        .collect()
+}
+
+fn restores(fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::RestorePrevious { version } => Some(version.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn records(fx: &[Effect]) -> Vec<&LogEntry> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Record(entry) => Some(entry),
+            _ => None,
+        })
+        .collect()
+}
+
+fn kinds(fx: &[Effect]) -> Vec<EventKind> {
+    records(fx).iter().map(|r| r.event).collect()
+}
+
+fn only_refused(fx: &[Effect]) {
+    assert_eq!(
+        kinds(fx),
+        vec![EventKind::Refused],
+        "expected exactly one refusal: {fx:#?}"
+    );
+}
+
+// ----- pending: checklists and approvals ------------------------------------------------
+
+#[test]
+fn starts_pending_and_waits_for_release_type_default_approval() {
+    let (sim, fx) = Sim::new(Spec {
+        approvals: None,
+        ..Spec::default()
+    });
+    assert_eq!(sim.release.phase(), PhaseName::Pending);
+    assert_eq!(sim.release.step(), Step::Preparing);
+    assert_eq!(kinds(&fx), vec![EventKind::Started]);
+    assert!(set_weights(&fx).is_empty(), "no traffic before go: {fx:#?}");
+    // minor: the team approves before go.
+    assert_eq!(sim.release.release_approvals(), ["team".to_string()]);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::ApprovalPending {
+            roles: vec!["team".into()]
+        }]
+    );
+    assert_eq!(sim.remaining_secs(), None);
+}
+
+#[test]
+fn checklist_and_approvals_must_both_be_complete_before_go() {
+    let spec = Spec {
+        approvals: Some("[lead]"),
+        checklists: "{ pre: [CI green, backups verified] }",
+        stages: "[{ name: five, checklist: pre, weight: 5, hold: 5m }, { name: full, weight: 100, hold: 5m }]",
+        ..Spec::default()
+    };
+    let (mut sim, _) = Sim::new(spec);
+    assert_eq!(
+        sim.holds(),
+        vec![
+            HoldReason::ChecklistOpen { open: 2 },
+            HoldReason::ApprovalPending {
+                roles: vec!["lead".into()]
+            }
+        ]
+    );
+
+    let fx = sim.cmd(Command::ToggleItem { item: 0 });
+    assert_eq!(kinds(&fx), vec![EventKind::ItemTicked]);
+    let fx = sim.cmd(Command::Approve { role: "lead".into() });
+    assert_eq!(kinds(&fx), vec![EventKind::Approved]);
+    assert!(set_weights(&fx).is_empty(), "one item still open: {fx:#?}");
+    assert_eq!(sim.release.phase(), PhaseName::Pending);
+    assert_eq!(sim.holds(), vec![HoldReason::ChecklistOpen { open: 1 }]);
+
+    // Unticking re-opens the item; ticking both completes the stage: go.
+    sim.cmd(Command::ToggleItem { item: 0 });
+    assert_eq!(sim.holds(), vec![HoldReason::ChecklistOpen { open: 2 }]);
+    sim.cmd(Command::ToggleItem { item: 0 });
+    let fx = sim.cmd(Command::ToggleItem { item: 1 });
+    assert_eq!(set_weights(&fx), vec![w(5)]);
+    assert!(kinds(&fx).contains(&EventKind::Go), "{fx:#?}");
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert!(sim.holds().is_empty());
+}
+
+#[test]
+fn hotfix_needs_lead_and_security_by_default() {
+    let (mut sim, _) = Sim::new(Spec {
+        kind: "hotfix",
+        approvals: None,
+        ..Spec::default()
+    });
+    assert_eq!(
+        sim.release.release_approvals(),
+        ["lead".to_string(), "security".to_string()]
+    );
+    let fx = sim.cmd(Command::Approve { role: "lead".into() });
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.phase(), PhaseName::Pending);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::ApprovalPending {
+            roles: vec!["security".into()]
+        }]
+    );
+    let fx = sim.send(Event::Command(
+        Command::Approve {
+            role: "security".into(),
+        },
+        sam(),
+    ));
+    assert_eq!(set_weights(&fx), vec![w(5)]);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    let signed = &sim.release.progress(0).unwrap().approvals;
+    assert_eq!(signed[1].0, "security");
+    assert_eq!(signed[1].1.as_ref().unwrap().by, sam());
+}
+
+#[test]
+fn plan_approvals_override_the_release_type_default() {
+    let (mut sim, _) = Sim::new(Spec {
+        kind: "hotfix",
+        approvals: Some("[qa]"),
+        ..Spec::default()
+    });
+    assert_eq!(sim.release.release_approvals(), ["qa".to_string()]);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::ApprovalPending {
+            roles: vec!["qa".into()]
+        }]
+    );
+    // The hotfix default roles are not asked for any more.
+    only_refused(&sim.cmd(Command::Approve { role: "lead".into() }));
+    let fx = sim.cmd(Command::Approve { role: "qa".into() });
+    assert_eq!(set_weights(&fx), vec![w(5)]);
+}
+
+#[test]
+fn approving_an_unknown_role_is_refused_and_changes_nothing() {
+    let (mut sim, _) = Sim::new(Spec {
+        approvals: None,
+        ..Spec::default()
+    });
+    let before = sim.release.progress(0).unwrap().clone();
+    let fx = sim.cmd(Command::Approve { role: "cto".into() });
+    only_refused(&fx);
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.phase(), PhaseName::Pending);
+    assert_eq!(sim.release.progress(0).unwrap().approvals, before.approvals);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::ApprovalPending {
+            roles: vec!["team".into()]
+        }]
+    );
+}
+
+#[test]
+fn approving_twice_is_refused_and_keeps_the_first_signature() {
+    let (mut sim, _) = Sim::new(Spec {
+        kind: "hotfix",
+        approvals: None,
+        ..Spec::default()
+    });
+    sim.now += Duration::seconds(10);
+    sim.cmd(Command::Approve { role: "lead".into() });
+    sim.now += Duration::seconds(10);
+    let fx = sim.send(Event::Command(Command::Approve { role: "lead".into() }, sam()));
+    only_refused(&fx);
+    let lead = &sim.release.progress(0).unwrap().approvals[0];
+    let signed = lead.1.as_ref().unwrap();
+    assert_eq!((signed.by.clone(), signed.at), (ana(), t0() + Duration::seconds(10)));
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::ApprovalPending {
+            roles: vec!["security".into()]
+        }]
+    );
+}
+
+#[test]
+fn release_approvals_sit_on_the_first_stage_with_traffic() {
+    // A go/no-go stage at weight 0 with its checklist, then the first canary step.
+    let spec = Spec {
+        approvals: None,
+        checklists: "{ pre: [CI green] }",
+        stages: "[{ name: go/no-go, checklist: pre, weight: 0 }, { name: five, weight: 5, hold: 5m }, \
+                 { name: full, weight: 100, hold: 5m }]",
+        ..Spec::default()
+    };
+    let (mut sim, _) = Sim::new(spec);
+    assert!(sim.release.progress(0).unwrap().pending_roles().is_empty());
+    assert_eq!(
+        sim.release.progress(1).unwrap().pending_roles(),
+        vec!["team".to_string()]
+    );
+    only_refused(&sim.cmd(Command::Approve { role: "team".into() }));
+
+    let fx = sim.cmd(Command::ToggleItem { item: 0 });
+    assert!(
+        set_weights(&fx).iter().all(|w| *w == Weight::ZERO),
+        "no canary traffic before go: {fx:#?}"
+    );
+    assert!(!kinds(&fx).contains(&EventKind::Go));
+    assert_eq!(sim.release.stage(), 1);
+    assert_eq!(sim.release.phase(), PhaseName::Pending);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::ApprovalPending {
+            roles: vec!["team".into()]
+        }]
+    );
+
+    let fx = sim.cmd(Command::Approve { role: "team".into() });
+    assert!(kinds(&fx).contains(&EventKind::Go));
+    assert_eq!(set_weights(&fx), vec![w(5)]);
+}
+
+// ----- go and the router ----------------------------------------------------------------
+
+#[test]
+fn go_requests_the_stage_weight_and_holds_only_once_the_router_confirms() {
+    let (mut sim, _) = Sim::new(Spec {
+        approvals: None,
+        ..Spec::default()
+    });
+    sim.router_live = false;
+    let fx = sim.cmd(Command::Approve { role: "team".into() });
+    assert_eq!(set_weights(&fx), vec![w(5)]);
+    assert_eq!(sim.release.step(), Step::Shifting);
+    assert_eq!(sim.release.desired_weight(), w(5));
+    // Waiting for an answer is not a hold; a router that fails is.
+    assert_eq!(sim.holds(), vec![]);
+    assert_eq!(sim.remaining_secs(), None);
+    sim.observe(Observation::RouterFailed {
+        message: "socket refused".into(),
+    });
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::RouterFailing {
+            message: "socket refused".into()
+        }]
+    );
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+
+    // Time does not count towards the hold while traffic is shifting.
+    sim.tick_at(120);
+    assert_eq!(sim.release.step(), Step::Shifting);
+    // A confirmation of some other weight is not the stage's weight.
+    sim.observe(Observation::WeightApplied { actual: w(3) });
+    assert_eq!(sim.release.step(), Step::Shifting);
+
+    let fx = sim.observe(Observation::WeightApplied { actual: w(5) });
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.step(), Step::Holding);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert_eq!(sim.release.actual_weight(), Some(w(5)));
+    assert_eq!(sim.remaining_secs(), Some(300));
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Waiting);
+}
+
+// ----- auto-advance ---------------------------------------------------------------------
+
+#[test]
+fn auto_advances_once_the_hold_elapses_with_passing_gates_and_not_before() {
+    let mut sim = Sim::started(Spec::default());
+    let fx = sim.feed_to(ERRORS, 295, GOOD);
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Pass);
+    let fx = sim.tick_at(299);
+    assert!(set_weights(&fx).is_empty(), "1s of hold left: {fx:#?}");
+    assert_eq!((sim.release.stage(), sim.remaining_secs()), (0, Some(1)));
+
+    let fx = sim.tick_at(300);
+    assert_eq!(set_weights(&fx), vec![w(50)]);
+    assert!(kinds(&fx).contains(&EventKind::StageEntered));
+    assert_eq!(sim.release.stage(), 1);
+    assert_eq!(sim.release.step(), Step::Holding);
+    assert_eq!(sim.remaining_secs(), Some(300));
+    // Gates start over at the new weight.
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Waiting);
+}
+
+#[test]
+fn no_auto_advance_while_a_gate_warns() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 270, GOOD);
+    sim.feed_to(ERRORS, 300, BAD); // breached for 25s of a 1m `for`
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
+    let fx = sim.tick_at(301);
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.stage(), 0);
+    assert_eq!(sim.remaining_secs(), Some(0));
+
+    let fx = sim.errors_at(305, GOOD);
+    assert_eq!(set_weights(&fx), vec![w(50)]);
+    assert_eq!(sim.release.stage(), 1);
+}
+
+#[test]
+fn no_auto_advance_while_a_gate_waits_for_its_first_sample() {
+    let spec = Spec {
+        stages: "[{ name: five, weight: 5, hold: 20s }, { name: full, weight: 100, hold: 5m }]",
+        ..Spec::default()
+    };
+    let mut sim = Sim::started(spec);
+    let fx = sim.tick_each_second_to(25);
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Waiting);
+    assert_eq!((sim.release.stage(), sim.release.phase()), (0, PhaseName::Running));
+
+    let fx = sim.errors_at(26, GOOD);
+    assert_eq!(set_weights(&fx), vec![w(100)]);
+}
+
+#[test]
+fn only_gates_the_stage_analyses_decide_it() {
+    let spec = Spec {
+        gates: "[{ name: errors low, metric: errors, max: 1.0 }, { name: p99 low, metric: latency, max: 500 }]",
+        stages: "[{ name: five, weight: 5, hold: 1m, analyse: [latency] }, { name: full, weight: 100, hold: 5m }]",
+        ..Spec::default()
+    };
+    let mut sim = Sim::started(spec);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Idle);
+    assert!(!sim.release.gate_analysed(0));
+    // A breaching errors sample does not hold a stage that analyses latency only.
+    sim.errors_at(5, BAD);
+    assert!(sim.holds().is_empty());
+    let fx = sim.feed_to(LATENCY, 60, 200.0);
+    assert_eq!(set_weights(&fx), vec![w(100)]);
+    // The next stage analyses every metric: the errors gate counts again.
+    assert!(sim.release.gate_analysed(0));
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Waiting);
+}
+
+// ----- gate `for` -----------------------------------------------------------------------
+
+#[test]
+fn a_breach_shorter_than_for_warns_and_a_longer_one_fails_and_holds() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 30, GOOD);
+    let fx = sim.errors_at(35, BAD);
+    assert_eq!(kinds(&fx), vec![EventKind::GateChanged]);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
+    sim.feed_to(ERRORS, 90, BAD);
+    sim.errors_at(94, BAD); // 59s of 60s
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert!(sim.holds().is_empty());
+
+    let fx = sim.errors_at(95, BAD); // 60s
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Fail);
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::GateFailing {
+            gate: "errors low".into()
+        }]
+    );
+    assert!(kinds(&fx).contains(&EventKind::Held));
+    assert!(
+        set_weights(&fx).is_empty(),
+        "a failing gate holds, it does not roll back"
+    );
+    // The hold countdown stops while held.
+    let frozen = sim.remaining_secs();
+    sim.tick_each_second_to(200);
+    assert_eq!(sim.remaining_secs(), frozen);
+
+    let fx = sim.errors_at(205, GOOD);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert!(kinds(&fx).contains(&EventKind::Resumed));
+}
+
+// ----- stale data, no data, NaN ---------------------------------------------------------
+
+#[test]
+fn stale_data_holds_and_stops_the_countdown_until_fresh_data_arrives() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 60, GOOD);
+    sim.tick_each_second_to(90); // exactly stale_after old: still fresh
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert_eq!(sim.remaining_secs(), Some(210));
+
+    let fx = sim.tick_at(91);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Stale);
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::Stale {
+            metric: "errors".into(),
+            age_secs: 31
+        }]
+    );
+    assert!(kinds(&fx).contains(&EventKind::Held));
+    // Time after the data went stale never counts.
+    assert_eq!(sim.remaining_secs(), Some(210));
+    sim.tick_each_second_to(700);
+    assert_eq!(sim.remaining_secs(), Some(210));
+    assert_eq!(sim.release.stage(), 0);
+
+    sim.errors_at(705, GOOD);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert!(sim.holds().is_empty());
+    assert_eq!(sim.remaining_secs(), Some(210));
+    sim.feed_to(ERRORS, 910, GOOD);
+    assert_eq!(sim.release.stage(), 0);
+    let fx = sim.errors_at(915, GOOD);
+    assert_eq!(set_weights(&fx), vec![w(50)]);
+}
+
+#[test]
+fn stale_time_does_not_count_even_when_the_next_event_comes_late() {
+    // No tick between the last sample and a much later event (a stalled runtime, a
+    // fast virtual clock): the hold must still count only fresh time.
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 60, GOOD);
+    sim.tick_at(600);
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert_eq!(
+        sim.remaining_secs(),
+        Some(300 - 90),
+        "only up to stale_after after the last sample counts"
+    );
+
+    let fx = sim.errors_at(605, GOOD);
+    assert!(
+        set_weights(&fx).is_empty(),
+        "a minute of fresh data is not a five minute hold: {fx:#?}"
+    );
+    assert_eq!((sim.release.stage(), sim.release.phase()), (0, PhaseName::Running));
+}
+
+#[test]
+fn no_sample_at_the_new_weight_holds_with_no_data() {
+    let mut sim = Sim::started(Spec::default());
+    sim.tick_each_second_to(30);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    sim.tick_each_second_to(31);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::NoData);
+    assert!(matches!(&sim.holds()[..], [HoldReason::NoData { metric, .. }] if metric == "errors"));
+    assert_eq!(sim.remaining_secs(), Some(270));
+    sim.tick_each_second_to(100);
+    assert_eq!(sim.remaining_secs(), Some(270));
+
+    sim.errors_at(101, GOOD);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+}
+
+#[test]
+fn a_no_data_reading_holds_until_a_passing_value() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 30, GOOD);
+    sim.now = t0() + Duration::seconds(35);
+    let fx = sim.sample(ERRORS, Reading::NoData("query timed out".into()));
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::NoData {
+            metric: "errors".into(),
+            why: "query timed out".into()
+        }]
+    );
+    assert!(kinds(&fx).contains(&EventKind::Held));
+    let frozen = sim.remaining_secs();
+    sim.tick_at(60);
+    assert_eq!(sim.remaining_secs(), frozen);
+
+    let fx = sim.errors_at(65, GOOD);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert!(kinds(&fx).contains(&EventKind::Resumed));
+}
+
+#[test]
+fn a_nan_value_never_passes() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 30, GOOD);
+    sim.errors_at(35, f64::NAN);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::NoData);
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert!(
+        matches!(&sim.holds()[..], [HoldReason::NoData { why, .. }] if why.contains("NaN")),
+        "{:?}",
+        sim.holds()
+    );
+    // The gap is kept as a gap in the series, not as a number.
+    let (_, last) = sim.release.metric(ERRORS).unwrap().canary.last().unwrap();
+    assert_eq!(last, None);
+    // NaN is no value for manual advance either.
+    only_refused(&sim.cmd(Command::Advance));
+
+    sim.errors_at(40, f64::INFINITY);
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    sim.errors_at(45, GOOD);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+}
+
+// ----- rollback triggers ----------------------------------------------------------------
+
+const SLOW_GATE: &str = "[{ name: errors low, metric: errors, max: 1.0, for: 10m }]";
+const AUTO_TRIGGER: &str = "[{ name: error spike, metric: errors, max: 1.5, for: 1m, action: auto }]";
+const MANUAL_TRIGGER: &str = "[{ name: error spike, metric: errors, max: 1.5, for: 1m, action: manual }]";
+
+#[test]
+fn an_auto_trigger_rolls_back_after_its_for_duration_and_not_before() {
+    let mut sim = Sim::started(Spec {
+        gates: SLOW_GATE,
+        triggers: AUTO_TRIGGER,
+        ..Spec::default()
+    });
+    sim.router_live = false;
+    sim.feed_to(ERRORS, 30, GOOD);
+    let mut fx = sim.errors_at(35, BAD);
+    fx.extend(sim.feed_to(ERRORS, 90, BAD));
+    fx.extend(sim.errors_at(94, BAD)); // breached 59s
+    assert!(set_weights(&fx).is_empty() && restores(&fx).is_empty(), "{fx:#?}");
+    assert_eq!(sim.release.trigger(0).unwrap().status, GateStatus::Warn);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+
+    let fx = sim.errors_at(95, BAD); // breached 60s
+    assert_eq!(set_weights(&fx), vec![Weight::ZERO]);
+    assert_eq!(restores(&fx), vec!["1.9.0".to_string()]);
+    assert!(kinds(&fx).contains(&EventKind::RollbackStarted));
+    assert_eq!(sim.release.phase(), PhaseName::RollingBack);
+    assert!(sim.release.rollback_reason().unwrap().contains("error spike"));
+
+    let fx = sim.observe(Observation::WeightApplied { actual: Weight::ZERO });
+    assert_eq!(sim.release.phase(), PhaseName::RolledBack);
+    assert!(kinds(&fx).contains(&EventKind::RolledBack));
+}
+
+#[test]
+fn a_manual_trigger_holds_and_asks_instead_of_rolling_back() {
+    let mut sim = Sim::started(Spec {
+        gates: SLOW_GATE,
+        triggers: MANUAL_TRIGGER,
+        ..Spec::default()
+    });
+    sim.feed_to(ERRORS, 30, GOOD);
+    let mut fx = sim.errors_at(35, BAD);
+    fx.extend(sim.feed_to(ERRORS, 95, BAD));
+    fx.extend(sim.feed_to(ERRORS, 400, BAD));
+    assert!(set_weights(&fx).is_empty() && restores(&fx).is_empty(), "{fx:#?}");
+    assert_eq!(kinds(&fx).iter().filter(|k| **k == EventKind::TriggerFired).count(), 1);
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert!(sim.holds().contains(&HoldReason::TriggerFired {
+        trigger: "error spike".into()
+    }));
+    assert_eq!(sim.release.stage(), 0, "a fired trigger blocks auto-advance");
+    only_refused(&sim.cmd(Command::Advance));
+
+    // The operator decides: R rolls back.
+    let fx = sim.cmd(Command::Rollback);
+    assert_eq!(set_weights(&fx), vec![Weight::ZERO]);
+    assert_eq!(sim.release.phase(), PhaseName::RolledBack);
+}
+
+#[test]
+fn triggers_still_fire_while_paused() {
+    let mut sim = Sim::started(Spec {
+        gates: SLOW_GATE,
+        triggers: AUTO_TRIGGER,
+        ..Spec::default()
+    });
+    sim.feed_to(ERRORS, 30, GOOD);
+    sim.cmd(Command::Pause);
+    assert_eq!(sim.release.phase(), PhaseName::Paused);
+    sim.errors_at(35, BAD);
+    sim.feed_to(ERRORS, 90, BAD);
+    assert_eq!(sim.release.phase(), PhaseName::Paused);
+    let fx = sim.errors_at(95, BAD);
+    assert_eq!(set_weights(&fx), vec![Weight::ZERO]);
+    assert_eq!(restores(&fx), vec!["1.9.0".to_string()]);
+    assert_eq!(sim.release.phase(), PhaseName::RolledBack);
+}
+
+// ----- rollback from every state --------------------------------------------------------
+
+/// Rolls back with the router held, checks the effects, then confirms weight 0.
+fn assert_rollback(mut sim: Sim, from: PhaseName) {
+    assert_eq!(sim.release.phase(), from, "setup reached the wrong state");
+    sim.router_live = false;
+    sim.now += Duration::seconds(1);
+    let fx = sim.cmd(Command::Rollback);
+    assert_eq!(set_weights(&fx), vec![Weight::ZERO], "from {from}: {fx:#?}");
+    let again = matches!(from, PhaseName::RollingBack | PhaseName::RolledBack);
+    assert_eq!(
+        restores(&fx),
+        if again { vec![] } else { vec!["1.9.0".to_string()] },
+        "from {from}"
+    );
+    assert!(
+        !kinds(&fx).contains(&EventKind::Refused),
+        "rollback is never refused (from {from})"
+    );
+    let expected = if from == PhaseName::RolledBack {
+        PhaseName::RolledBack
+    } else {
+        PhaseName::RollingBack
+    };
+    assert_eq!(sim.release.phase(), expected, "from {from}");
+    assert_eq!(sim.remaining_secs(), None);
+    assert!(sim.holds().is_empty());
+
+    sim.tick_at(sim.secs() + 60);
+    assert_eq!(sim.release.phase(), expected, "time alone does not finish a rollback");
+    sim.observe(Observation::WeightApplied { actual: Weight::ZERO });
+    assert_eq!(sim.release.phase(), PhaseName::RolledBack, "from {from}");
+    if from != PhaseName::RolledBack {
+        assert_eq!(sim.release.finished_at(), Some(sim.now), "from {from}");
+    }
+}
+
+#[test]
+fn rollback_from_pending() {
+    let (sim, _) = Sim::new(Spec {
+        approvals: None,
+        ..Spec::default()
+    });
+    assert_rollback(sim, PhaseName::Pending);
+}
+
+#[test]
+fn rollback_from_running() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 30, GOOD);
+    assert_rollback(sim, PhaseName::Running);
+}
+
+#[test]
+fn rollback_from_held() {
+    let mut sim = Sim::started(Spec::default());
+    sim.errors_at(5, f64::NAN);
+    assert_rollback(sim, PhaseName::Held);
+}
+
+#[test]
+fn rollback_from_paused() {
+    let mut sim = Sim::started(Spec::default());
+    sim.cmd(Command::Pause);
+    assert_rollback(sim, PhaseName::Paused);
+}
+
+#[test]
+fn rollback_from_done() {
+    let spec = Spec {
+        stages: "[{ name: all, weight: 100, hold: 1m }]",
+        ..Spec::default()
+    };
+    let mut sim = Sim::started_at(spec, w(100));
+    sim.feed_to(ERRORS, 60, GOOD);
+    assert_rollback(sim, PhaseName::Done);
+}
+
+#[test]
+fn rollback_from_aborted() {
+    let mut sim = Sim::started(Spec::default());
+    sim.cmd(Command::Abort);
+    assert_rollback(sim, PhaseName::Aborted);
+}
+
+#[test]
+fn rollback_from_rolling_back_resends_weight_zero_only() {
+    let mut sim = Sim::started(Spec::default());
+    sim.router_live = false;
+    sim.cmd(Command::Rollback);
+    // A late confirmation of the old weight does not finish the rollback.
+    sim.observe(Observation::WeightApplied { actual: w(5) });
+    assert_rollback(sim, PhaseName::RollingBack);
+}
+
+#[test]
+fn rollback_from_rolled_back_resends_weight_zero_only() {
+    let mut sim = Sim::started(Spec::default());
+    sim.cmd(Command::Rollback);
+    assert_rollback(sim, PhaseName::RolledBack);
+}
+
+// ----- abort ----------------------------------------------------------------------------
+
+#[test]
+fn abort_from_running_stops_traffic_without_restoring() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 30, GOOD);
+    sim.router_live = false;
+    let fx = sim.cmd(Command::Abort);
+    assert_eq!(set_weights(&fx), vec![Weight::ZERO]);
+    assert!(restores(&fx).is_empty());
+    assert_eq!(kinds(&fx), vec![EventKind::Aborted]);
+    assert_eq!(records(&fx)[0].state, PhaseName::Aborted);
+    sim.router_live = true;
+    sim.observe(Observation::WeightApplied { actual: Weight::ZERO });
+    assert_eq!(sim.release.phase(), PhaseName::Aborted);
+    assert_eq!(sim.release.finished_at(), Some(sim.now));
+    // Nothing moves after an abort.
+    let fx = sim.feed_to(ERRORS, 600, GOOD);
+    assert!(set_weights(&fx).is_empty());
+    only_refused(&sim.cmd(Command::Abort));
+    only_refused(&sim.cmd(Command::Resume));
+    assert_eq!(sim.release.phase(), PhaseName::Aborted);
+}
+
+#[test]
+fn abort_after_promotion_is_refused() {
+    let spec = Spec {
+        stages: "[{ name: all, weight: 100, hold: 1m }]",
+        ..Spec::default()
+    };
+    let mut sim = Sim::started_at(spec, w(100));
+    sim.feed_to(ERRORS, 60, GOOD);
+    assert_eq!(sim.release.phase(), PhaseName::Done);
+    let fx = sim.cmd(Command::Abort);
+    only_refused(&fx);
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.phase(), PhaseName::Done);
+}
+
+// ----- pause ----------------------------------------------------------------------------
+
+#[test]
+fn pause_freezes_the_hold_and_auto_advance_and_resume_continues() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 120, GOOD);
+    assert_eq!(sim.remaining_secs(), Some(180));
+    let fx = sim.cmd(Command::Pause);
+    assert_eq!(kinds(&fx), vec![EventKind::Paused]);
+
+    let fx = sim.feed_to(ERRORS, 3720, GOOD); // an hour of passing data
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.phase(), PhaseName::Paused);
+    assert_eq!((sim.release.stage(), sim.remaining_secs()), (0, Some(180)));
+    only_refused(&sim.cmd(Command::Pause));
+    only_refused(&sim.cmd(Command::Advance));
+
+    let fx = sim.cmd(Command::Resume);
+    assert_eq!(kinds(&fx), vec![EventKind::Resumed]);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert_eq!(sim.remaining_secs(), Some(180));
+    sim.feed_to(ERRORS, 3895, GOOD);
+    sim.tick_at(3899);
+    assert_eq!((sim.release.stage(), sim.remaining_secs()), (0, Some(1)));
+    let fx = sim.tick_at(3900);
+    assert_eq!(set_weights(&fx), vec![w(50)]);
+}
+
+// ----- manual advance -------------------------------------------------------------------
+
+#[test]
+fn manual_advance_is_refused_while_approvals_are_pending() {
+    let (mut sim, _) = Sim::new(Spec {
+        approvals: None,
+        ..Spec::default()
+    });
+    let fx = sim.cmd(Command::Advance);
+    only_refused(&fx);
+    assert!(records(&fx)[0].message.contains("approval pending"), "{fx:#?}");
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!((sim.release.stage(), sim.release.phase()), (0, PhaseName::Pending));
+}
+
+#[test]
+fn manual_advance_is_refused_while_a_gate_fails_or_warns() {
+    let mut sim = Sim::started(Spec::default());
+    sim.errors_at(5, BAD);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
+    let fx = sim.cmd(Command::Advance);
+    only_refused(&fx);
+    assert!(set_weights(&fx).is_empty());
+
+    sim.feed_to(ERRORS, 65, BAD);
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    let fx = sim.cmd(Command::Advance);
+    only_refused(&fx);
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.stage(), 0);
+}
+
+#[test]
+fn manual_advance_is_refused_on_data_gone_stale_since_the_last_event() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 60, GOOD);
+    // No tick for two minutes: the last sample is stale when the key is pressed.
+    sim.now = t0() + Duration::seconds(180);
+    let fx = sim.cmd(Command::Advance);
+    assert_eq!(kinds(&fx), vec![EventKind::Refused, EventKind::Held]);
+    assert!(records(&fx)[0].message.contains("STALE"), "{fx:#?}");
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.stage(), 0);
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+}
+
+#[test]
+fn manual_advance_with_passing_gates_cuts_the_hold_short() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 60, GOOD);
+    let fx = sim.cmd(Command::Advance);
+    assert_eq!(set_weights(&fx), vec![w(50)]);
+    let advanced = records(&fx)
+        .into_iter()
+        .find(|r| r.event == EventKind::Advanced)
+        .expect("advanced record");
+    assert!(advanced.message.contains("cut short by 4m00s"), "{}", advanced.message);
+    assert_eq!(advanced.actor, ana());
+    assert_eq!(sim.release.stage(), 1);
+    assert_eq!(sim.remaining_secs(), Some(300));
+}
+
+// ----- manual weight --------------------------------------------------------------------
+
+#[test]
+fn manual_weight_above_the_stage_bound_is_refused_and_below_is_applied() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 30, GOOD);
+    let fx = sim.cmd(Command::SetWeight(w(6)));
+    only_refused(&fx);
+    assert!(set_weights(&fx).is_empty());
+    assert_eq!(sim.release.manual_weight(), None);
+    assert_eq!(sim.release.desired_weight(), w(5));
+
+    sim.router_live = false;
+    let fx = sim.cmd(Command::SetWeight(w(2)));
+    assert_eq!(set_weights(&fx), vec![w(2)]);
+    assert!(kinds(&fx).contains(&EventKind::WeightRequested));
+    assert_eq!(sim.holds(), vec![]);
+    assert_eq!(sim.release.manual_weight(), Some(w(2)));
+    assert_eq!(sim.release.step(), Step::Shifting);
+    sim.observe(Observation::WeightApplied { actual: w(2) });
+    assert_eq!(
+        (sim.release.step(), sim.release.actual_weight()),
+        (Step::Holding, Some(w(2)))
+    );
+}
+
+#[test]
+fn manual_weight_is_refused_before_go() {
+    let (mut sim, _) = Sim::new(Spec {
+        approvals: None,
+        ..Spec::default()
+    });
+    let fx = sim.cmd(Command::SetWeight(w(1)));
+    only_refused(&fx);
+    assert!(set_weights(&fx).is_empty());
+}
+
+// ----- promotion ------------------------------------------------------------------------
+
+#[test]
+fn the_last_stage_promotes_to_done() {
+    let mut sim = Sim::started(Spec::default());
+    let fx = sim.feed_to(ERRORS, 900, GOOD);
+    assert_eq!(set_weights(&fx), vec![w(50), w(100)]);
+    assert_eq!(sim.release.phase(), PhaseName::Done);
+    assert_eq!(sim.release.stage(), 2);
+    let promoted = records(&fx)
+        .into_iter()
+        .find(|r| r.event == EventKind::Promoted)
+        .expect("promoted record");
+    assert_eq!(promoted.state, PhaseName::Done);
+    assert_eq!(promoted.time, t0() + Duration::seconds(900));
+    assert_eq!(sim.release.finished_at(), Some(t0() + Duration::seconds(900)));
+    assert_eq!(sim.remaining_secs(), None);
+    // Promotion is final: nothing advances, pauses or changes weight afterwards.
+    let fx = sim.feed_to(ERRORS, 1200, BAD);
+    assert!(set_weights(&fx).is_empty());
+    only_refused(&sim.cmd(Command::Pause));
+    only_refused(&sim.cmd(Command::Advance));
+    only_refused(&sim.cmd(Command::SetWeight(w(50))));
+    assert_eq!(sim.release.phase(), PhaseName::Done);
+}
+
+// ----- records, bounds, determinism -----------------------------------------------------
+
+/// A script touching most rules: approvals, go, gates, pause, manual advance, rollback.
+/// Returns every handle call's effects and the phase right after it.
+fn script() -> Vec<(Vec<Effect>, PhaseName)> {
+    let spec = Spec {
+        approvals: Some("[lead]"),
+        checklists: "{ pre: [CI green] }",
+        triggers: AUTO_TRIGGER,
+        stages: "[{ name: five, checklist: pre, weight: 5, hold: 2m }, \
+                 { name: fifty, weight: 50, hold: 5m }, { name: full, weight: 100, hold: 5m }]",
+        ..Spec::default()
+    };
+    let plan = Arc::new(shipdeck::plan::parse(&spec.yaml(), "test").unwrap());
+    let at = |s: i64| t0() + Duration::seconds(s);
+    let (mut release, fx) = Release::new(plan, at(0));
+    let mut out = vec![(fx, release.phase())];
+    let sample = |s: i64, v: f64| {
+        Event::Observe(Observation::Sample {
+            metric: ERRORS,
+            canary: Reading::Value(v),
+            baseline: Reading::Value(GOOD),
+            at: at(s),
+        })
+    };
+    let applied = |p: u8| Event::Observe(Observation::WeightApplied { actual: w(p) });
+    let mut events: Vec<(i64, Event)> = vec![
+        (1, Event::Command(Command::Approve { role: "lead".into() }, ana())),
+        (2, Event::Command(Command::ToggleItem { item: 0 }, sam())),
+        (3, applied(5)),
+    ];
+    for s in (5..=150).step_by(5) {
+        events.push((s, sample(s, GOOD)));
+    }
+    events.extend([
+        (150, applied(50)),
+        (155, Event::Command(Command::Pause, ana())),
+        (160, sample(160, f64::NAN)),
+        (165, Event::Command(Command::Resume, ana())),
+        (166, Event::Tick),
+        (170, sample(170, GOOD)),
+        (175, Event::Command(Command::Advance, sam())),
+        (176, applied(100)),
+        (180, sample(180, BAD)),
+        (240, sample(240, BAD)),
+        (241, Event::Command(Command::Note("watching".into()), ana())),
+    ]);
+    events.push((300, Event::Tick));
+    events.push((301, applied(0)));
+    for (s, event) in events {
+        let fx = release.handle(event, at(s));
+        out.push((fx, release.phase()));
+    }
+    out
+}
+
+#[test]
+fn every_record_carries_the_state_the_release_is_left_in() {
+    let steps = script();
+    let mut seen = Vec::new();
+    for (i, (fx, phase)) in steps.iter().enumerate() {
+        for entry in records(fx) {
+            assert_eq!(
+                entry.state, *phase,
+                "step {i}: {:?} {:?} recorded as {:?}",
+                entry.event, entry.message, entry.state
+            );
+            seen.push(entry.event);
+        }
+    }
+    // The script went through the interesting transitions.
+    for kind in [
+        EventKind::Go,
+        EventKind::Held,
+        EventKind::Paused,
+        EventKind::Resumed,
+        EventKind::Advanced,
+        EventKind::RollbackStarted,
+        EventKind::RolledBack,
+    ] {
+        assert!(seen.contains(&kind), "script never produced {kind:?}: {seen:?}");
+    }
+}
+
+#[test]
+fn the_same_script_gives_the_same_effects() {
+    let a = script();
+    let b = script();
+    assert_eq!(a, b);
+    assert!(a.iter().any(|(fx, _)| !set_weights(fx).is_empty()));
+}
+
+#[test]
+fn the_log_is_bounded_and_keeps_the_newest_lines() {
+    let spec = Spec {
+        gates: "[]",
+        stages: "[{ name: all, weight: 100, hold: 1d }]",
+        ..Spec::default()
+    };
+    let mut sim = Sim::started_at(spec, w(100));
+    for i in 0..LOG_CAPACITY + 1000 {
+        sim.now += Duration::seconds(1);
+        let fx = sim.cmd(Command::Note(format!("note {i}")));
+        assert_eq!(kinds(&fx).len(), 1);
+    }
+    let log = sim.release.log();
+    assert_eq!(log.len(), LOG_CAPACITY);
+    assert_eq!(log.back().unwrap().message, format!("note {}", LOG_CAPACITY + 999));
+    assert_eq!(log.front().unwrap().message, "note 1000");
+}
+
+#[test]
+fn metric_series_are_bounded() {
+    let spec = Spec {
+        stages: "[{ name: all, weight: 100, hold: 1d }]",
+        ..Spec::default()
+    };
+    let mut sim = Sim::started_at(spec, w(100));
+    let n = SERIES_CAPACITY + 400;
+    for i in 0..n {
+        sim.now += Duration::seconds(5);
+        sim.sample(ERRORS, Reading::Value(i as f64 / 10_000.0));
+    }
+    let m = sim.release.metric(ERRORS).unwrap();
+    assert_eq!(m.canary.len(), SERIES_CAPACITY);
+    assert_eq!(m.baseline.len(), SERIES_CAPACITY);
+    assert_eq!(m.canary.last(), Some((sim.now, Some((n - 1) as f64 / 10_000.0))));
+    assert_eq!(m.last_at, Some(sim.now));
+    assert!(sim.release.log().len() < 50, "passing samples do not flood the log");
+}
+
+// ----- rules added after review ---------------------------------------------------------
+
+#[test]
+fn a_paused_release_does_not_go_when_its_last_approval_arrives() {
+    let (mut sim, _) = Sim::new(Spec::default());
+    sim.cmd(Command::Pause);
+    let fx = sim.cmd(Command::Approve { role: "lead".into() });
+    assert!(set_weights(&fx).is_empty(), "no traffic while paused: {fx:#?}");
+    assert_eq!(sim.release.phase(), PhaseName::Paused);
+    let fx = sim.cmd(Command::Resume);
+    assert_eq!(set_weights(&fx), vec![w(5)]);
+}
+
+#[test]
+fn a_manual_weight_stops_auto_advance_until_the_operator_advances() {
+    let mut sim = Sim::started(Spec::default());
+    sim.cmd(Command::SetWeight(w(2)));
+    let fx = sim.feed_to(ERRORS, 3600, GOOD);
+    assert!(set_weights(&fx).is_empty(), "no auto-advance under a manual weight");
+    assert_eq!(sim.release.stage(), 0);
+    let fx = sim.cmd(Command::Advance);
+    assert_eq!(set_weights(&fx), vec![w(50)]);
+}
+
+#[test]
+fn a_late_sample_does_not_make_the_data_look_older() {
+    let mut sim = Sim::started(Spec::default());
+    sim.errors_at(100, GOOD);
+    let at = t0() + Duration::seconds(40);
+    sim.observe(Observation::Sample {
+        metric: ERRORS,
+        canary: Reading::Value(GOOD),
+        baseline: Reading::Value(GOOD),
+        at,
+    });
+    assert_eq!(sim.release.last_sample_at(), Some(t0() + Duration::seconds(100)));
+}
