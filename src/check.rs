@@ -1,21 +1,69 @@
-//! Provisional: replaced by the plan checker.
+//! `shipdeck check`: load and validate plan files, one summary line per valid plan and one
+//! `file:line:col: message` line per problem, so editors and CI can jump to each.
+
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::plan::{self, Plan};
+
+/// Exit status when every plan is valid.
+pub const OK: i32 = 0;
+/// Exit status when any plan is invalid (or none was given).
+pub const INVALID: i32 = 2;
+
+/// Checks each plan in `paths`, writing summaries to `out` and problems to `err`.
 pub fn run(paths: &[PathBuf], out: &mut impl Write, err: &mut impl Write) -> i32 {
-    let mut code = 0;
+    if paths.is_empty() {
+        // Output errors (a closed pipe) cannot be reported anywhere better; the status says it.
+        let _ = writeln!(err, "no plan files given: pass one or more, e.g. plans/canary.yaml");
+        return INVALID;
+    }
+    let mut status = OK;
     for path in paths {
-        match crate::plan::load(path) {
-            Ok(_) => {
-                let _ = writeln!(out, "{}: ok", path.display());
-            }
+        let written = match plan::load(path) {
+            Ok(plan) => writeln!(out, "{}: ok: {}", path.display(), summary(&plan)),
             Err(errors) => {
-                code = 2;
-                for e in errors {
-                    let _ = writeln!(err, "{e}");
-                }
+                status = INVALID;
+                errors.iter().try_for_each(|e| writeln!(err, "{e}"))
             }
+        };
+        if written.is_err() {
+            status = INVALID;
         }
     }
-    code
+    status
+}
+
+/// `checkout-api 2.14.0 (minor, risk medium), 6 stages 0%->5%->...->100%, 2 metrics, ...`
+pub fn summary(plan: &Plan) -> String {
+    let r = &plan.release;
+    let ladder: Vec<String> = plan.stages.iter().map(|s| s.weight.to_string()).collect();
+    let approvals = plan.approvals.clone().unwrap_or_else(|| r.kind.default_approvals());
+    let window = plan.rollback.window.unwrap_or_else(|| r.kind.default_rollback_window());
+    format!(
+        "{} {} ({}, risk {}), {}, {}, {}, {}, approvals: {}, rollback window {}",
+        r.name,
+        r.version,
+        r.kind.as_str(),
+        risk_word(r.risk),
+        count(plan.stages.len(), "stage", &format!(" {}", ladder.join("->"))),
+        count(plan.metrics.len(), "metric", ""),
+        count(plan.gates.len(), "gate", ""),
+        count(plan.rollback.triggers.len(), "trigger", ""),
+        approvals.join(" + "),
+        window,
+    )
+}
+
+fn count(n: usize, noun: &str, tail: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} {noun}{s}{tail}")
+}
+
+fn risk_word(risk: plan::Risk) -> &'static str {
+    match risk {
+        plan::Risk::Low => "low",
+        plan::Risk::Medium => "medium",
+        plan::Risk::High => "high",
+    }
 }

@@ -1,9 +1,31 @@
-//! Reading a plan file: serde with located errors. (Provisional: full validation follows.)
+//! Reading a plan file without trusting it: bounded reads, text and shape checks before
+//! serde sees it, serde's errors rewritten as `file:line:col: what is wrong`, then the
+//! semantic checks in `validate`.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
+
+use super::locate::{Locations, Pos};
 use super::schema::Plan;
+use super::validate;
+
+/// Plans are a few kilobytes; anything this large is a wrong file, not a plan.
+pub const MAX_PLAN_BYTES: u64 = 1 << 20;
+
+/// A plan nests four levels; this leaves room and stops a nesting bomb early.
+const MAX_DEPTH: usize = 16;
+
+/// Ceiling on the document's size after expanding aliases (nodes plus scalar bytes), so an
+/// alias bomb cannot make serde build gigabytes of values from a small file.
+const MAX_EXPANDED: u64 = 4 << 20;
+
+const SEE_EXAMPLE: &str = "see plans/canary.yaml for a complete example";
 
 /// One problem in a plan, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,33 +36,509 @@ pub struct PlanError {
     pub message: String,
 }
 
+impl PlanError {
+    pub fn new(origin: &str, pos: Pos, message: impl Into<String>) -> PlanError {
+        PlanError {
+            origin: origin.to_string(),
+            line: pos.line,
+            column: pos.column,
+            message: shorten_quotes(&message.into()),
+        }
+    }
+}
+
+/// Messages quote the offending text; a megabyte of it would bury the message.
+fn shorten_quotes(message: &str) -> String {
+    const KEEP: usize = 60;
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut quote: Option<(char, usize)> = None;
+    for c in message.chars() {
+        match quote {
+            Some((open, _)) if c == open => quote = None,
+            Some((_, ref mut len)) => {
+                *len += 1;
+                if *len > KEEP {
+                    if *len == KEEP + 1 {
+                        out.push('…');
+                    }
+                    continue;
+                }
+            }
+            None if c == '`' || c == '"' => quote = Some((c, 0)),
+            None => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: {}", self.origin, self.line, self.column, self.message)
     }
 }
 
+impl std::error::Error for PlanError {}
+
+/// Reads, parses and validates the plan at `path`.
 pub fn load(path: &Path) -> Result<Plan, Vec<PlanError>> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![PlanError {
-            origin: origin.clone(),
-            line: 1,
-            column: 1,
-            message: e.to_string(),
-        }]
-    })?;
+    let text = read_plan_file(path).map_err(|(pos, message)| vec![PlanError::new(&origin, pos, message)])?;
     parse(&text, &origin)
 }
 
+/// Parses and validates plan text; `origin` names it in errors (usually the file path).
 pub fn parse(text: &str, origin: &str) -> Result<Plan, Vec<PlanError>> {
-    serde_yaml::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-        vec![PlanError {
-            origin: origin.to_string(),
-            line,
-            column,
-            message: e.to_string(),
-        }]
+    let one = |(pos, message): (Pos, String)| vec![PlanError::new(origin, pos, message)];
+    if text.len() as u64 > MAX_PLAN_BYTES {
+        return Err(one((Pos::START, too_large(text.len() as u64))));
+    }
+    // Editors on Windows may write a byte-order mark; YAML parsers would read it as text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_characters(text).map_err(one)?;
+    // yaml-rust2 first: it stops at 255 levels of flow nesting, where libyaml would spend
+    // quadratic time on a deep `[[[[...`; it also bounds depth and alias expansion for serde.
+    check_shape(text).map_err(one)?;
+    // libyaml (inside serde_yaml) has the last word on syntax; skipping every node expands
+    // no alias and recurses nowhere. Syntax errors come before type errors.
+    if let Err(e) = serde_yaml::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(one(explain(&e, text, true)));
+    }
+    let plan: Plan = serde_yaml::from_str(text).map_err(|e| one(explain(&e, text, false)))?;
+    let mut errors = validate::check(&plan, &Locations::index(text), origin);
+    if errors.is_empty() {
+        return Ok(plan);
+    }
+    errors.sort_by_key(|e| (e.line, e.column));
+    Err(errors)
+}
+
+fn too_large(bytes: u64) -> String {
+    format!(
+        "file is {} bytes, larger than the 1 MiB a plan may be; is this the right file?",
+        bytes
+    )
+}
+
+/// Reads at most `MAX_PLAN_BYTES` of a regular file as UTF-8 text.
+fn read_plan_file(path: &Path) -> Result<String, (Pos, String)> {
+    let fail = |message: String| (Pos::START, message);
+    let meta = std::fs::metadata(path).map_err(|e| fail(io_problem(&e)))?;
+    if meta.is_dir() {
+        return Err(fail("is a directory, expected a plan file".into()));
+    }
+    // Pipes and devices may block or never end; a plan is an ordinary file.
+    if !meta.is_file() {
+        return Err(fail(
+            "is not a regular file (a device, pipe or socket?), expected a plan file".into(),
+        ));
+    }
+    if meta.len() > MAX_PLAN_BYTES {
+        return Err(fail(too_large(meta.len())));
+    }
+    let file = File::open(path).map_err(|e| fail(io_problem(&e)))?;
+    // The file may have grown since `metadata`: never read past the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_PLAN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(io_problem(&e)))?;
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err(fail(too_large(bytes.len() as u64)));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        // A binary file usually shows a control byte before its first invalid UTF-8.
+        let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        check_characters(valid).err().unwrap_or_else(|| {
+            (
+                pos_of_offset(bytes, at),
+                format!(
+                    "not UTF-8 text (byte 0x{:02X} here): a plan must be a UTF-8 YAML file",
+                    bytes[at]
+                ),
+            )
+        })
     })
+}
+
+fn io_problem(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("no such file; expected a plan file ({SEE_EXAMPLE})")
+        }
+        std::io::ErrorKind::PermissionDenied => "cannot read the file: permission denied".into(),
+        _ => format!("cannot read the file: {e}"),
+    }
+}
+
+/// Line and column of byte `offset`, counting characters of the valid UTF-8 before it.
+fn pos_of_offset(bytes: &[u8], offset: usize) -> Pos {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    Pos { line, column }
+}
+
+/// Rejects binary data and control characters, which YAML forbids, with their position.
+fn check_characters(text: &str) -> Result<(), (Pos, String)> {
+    let Some((offset, c)) = text
+        .char_indices()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    else {
+        return Ok(());
+    };
+    let pos = pos_of_offset(text.as_bytes(), offset);
+    let message = format!(
+        "binary data (control character U+{:04X} here): expected a YAML plan, which is text",
+        c as u32
+    );
+    Err((pos, message))
+}
+
+/// Checks what serde cannot check safely or explain well: one document, a mapping at the
+/// top, bounded nesting and bounded alias expansion. One streaming pass, explicit stack.
+fn check_shape(text: &str) -> Result<(), (Pos, String)> {
+    let mut parser = Parser::new_from_str(text);
+    let mut documents = 0;
+    let mut root_seen = false;
+    // Per open collection: its anchor id (0 = none) and its expanded size so far.
+    let mut stack: Vec<(usize, u64)> = Vec::new();
+    let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
+    let mut total: u64 = 0;
+    loop {
+        let (event, marker) = parser.next_token().map_err(|e| {
+            let pos = Pos::of(e.marker());
+            if e.info() == "recursion limit exceeded" {
+                return (pos, too_deep());
+            }
+            libyaml_syntax_error(text, pos.line).unwrap_or_else(|| (pos, syntax_message(text, pos, e.info())))
+        })?;
+        let pos = Pos::of(&marker);
+        let is_close = matches!(event, Event::SequenceEnd | Event::MappingEnd);
+        let (size, anchor) = match event {
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    return Err((
+                        pos,
+                        "a second YAML document starts here: a plan file holds exactly one".into(),
+                    ));
+                }
+                continue;
+            }
+            Event::Scalar(value, style, anchor, _) => {
+                if !root_seen {
+                    return Err(top_level_scalar(&value, style, pos));
+                }
+                (1 + value.len() as u64, anchor)
+            }
+            Event::Alias(id) => {
+                if stack.iter().any(|(open, _)| *open == id) {
+                    return Err((pos, "this alias refers to a node that contains it".into()));
+                }
+                (anchor_sizes.get(&id).copied().unwrap_or(1), 0)
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if !root_seen && matches!(event, Event::SequenceStart(..)) {
+                    return Err((
+                        pos,
+                        format!(
+                            "the top level is a list: a plan is a mapping of keys \
+                             (release, target, metrics, rollback, stages); {SEE_EXAMPLE}"
+                        ),
+                    ));
+                }
+                root_seen = true;
+                if stack.len() >= MAX_DEPTH {
+                    return Err((pos, too_deep()));
+                }
+                total += 1;
+                stack.push((anchor, 1));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some((anchor, size)) => (size, anchor),
+                None => continue,
+            },
+            Event::StreamStart | Event::DocumentEnd | Event::Nothing => continue,
+        };
+        // A leaf, an alias or a closed collection: it counts towards its parent.
+        if anchor != 0 {
+            anchor_sizes.insert(anchor, size);
+        }
+        if !is_close {
+            total = total.saturating_add(size);
+        }
+        if let Some((_, parent)) = stack.last_mut() {
+            *parent = parent.saturating_add(size);
+        }
+        if total > MAX_EXPANDED {
+            return Err((
+                pos,
+                "aliases here expand the plan beyond 4 MiB (an alias bomb?): \
+                 use anchors and aliases sparingly"
+                    .into(),
+            ));
+        }
+    }
+    if !root_seen {
+        return Err((Pos::START, empty_plan()));
+    }
+    Ok(())
+}
+
+fn too_deep() -> String {
+    format!("nesting deeper than {MAX_DEPTH} levels: a plan needs only a few; is this the right file?")
+}
+
+fn empty_plan() -> String {
+    format!(
+        "empty plan: expected a mapping with release, target, metrics, rollback and stages; \
+         {SEE_EXAMPLE}"
+    )
+}
+
+fn top_level_scalar(value: &str, style: TScalarStyle, pos: Pos) -> (Pos, String) {
+    // `---` alone or `~` is a document holding nothing: as empty as an empty file.
+    if style == TScalarStyle::Plain && matches!(value, "" | "~" | "null" | "Null" | "NULL") {
+        return (Pos::START, empty_plan());
+    }
+    let message = format!(
+        "the top level is a single value, not a mapping: a plan is a mapping of keys \
+         (release, target, metrics, rollback, stages); {SEE_EXAMPLE}"
+    );
+    (pos, message)
+}
+
+/// Turns a serde_yaml error into a position and a message without its trailing location.
+fn explain(e: &serde_yaml::Error, text: &str, syntax: bool) -> (Pos, String) {
+    let mut pos = e.location().map(|l| Pos {
+        line: l.line(),
+        column: l.column(),
+    });
+    let mut raw = e.to_string();
+    // libyaml sometimes only knows a byte offset.
+    const AT_OFFSET: &str = " at position ";
+    if let Some(at) = raw.rfind(AT_OFFSET)
+        && let Ok(offset) = raw[at + AT_OFFSET.len()..].parse::<usize>()
+    {
+        if pos.is_none_or(|p| p == Pos::START) {
+            pos = Some(pos_of_offset(text.as_bytes(), offset));
+        }
+        raw.truncate(at);
+    }
+    let pos = pos.unwrap_or(Pos::START);
+    let message = strip_marks(&raw, pos);
+    if syntax {
+        return (pos, syntax_message(text, pos, &message));
+    }
+    // serde prefixes the YAML path (`stages[2].weight: `); keep it, reword the rest.
+    let (path, rest) = match message.split_once(": ") {
+        Some((path, rest)) if !path.is_empty() && !path.contains(char::is_whitespace) => (Some(path), rest),
+        _ => (None, message.as_str()),
+    };
+    let rest = reword(rest);
+    let message = match path {
+        Some(path) => format!("{path}: {rest}"),
+        None => rest,
+    };
+    (pos, message)
+}
+
+/// libyaml's account of a syntax error yaml-rust2 found on `line`: it names the construct
+/// being parsed and where it started. Only the text up to that line is given to it, whose
+/// nesting `check_shape` has already bounded (deep flow nesting makes libyaml quadratic).
+fn libyaml_syntax_error(text: &str, line: usize) -> Option<(Pos, String)> {
+    let end = text
+        .match_indices('\n')
+        .nth(line.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i + 1);
+    let e = serde_yaml::from_str::<serde::de::IgnoredAny>(&text[..end]).err()?;
+    let (pos, message) = explain(&e, text, true);
+    // An error past the cut, or at its end, is about the cut, not the file.
+    let about_the_cut = message.contains("end of stream") || message.contains("end of file");
+    (pos.line <= line && !about_the_cut).then_some((pos, message))
+}
+
+/// A YAML syntax problem at `pos`, in the parser's words unless a tab explains it better.
+fn syntax_message(text: &str, pos: Pos, words: &str) -> String {
+    let at_tab = text
+        .lines()
+        .nth(pos.line.saturating_sub(1))
+        .and_then(|line| line.chars().nth(pos.column.saturating_sub(1)))
+        == Some('\t');
+    if at_tab {
+        "invalid YAML: a tab here: YAML indents with spaces only".into()
+    } else {
+        format!("invalid YAML: {words}")
+    }
+}
+
+/// Removes " at line L column C" where it repeats `pos`; writes other marks as `L:C`.
+fn strip_marks(raw: &str, pos: Pos) -> String {
+    const MARK: &str = " at line ";
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + MARK.len()..];
+        let parsed = after.split_once(" column ").and_then(|(line, tail)| {
+            let digits = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
+            let line = line.parse::<usize>().ok()?;
+            let column = tail[..digits].parse::<usize>().ok()?;
+            Some((Pos { line, column }, &tail[digits..]))
+        });
+        match parsed {
+            Some((mark, tail)) => {
+                if mark != pos {
+                    out.push_str(&format!(" at {}:{}", mark.line, mark.column));
+                }
+                rest = tail;
+            }
+            None => {
+                out.push_str(MARK);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// serde's vocabulary in plan words, with a suggestion for misspelt keys and values.
+fn reword(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.rsplit_once(", expected ")
+    {
+        // `- Rollback plan: reviewed` is a mapping to YAML; the fix is quoting.
+        let hint = if expected == "a string" && found == "map" {
+            " (put text containing \": \" in quotes)"
+        } else {
+            ""
+        };
+        return format!(
+            "expected {}, found {}{hint}",
+            expected_words(expected),
+            found_words(found)
+        );
+    }
+    for (from, to) in [
+        ("unknown field ", "unknown key "),
+        ("unknown variant ", "unknown value "),
+    ] {
+        if let Some(rest) = message.strip_prefix(from) {
+            return format!("{to}{rest}{}", suggestion(rest));
+        }
+    }
+    for (from, to) in [
+        ("missing field ", "missing required key "),
+        ("duplicate field ", "duplicate key "),
+    ] {
+        if let Some(rest) = message.strip_prefix(from) {
+            return format!("{to}{rest}");
+        }
+    }
+    match message {
+        "recursion limit exceeded" => "nesting too deep: a plan needs only a few levels".into(),
+        "repetition limit exceeded" => {
+            "aliases expand too much (an alias bomb?): use anchors and aliases sparingly".into()
+        }
+        "EOF while parsing a value" => "unexpected end of file".into(),
+        _ => message.to_string(),
+    }
+}
+
+/// "`wieght`, expected one of `name`, `weight`" -> "; did you mean `weight`?"
+fn suggestion(rest: &str) -> String {
+    let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    match names.split_first() {
+        Some((found, known)) => validate::closest(found, known.iter().copied())
+            .map(|best| format!("; did you mean `{best}`?"))
+            .unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+fn found_words(found: &str) -> String {
+    let quoted = |prefix: &str| found.strip_prefix(prefix).map(|v| v.trim_matches('`'));
+    if let Some(text) = found.strip_prefix("string ") {
+        return format!("the text {text}");
+    }
+    if let Some(n) = quoted("integer ").or_else(|| quoted("floating point ")) {
+        return format!("the number {n}");
+    }
+    if let Some(b) = quoted("boolean ") {
+        return format!("the boolean {b}");
+    }
+    match found {
+        "sequence" => "a list".into(),
+        "map" => "a mapping".into(),
+        "unit value" => "nothing (null)".into(),
+        "enum" => "a tagged value".into(),
+        other => other.to_string(),
+    }
+}
+
+fn expected_words(expected: &str) -> String {
+    if expected.starts_with("struct ") || expected == "a map" {
+        return "a mapping of keys".into();
+    }
+    match expected {
+        "a sequence" => "a list".into(),
+        "a string" => "text".into(),
+        "f32" | "f64" => "a number".into(),
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" => "a whole number".into(),
+        "a YAML tag starting with '!'" => "a single word (one of the allowed values)".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_the_reported_mark_and_keeps_others_short() {
+        let pos = Pos { line: 2, column: 2 };
+        assert_eq!(
+            strip_marks(
+                "did not find expected ',' at line 2 column 2, while parsing a flow sequence at line 1 column 4",
+                pos
+            ),
+            "did not find expected ',', while parsing a flow sequence at 1:4"
+        );
+        assert_eq!(strip_marks("odd at line x", pos), "odd at line x");
+    }
+
+    #[test]
+    fn rewords_serde_vocabulary() {
+        assert_eq!(
+            reword("invalid type: sequence, expected struct ReleaseInfo"),
+            "expected a mapping of keys, found a list"
+        );
+        assert_eq!(
+            reword("invalid type: string \"lots\", expected f64"),
+            "expected a number, found the text \"lots\""
+        );
+        assert_eq!(
+            reword("unknown variant `minr`, expected one of `hotfix`, `minor`"),
+            "unknown value `minr`, expected one of `hotfix`, `minor`; did you mean `minor`?"
+        );
+        assert_eq!(reword("missing field `name`"), "missing required key `name`");
+    }
+
+    #[test]
+    fn long_quoted_text_is_cut() {
+        let long = "x".repeat(500);
+        let short = shorten_quotes(&format!("found the text \"{long}\", expected `a`"));
+        assert_eq!(short, format!("found the text \"{}…\", expected `a`", "x".repeat(60)));
+    }
+
+    #[test]
+    fn offsets_count_characters() {
+        assert_eq!(pos_of_offset("ab\ncé\u{7}".as_bytes(), 6), Pos { line: 2, column: 3 });
+    }
 }

@@ -2,7 +2,9 @@
 
 pub mod duration;
 pub mod load;
+pub mod locate;
 pub mod schema;
+pub mod validate;
 
 pub use duration::Span;
 pub use load::{PlanError, load, parse};

@@ -126,10 +126,10 @@ pub enum RouterKind {
 #[serde(deny_unknown_fields)]
 pub struct AnalysisSettings {
     /// How often metrics are sampled.
-    #[serde(default = "default_interval")]
+    #[serde(default = "default_interval", deserialize_with = "located")]
     pub interval: Span,
     /// A sample older than this is stale and never counts as passing.
-    #[serde(default = "default_stale_after")]
+    #[serde(default = "default_stale_after", deserialize_with = "located")]
     pub stale_after: Span,
 }
 
@@ -223,7 +223,7 @@ pub struct Gate {
     #[serde(default)]
     pub min_ratio: Option<f64>,
     /// The bound must be breached this long before the gate fails.
-    #[serde(default, rename = "for")]
+    #[serde(default, rename = "for", deserialize_with = "located")]
     pub sustain: Span,
 }
 
@@ -231,7 +231,7 @@ pub struct Gate {
 #[serde(deny_unknown_fields)]
 pub struct Rollback {
     /// Overrides the release type's rollback window.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "located")]
     pub window: Option<Span>,
     #[serde(default)]
     pub triggers: Vec<Trigger>,
@@ -250,7 +250,7 @@ pub struct Trigger {
     pub max_ratio: Option<f64>,
     #[serde(default)]
     pub min_ratio: Option<f64>,
-    #[serde(default, rename = "for")]
+    #[serde(default, rename = "for", deserialize_with = "located")]
     pub sustain: Span,
     pub action: TriggerAction,
 }
@@ -272,12 +272,67 @@ pub struct Stage {
     pub checklist: Option<String>,
     #[serde(default)]
     pub approvals: Vec<String>,
+    #[serde(deserialize_with = "located")]
     pub weight: Weight,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "located")]
     pub hold: Span,
     /// Metrics whose gates decide this stage; all metrics when absent.
     #[serde(default)]
     pub analyse: Option<Vec<String>>,
+}
+
+/// Deserializes `T` from within the YAML node itself rather than after reading it whole, so
+/// serde_yaml puts this field's path and position on `T`'s errors (`stages[2].weight: ...`
+/// at the value, not at the enclosing mapping).
+fn located<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::{Error, MapAccess, SeqAccess, Visitor, value};
+    use serde_yaml::Value;
+
+    struct InPlace<T>(std::marker::PhantomData<T>);
+
+    fn convert<T: serde::de::DeserializeOwned, E: Error>(v: Value) -> Result<T, E> {
+        T::deserialize(v).map_err(E::custom)
+    }
+
+    impl<'de, T: serde::de::DeserializeOwned> Visitor<'de> for InPlace<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a plain value")
+        }
+        fn visit_bool<E: Error>(self, v: bool) -> Result<T, E> {
+            convert(Value::Bool(v))
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<T, E> {
+            convert(Value::Number(v.into()))
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<T, E> {
+            convert(Value::Number(v.into()))
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<T, E> {
+            convert(Value::Number(v.into()))
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<T, E> {
+            convert(Value::String(v.into()))
+        }
+        fn visit_unit<E: Error>(self) -> Result<T, E> {
+            convert(Value::Null)
+        }
+        fn visit_none<E: Error>(self) -> Result<T, E> {
+            convert(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<T, A::Error> {
+            convert(Value::deserialize(value::SeqAccessDeserializer::new(a))?)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<T, A::Error> {
+            convert(Value::deserialize(value::MapAccessDeserializer::new(a))?)
+        }
+    }
+
+    d.deserialize_any(InPlace(std::marker::PhantomData))
 }
 
 /// Percent of traffic sent to the canary, 0..=100.

@@ -1,0 +1,307 @@
+//! `shipdeck check` over the shipped plans and over malformed fixtures: every problem must
+//! come back as one `file:line:col: message` line pointing at the thing to edit.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use shipdeck::check;
+use shipdeck::plan;
+
+/// Runs `check` and returns (exit status, stdout, stderr).
+fn run(paths: &[PathBuf]) -> (i32, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let status = check::run(paths, &mut out, &mut err);
+    (
+        status,
+        String::from_utf8(out).expect("utf-8 stdout"),
+        String::from_utf8(err).expect("utf-8 stderr"),
+    )
+}
+
+fn shipped_plans() -> Vec<PathBuf> {
+    let mut plans: Vec<PathBuf> = fs::read_dir("plans")
+        .expect("plans/ exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    plans.sort();
+    plans
+}
+
+#[test]
+fn every_shipped_plan_passes_check() {
+    let plans = shipped_plans();
+    assert!(
+        plans.len() >= 4,
+        "expected canary, blue-green, rolling and hotfix: {plans:?}"
+    );
+    let (status, out, err) = run(&plans);
+    assert_eq!(err, "", "shipped plans must be valid");
+    assert_eq!(status, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), plans.len(), "one summary line per plan:\n{out}");
+    for (line, path) in lines.iter().zip(&plans) {
+        assert!(line.starts_with(&format!("{}: ok: ", path.display())), "{line}");
+    }
+}
+
+#[test]
+fn canary_summary_names_the_ladder_and_the_defaults() {
+    let (status, out, _) = run(&[PathBuf::from("plans/canary.yaml")]);
+    assert_eq!(status, 0);
+    assert_eq!(
+        out.trim_end(),
+        "plans/canary.yaml: ok: checkout-api 2.14.0 (minor, risk medium), 6 stages \
+         0%->5%->25%->50%->100%->100%, 2 metrics, 4 gates, 2 triggers, approvals: team, \
+         rollback window 1d"
+    );
+}
+
+#[test]
+fn hotfix_plan_takes_the_hotfix_defaults() {
+    let plan = plan::load(Path::new("plans/hotfix.yaml")).expect("valid");
+    assert_eq!(plan.release.kind, plan::ReleaseType::Hotfix);
+    assert_eq!(plan.approvals, None, "approvals come from the release type");
+    assert_eq!(plan.rollback.window, None, "the window comes from the release type");
+    let (_, out, _) = run(&[PathBuf::from("plans/hotfix.yaml")]);
+    assert!(out.contains("approvals: lead + security, rollback window 2h"), "{out}");
+    let trigger = &plan.rollback.triggers[0];
+    assert_eq!((trigger.metric.as_str(), trigger.max), ("error_rate", Some(1.0)));
+    assert_eq!(trigger.sustain, plan::Span::minutes(1));
+    assert_eq!(trigger.action, plan::TriggerAction::Auto);
+}
+
+#[test]
+fn blue_green_plan_keeps_the_old_colour_for_an_hour() {
+    let plan = plan::load(Path::new("plans/blue-green.yaml")).expect("valid");
+    assert_eq!(plan.rollback.window, Some(plan::Span::hours(1)));
+    let weights: Vec<u8> = plan.stages.iter().map(|s| s.weight.percent()).collect();
+    assert_eq!(weights, [0, 0, 10, 50, 100, 100]);
+}
+
+/// (fixture under tests/fixtures, `line:col`, a phrase the message must contain)
+const MALFORMED: &[(&str, &str, &str)] = &[
+    (
+        "typo_key.yaml",
+        "83:5",
+        "stages[2]: unknown key `wieght`, expected one of `name`, `checklist`",
+    ),
+    ("typo_key.yaml", "83:5", "did you mean `weight`?"),
+    (
+        "unknown_top_key.yaml",
+        "13:1",
+        "unknown key `notify`, expected one of `release`",
+    ),
+    (
+        "weight_120.yaml",
+        "83:13",
+        "stages[2].weight: weight 120 is out of range",
+    ),
+    (
+        "weight_negative.yaml",
+        "83:13",
+        "stages[2].weight: weight -5 is out of range",
+    ),
+    (
+        "duration_words.yaml",
+        "94:11",
+        "stages[5].hold: invalid duration \"5 minutes\"",
+    ),
+    (
+        "duration_no_unit.yaml",
+        "94:11",
+        "stages[5].hold: duration 15 has no unit",
+    ),
+    (
+        "gate_unknown_metric.yaml",
+        "38:13",
+        "gate 2 names metric `eror_rate`, which is not defined; defined metrics: error_rate, \
+         latency_p99; did you mean `error_rate`?",
+    ),
+    (
+        "stage_unknown_checklist.yaml",
+        "92:16",
+        "names checklist `verifcation`, which is not defined",
+    ),
+    ("no_triggers.yaml", "51:3", "no rollback triggers"),
+    ("last_stage_not_full.yaml", "86:13", "never promotes"),
+    (
+        "duplicate_stage_names.yaml",
+        "85:11",
+        "stage name `canary 25%` is used twice (first at line 82)",
+    ),
+    ("gate_without_bounds.yaml", "41:5", "gate 3 has no bound"),
+    ("empty.yaml", "1:1", "empty plan: expected"),
+    ("comment_only.yaml", "1:1", "see plans/canary.yaml"),
+    ("binary.yaml", "1:3", "binary data"),
+    ("not_utf8.yaml", "10:24", "not UTF-8 text (byte 0xED here)"),
+    ("alias_bomb.yaml", "89:12", "alias bomb"),
+    ("deep_nesting.yaml", "83:26", "nesting deeper than 16 levels"),
+    ("top_level_list.yaml", "2:1", "the top level is a list"),
+    ("missing_release.yaml", "4:1", "missing required key `release`"),
+    (
+        "analyse_unknown_metric.yaml",
+        "87:27",
+        "analyses metric `latency_p95`, which is not defined",
+    ),
+    ("two_documents.yaml", "95:1", "a second YAML document"),
+    (
+        "syntax_error.yaml",
+        "88:9",
+        "invalid YAML: did not find expected ',' or ']'",
+    ),
+    ("tab_indent.yaml", "9:1", "a tab here"),
+    (
+        "wrong_type.yaml",
+        "35:10",
+        "gates[0].max: expected a number, found the text \"half a percent\"",
+    ),
+    ("nan_bound.yaml", "35:10", "max must be a finite number, found NaN"),
+    ("min_above_max.yaml", "44:10", "min 800 is above max 500"),
+    ("unknown_type.yaml", "8:9", "release.type: unknown value `minr`"),
+    (
+        "duplicate_checklist.yaml",
+        "70:3",
+        "key `pre-release` is written twice in `checklists` (first at line 64)",
+    ),
+    (
+        "stale_before_interval.yaml",
+        "18:16",
+        "stale_after 3s is shorter than interval 5s",
+    ),
+    ("version_is_stable.yaml", "6:12", "version 2.14.0 is the same as stable"),
+    ("a_directory", "1:1", "is a directory, expected a plan file"),
+    ("does_not_exist.yaml", "1:1", "no such file"),
+];
+
+#[test]
+fn malformed_plans_are_rejected_with_a_located_reason() {
+    let mut failures = Vec::new();
+    for (name, at, phrase) in MALFORMED {
+        let path = Path::new("tests/fixtures").join(name);
+        let expected = format!("{}:{at}: ", path.display());
+        let errors = match plan::load(&path) {
+            Ok(_) => {
+                failures.push(format!("{name}: accepted"));
+                continue;
+            }
+            Err(errors) => errors,
+        };
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        if lines.len() != 1 {
+            failures.push(format!("{name}: expected one error, got {lines:#?}"));
+        } else if !(lines[0].starts_with(&expected) && lines[0].contains(phrase)) {
+            failures.push(format!("{name}:\n  want {expected}...{phrase}\n  got  {}", lines[0]));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn messages_are_single_lines_without_debug_dumps_or_doubled_locations() {
+    for (name, _, _) in MALFORMED {
+        for error in plan::load(&Path::new("tests/fixtures").join(name)).unwrap_err() {
+            let message = &error.message;
+            assert!(!message.contains('\n'), "{name}: {message}");
+            for dump in ["Error(", "Some(", "None", "Marker", "Pos {", " column ", "struct "] {
+                assert!(!message.contains(dump), "{name}: `{dump}` in {message}");
+            }
+        }
+    }
+}
+
+#[test]
+fn at_least_eighteen_fixtures_exist() {
+    let count = fs::read_dir("tests/fixtures").unwrap().count();
+    assert!(count >= 18, "only {count} fixtures");
+}
+
+#[test]
+fn check_prints_every_semantic_error_and_exits_2() {
+    let path = PathBuf::from("tests/fixtures/three_errors.yaml");
+    let (status, out, err) = run(std::slice::from_ref(&path));
+    assert_eq!(status, 2);
+    assert_eq!(out, "");
+    let lines: Vec<&str> = err.lines().collect();
+    let at = |pos: &str| format!("{}:{pos}: ", path.display());
+    assert_eq!(lines.len(), 3, "one line per error:\n{err}");
+    assert!(
+        lines[0].starts_with(&at("6:12")) && lines[0].contains("same as stable"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with(&at("42:13")) && lines[1].contains("`latency_p95`"),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with(&at("86:13")) && lines[2].contains("never promotes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_reports_bad_plans_and_good_ones_together() {
+    let paths = [
+        PathBuf::from("plans/canary.yaml"),
+        PathBuf::from("tests/fixtures/empty.yaml"),
+    ];
+    let (status, out, err) = run(&paths);
+    assert_eq!(status, 2);
+    assert_eq!(out.lines().count(), 1);
+    assert_eq!(err.lines().count(), 1);
+    assert_eq!(run(&[]).0, 2, "no plans given is an error");
+}
+
+#[test]
+fn a_file_over_one_mebibyte_is_refused_quickly() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join("plan_check_huge.yaml");
+    // Valid-looking YAML, so only the size can be the reason.
+    let line = "# padding padding padding padding padding padding padding padding padding\n";
+    fs::write(&path, line.repeat((3 << 20) / line.len())).unwrap();
+    let started = Instant::now();
+    let errors = plan::load(&path).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].to_string().contains(":1:1: file is "), "{}", errors[0]);
+    assert!(errors[0].message.contains("1 MiB"), "{}", errors[0]);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(plan::parse(&text, "huge").unwrap_err()[0].message.contains("1 MiB"));
+    fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn parse_accepts_a_byte_order_mark_and_reports_the_origin_given() {
+    let canary = fs::read_to_string("plans/canary.yaml").unwrap();
+    assert!(plan::parse(&format!("\u{feff}{canary}"), "bom").is_ok());
+    let errors = plan::parse("stages: [", "inline").unwrap_err();
+    assert!(errors[0].to_string().starts_with("inline:"), "{}", errors[0]);
+}
+
+#[test]
+fn arbitrary_text_never_panics() {
+    let canary = fs::read_to_string("plans/canary.yaml").unwrap();
+    // Every prefix of a real plan is some kind of broken YAML.
+    for end in (0..canary.len()).step_by(7).filter(|i| canary.is_char_boundary(*i)) {
+        let _ = plan::parse(&canary[..end], "prefix");
+    }
+    for text in [
+        "&a [*a]",
+        "a: &a [*a]",
+        "? [a]: b",
+        "!!binary aGk=",
+        "{a: 1, a: 2}",
+        "[",
+        "]",
+        ":",
+        "*x",
+        "---\n...\n",
+    ] {
+        let _ = plan::parse(text, "odd");
+    }
+}
