@@ -594,7 +594,7 @@ fn a_breach_shorter_than_for_warns_and_a_longer_one_fails_and_holds() {
     let mut sim = Sim::started(Spec::default());
     sim.feed_to(ERRORS, 30, GOOD);
     let fx = sim.errors_at(35, BAD);
-    assert_eq!(kinds(&fx), vec![EventKind::GateChanged]);
+    assert_eq!(kinds(&fx), vec![EventKind::GateWarning]);
     assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
     sim.feed_to(ERRORS, 90, BAD);
     sim.errors_at(94, BAD); // 59s of 60s
@@ -604,6 +604,7 @@ fn a_breach_shorter_than_for_warns_and_a_longer_one_fails_and_holds() {
 
     let fx = sim.errors_at(95, BAD); // 60s
     assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Fail);
+    assert!(kinds(&fx).contains(&EventKind::GateFailed));
     assert_eq!(sim.release.phase(), PhaseName::Held);
     assert_eq!(
         sim.holds(),

@@ -40,7 +40,11 @@ pub enum EventKind {
     WeightRequested,
     WeightApplied,
     RouterFailed,
+    /// A gate changed to passing (or idle).
     GateChanged,
+    /// A gate is breached but not yet for its `for` duration, or has no fresh data.
+    GateWarning,
+    GateFailed,
     TriggerFired,
     Held,
     Resumed,
@@ -59,8 +63,8 @@ impl EventKind {
     pub fn severity(self) -> Severity {
         use EventKind::*;
         match self {
-            RouterFailed | TriggerFired | Aborted | RollbackStarted | RolledBack => Severity::Danger,
-            Held | Refused | Paused => Severity::Warning,
+            RouterFailed | TriggerFired | GateFailed | Aborted | RollbackStarted | RolledBack => Severity::Danger,
+            Held | Refused | Paused | GateWarning => Severity::Warning,
             Promoted | Go => Severity::Success,
             _ => Severity::Info,
         }

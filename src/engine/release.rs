@@ -645,7 +645,12 @@ impl Release {
                     after.status.label(),
                     after.detail
                 );
-                self.record(fx, now, Actor::system(), EventKind::GateChanged, msg);
+                let kind = match after.status {
+                    GateStatus::Fail => EventKind::GateFailed,
+                    GateStatus::Warn | GateStatus::NoData | GateStatus::Stale => EventKind::GateWarning,
+                    _ => EventKind::GateChanged,
+                };
+                self.record(fx, now, Actor::system(), kind, msg);
             }
         }
 

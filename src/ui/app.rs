@@ -108,13 +108,16 @@ impl UiState {
             return self.on_dialog_action(dialog, action);
         }
         if self.filter_editing {
-            if action == Action::Close {
-                self.filter_editing = false;
-                self.filter.clear();
-            } else if action == Action::Quit {
-                self.filter_editing = false;
+            match action {
+                Action::Close => {
+                    self.filter_editing = false;
+                    self.filter.clear();
+                    return None;
+                }
+                // Ctrl-C quits from everywhere, the filter line included.
+                Action::Quit => self.filter_editing = false,
+                _ => return None,
             }
-            return None;
         }
         match action {
             Action::Rollback => unreachable!("handled above"),

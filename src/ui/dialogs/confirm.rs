@@ -1,0 +1,45 @@
+//! A question before a release action: the action's title and consequences, Enter or Esc.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use crate::engine::Command;
+use crate::ui::app::Confirm;
+use crate::ui::draw::{Ctx, put, width, wrap};
+
+pub const KEYS: &str = "Enter confirm · Esc cancel";
+
+pub fn render(ctx: &Ctx, confirm: &Confirm, area: Rect, buf: &mut Buffer) {
+    let t = ctx.theme;
+    let dangerous = matches!(confirm.command, Command::Abort | Command::Rollback);
+    let border = if dangerous { t.danger } else { t.warning };
+    question(ctx, area, buf, &confirm.title, &confirm.lines, KEYS, border);
+}
+
+/// A titled box with wrapped lines and a key line under them (shared with quit).
+pub fn question(
+    ctx: &Ctx,
+    area: Rect,
+    buf: &mut Buffer,
+    title: &str,
+    lines: &[String],
+    keys: &str,
+    border: ratatui::style::Style,
+) {
+    let t = ctx.theme;
+    let max_inner = area.width.saturating_sub(6).max(1) as usize;
+    let natural = lines
+        .iter()
+        .map(|l| width(l))
+        .chain([width(title) + 2, width(keys)])
+        .max()
+        .unwrap_or(1)
+        .min(max_inner);
+    let wrapped: Vec<String> = lines.iter().flat_map(|l| wrap(l, natural)).collect();
+    let inner_h = wrapped.len() as u16 + 2;
+    let inner = super::frame(area, natural as u16, inner_h, title, border, t.title, buf);
+    for (i, line) in wrapped.iter().enumerate() {
+        put(buf, inner, 0, i as u16, line, t.text);
+    }
+    put(buf, inner, 0, wrapped.len() as u16 + 1, keys, t.key);
+}

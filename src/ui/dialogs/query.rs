@@ -1,0 +1,40 @@
+//! The queries behind a metric, with `{{version}}` resolved for the canary and the baseline.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use crate::ui::draw::{Ctx, put};
+
+pub const KEYS: &str = "Esc closes";
+
+pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
+    let t = ctx.theme;
+    let plan = ctx.release.plan();
+    let Some(m) = plan.metrics.get(metric) else { return };
+    let info = &plan.release;
+    let area = area.intersection(buf.area);
+    let inner_w = area.width.saturating_sub(8).clamp(1, 96);
+    let mut rows: Vec<(String, ratatui::style::Style)> = Vec::new();
+    for (label, query, version, style) in [
+        ("canary", &m.canary, &info.version, t.canary),
+        ("baseline", &m.baseline, &info.stable, t.stable),
+    ] {
+        if !rows.is_empty() {
+            rows.push((String::new(), t.text));
+        }
+        rows.push((format!("{label} ({version}):"), style));
+        // Queries are code: cut them by characters, not words.
+        let resolved = query.replace("{{version}}", version);
+        let chars: Vec<char> = resolved.chars().collect();
+        for chunk in chars.chunks(inner_w as usize) {
+            rows.push((chunk.iter().collect(), t.text));
+        }
+    }
+    rows.push((String::new(), t.text));
+    rows.push((KEYS.to_string(), t.key));
+    let title = format!("Query: {}", m.name);
+    let inner = super::frame(area, inner_w, rows.len() as u16, &title, t.border_focus, t.title, buf);
+    for (i, (line, style)) in rows.iter().enumerate() {
+        put(buf, inner, 0, i as u16, line, *style);
+    }
+}

@@ -1,0 +1,320 @@
+//! The header band: what is being released, where it stands, how long until the next
+//! automatic step, whether the backends are healthy, and why it is not moving if it is not.
+
+use chrono::Duration;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use super::draw::{Ctx, GRID_WIDTH, age, clock, fill_row, put_line, put_right};
+use super::theme::{Theme, phase_symbol};
+use crate::engine::{GateStatus, PhaseName, Step, fmt_duration};
+
+/// Rows the header takes at a given terminal width.
+pub fn height(width: u16) -> u16 {
+    if width >= GRID_WIDTH { 3 } else { 4 }
+}
+
+pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let theme = ctx.theme;
+    buf.set_style(area, theme.header);
+    let wide = area.width >= GRID_WIDTH;
+
+    // Row 1: the state and what is released.
+    let end = put_line(buf, area, 0, 0, &identity(ctx));
+    if wide {
+        put_right(buf, area, end + 2, 0, &people(ctx));
+    }
+    // Row 2: progress and timing; the backends too when there is room.
+    let end = put_line(buf, area, 0, 1, &progress(ctx));
+    let backend = backend(ctx);
+    let mut last = 2;
+    if wide {
+        if !put_right(buf, area, end + 2, 1, &backend) {
+            put_line(buf, area, end + 2, 1, &backend);
+        }
+    } else {
+        put_line(buf, area, 0, 2, &backend);
+        last = 3;
+    }
+    // Last row: why the release is not moving, or that all is well.
+    let (line, style) = situation(ctx, area.width as usize, wide);
+    if let Some(style) = style {
+        fill_row(buf, area, last, style);
+    }
+    put_line(buf, area, 0, last, &line);
+}
+
+fn sep(theme: &Theme) -> Span<'static> {
+    Span::styled(" · ", theme.muted)
+}
+
+fn identity(ctx: &Ctx) -> Line<'static> {
+    let r = ctx.release;
+    let t = ctx.theme;
+    let info = &r.plan().release;
+    let phase = r.phase();
+    Line::from(vec![
+        Span::styled(format!(" {} {} ", phase_symbol(phase), phase.label()), t.phase(phase)),
+        Span::raw(" "),
+        Span::styled(format!("{} {}", info.name, info.version), t.title),
+        sep(t),
+        Span::styled(info.kind.as_str(), t.text),
+        sep(t),
+        Span::styled(format!("stable {}", info.stable), t.stable),
+        sep(t),
+        Span::styled(format!("risk {}", risk(info.risk)), t.text),
+    ])
+}
+
+fn risk(risk: crate::plan::Risk) -> &'static str {
+    match risk {
+        crate::plan::Risk::Low => "low",
+        crate::plan::Risk::Medium => "medium",
+        crate::plan::Risk::High => "high",
+    }
+}
+
+fn people(ctx: &Ctx) -> Line<'static> {
+    let info = &ctx.release.plan().release;
+    let t = ctx.theme;
+    Line::from(vec![
+        Span::styled(format!("owner {}", info.owner), t.muted),
+        sep(t),
+        Span::styled(format!("on-call {} ", info.on_call), t.muted),
+    ])
+}
+
+fn progress(ctx: &Ctx) -> Line<'static> {
+    let r = ctx.release;
+    let t = ctx.theme;
+    let plan = r.plan();
+    let phase = r.phase();
+    let stage = &plan.stages[r.stage().min(plan.stages.len().saturating_sub(1))];
+    let mut spans = vec![
+        Span::raw(" "),
+        Span::styled(
+            format!("stage {}/{} {}", r.stage() + 1, plan.stages.len(), stage.name),
+            t.title,
+        ),
+    ];
+    if !phase.is_final() && phase != PhaseName::RollingBack {
+        spans.push(sep(t));
+        spans.push(Span::styled(r.step().label(), t.text));
+    }
+    spans.push(sep(t));
+    match r.finished_at() {
+        Some(end) => spans.push(Span::styled(
+            format!("took {}", fmt_duration(end - r.started_at())),
+            t.text,
+        )),
+        None => spans.push(Span::styled(
+            format!("elapsed {}", age(ctx.now, r.started_at())),
+            t.text,
+        )),
+    }
+    if let Some(countdown) = countdown(ctx) {
+        spans.push(sep(t));
+        spans.push(countdown);
+    }
+    Line::from(spans)
+}
+
+/// The next thing the clock will do: auto-advance, or the end of the rollback window.
+fn countdown(ctx: &Ctx) -> Option<Span<'static>> {
+    let r = ctx.release;
+    let t = ctx.theme;
+    match r.phase() {
+        PhaseName::Done => {
+            let end = r.finished_at()? + r.rollback_window().to_chrono();
+            let left = end - ctx.now;
+            Some(if left > Duration::zero() {
+                Span::styled(format!("rollback window {} left", fmt_duration(left)), t.info)
+            } else {
+                Span::styled(format!("rollback window over ({})", r.rollback_window()), t.warning)
+            })
+        }
+        PhaseName::Aborted | PhaseName::RolledBack => r
+            .finished_at()
+            .map(|at| Span::styled(format!("ended {}", clock(at)), t.muted)),
+        PhaseName::Running | PhaseName::Pending => r
+            .hold_remaining()
+            .map(|d| Span::styled(format!("next stage in {}", fmt_duration(d)), t.info)),
+        PhaseName::Held | PhaseName::Paused => r
+            .hold_remaining()
+            .map(|d| Span::styled(format!("hold {} left (stopped)", fmt_duration(d)), t.warning)),
+        PhaseName::RollingBack => None,
+    }
+}
+
+/// Router and metrics health.
+fn backend(ctx: &Ctx) -> Line<'static> {
+    let r = ctx.release;
+    let t = ctx.theme;
+    let router = match (r.router_error(), r.actual_weight()) {
+        (Some(e), _) => Span::styled(format!("router ✖ ERROR: {e}"), t.danger),
+        (None, None) => Span::styled("router ? not confirmed yet", t.warning),
+        (None, Some(actual)) if actual == r.desired_weight() => {
+            Span::styled(format!("router ✔ {actual} confirmed"), t.success)
+        }
+        (None, Some(actual)) => Span::styled(format!("router … {actual} → {}", r.desired_weight()), t.warning),
+    };
+    let stale_after = r.plan().analysis.stale_after.to_chrono();
+    let data = match r.last_sample_at() {
+        None => Span::styled("data ? none yet", t.warning),
+        Some(at) if ctx.now - at > stale_after => {
+            Span::styled(format!("data ~ STALE {} old", age(ctx.now, at)), t.warning)
+        }
+        Some(at) => Span::styled(format!("data ✔ {} old", age(ctx.now, at)), t.success),
+    };
+    Line::from(vec![Span::raw(" "), data, sep(t), router, Span::raw(" ")])
+}
+
+/// The last header row: hold reasons, the rollback, or a calm summary, fitted to `width`.
+fn situation(ctx: &Ctx, width: usize, wide: bool) -> (Line<'static>, Option<Style>) {
+    let r = ctx.release;
+    let t = ctx.theme;
+    let info = &r.plan().release;
+    let phase = r.phase();
+    let sym = phase_symbol(phase);
+    let loud = |text: String, extra: String, style: Style| {
+        let mut text = text;
+        if width_of(&text) + width_of(&extra) <= width {
+            text.push_str(&extra);
+        }
+        text.push(' ');
+        (Line::from(Span::styled(text, style)), Some(style))
+    };
+    match phase {
+        PhaseName::RollingBack => {
+            let router = match r.actual_weight() {
+                Some(w) if w.percent() == 0 => "router at 0%".to_string(),
+                Some(w) => format!("router still at {w}, waiting for 0%"),
+                None => "waiting for the router".to_string(),
+            };
+            let why = r.rollback_reason().unwrap_or("rollback");
+            loud(
+                format!(" {sym} ROLLING BACK: {why}"),
+                format!(" → all traffic to {}; {router}", info.stable),
+                t.alarm,
+            )
+        }
+        PhaseName::RolledBack => {
+            let why = r.rollback_reason().unwrap_or("rollback");
+            loud(
+                format!(" {sym} ROLLED BACK: {why}"),
+                format!(" → {} serves all traffic", info.stable),
+                t.alarm,
+            )
+        }
+        PhaseName::Aborted => loud(
+            format!(" {sym} ABORTED"),
+            format!(" → all traffic to {}", info.stable),
+            t.alarm,
+        ),
+        PhaseName::Done => (
+            Line::from(vec![
+                Span::styled(
+                    format!(" {sym} PROMOTED: {} serves all traffic", info.version),
+                    t.success,
+                ),
+                sep(t),
+                Span::styled(format!("R rolls back to {}", info.stable), t.muted),
+            ]),
+            None,
+        ),
+        PhaseName::Held => (
+            Line::from(Span::styled(
+                reasons(ctx, &format!(" {sym} HELD because: "), width),
+                t.warning,
+            )),
+            None,
+        ),
+        PhaseName::Pending if !r.holds().is_empty() => (
+            Line::from(Span::styled(
+                reasons(ctx, &format!(" {sym} WAITING FOR: "), width),
+                t.info,
+            )),
+            None,
+        ),
+        PhaseName::Paused => {
+            let text = if r.holds().is_empty() {
+                format!(" {sym} PAUSED: p resumes")
+            } else {
+                reasons(ctx, &format!(" {sym} PAUSED (p resumes); also holding: "), width)
+            };
+            (Line::from(Span::styled(text, t.warning)), None)
+        }
+        PhaseName::Pending | PhaseName::Running => (calm(ctx, width, wide), None),
+    }
+}
+
+/// `prefix` and as many hold reasons as fit in `width`, then how many more there are.
+fn reasons(ctx: &Ctx, prefix: &str, width: usize) -> String {
+    let holds = ctx.release.holds();
+    let mut text = prefix.to_string();
+    for (i, reason) in holds.iter().enumerate() {
+        let piece = if i == 0 {
+            reason.to_string()
+        } else {
+            format!("; {reason}")
+        };
+        let rest = holds.len() - i - 1;
+        let more = if rest > 0 {
+            format!(" (+{rest} more)")
+        } else {
+            String::new()
+        };
+        if i > 0 && width_of(&text) + width_of(&piece) + width_of(&more) > width {
+            text.push_str(&format!(" (+{} more)", holds.len() - i));
+            break;
+        }
+        text.push_str(&piece);
+    }
+    text
+}
+
+fn width_of(text: &str) -> usize {
+    Span::raw(text).width()
+}
+
+fn calm(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
+    let r = ctx.release;
+    let t = ctx.theme;
+    let plan = r.plan();
+    let (mut analysed, mut passing) = (0, 0);
+    for g in 0..plan.gates.len() {
+        let Some(w) = r.gate(g) else { continue };
+        if w.status != GateStatus::Idle {
+            analysed += 1;
+            passing += usize::from(w.status == GateStatus::Pass);
+        }
+    }
+    let mut optional = Vec::with_capacity(4);
+    if analysed > 0 {
+        optional.push(Span::styled(format!("gates {passing}/{analysed} PASS"), t.text));
+    }
+    if r.step() == Step::Shifting {
+        optional.push(Span::styled("waiting for the router", t.info));
+    }
+    if let Some(next) = plan.stages.get(r.stage() + 1) {
+        optional.push(Span::styled(format!("then {} ({})", next.name, next.weight), t.text));
+    }
+    if !wide {
+        optional.push(Span::styled(format!("on-call {}", plan.release.on_call), t.muted));
+    }
+    let mut line = Line::from(Span::styled(" ✔ no holds", t.success));
+    for span in optional {
+        if line.width() + 3 + span.width() > width {
+            break;
+        }
+        line.push_span(sep(t));
+        line.push_span(span);
+    }
+    line
+}

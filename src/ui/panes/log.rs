@@ -1,0 +1,214 @@
+//! Log pane: the deployment log, newest at the bottom. Each line has its time, a severity
+//! symbol (never colour alone), the actor and the message. It follows the newest line
+//! unless scrolled; the filter is a case-insensitive substring. Only the visible lines are
+//! looked at past the filter and formatted: a 5000-line log costs no more than a short one.
+
+use std::collections::VecDeque;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::engine::LogEntry;
+use crate::ui::app::Pane;
+use crate::ui::draw::{Ctx, clock, fill_row, fit, pad, pane_frame, put, put_line};
+use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::theme::severity_symbol;
+
+pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
+    let area = area.intersection(buf.area);
+    let t = ctx.theme;
+    let ui = ctx.ui;
+    let log = ctx.release.log();
+    let mut right = Vec::with_capacity(3);
+    if !ui.filter.is_empty() {
+        right.push(Span::styled(format!(" filter “{}” ", ui.filter), t.warning));
+    }
+    right.push(if ui.log_scroll > 0 {
+        Span::styled(" ‖ scrolled ", t.warning)
+    } else {
+        Span::styled(" following ", t.muted)
+    });
+    let inner = pane_frame(buf, area, t, Pane::Log, focused, Some(&Line::from(right)));
+    if inner.is_empty() {
+        return;
+    }
+
+    let mut rows = inner.height;
+    let input_row = ui.filter_editing.then(|| {
+        rows -= 1;
+        rows
+    });
+    let status_row = (ui.log_scroll > 0 && rows > 1).then(|| {
+        rows -= 1;
+        rows
+    });
+
+    let (shown, scrolled) = visible(log, &ui.filter, ui.log_scroll, rows as usize);
+    if shown.is_empty() {
+        let text = if log.is_empty() {
+            " nothing logged yet".to_string()
+        } else {
+            format!(" no log line matches “{}”", ui.filter)
+        };
+        put(buf, inner, 0, 0, &text, t.muted);
+    }
+    // A fixed actor column, so the messages do not shift as the log scrolls.
+    let actor_w = 10;
+    let message_w = (inner.width as usize).saturating_sub(1 + 8 + 1 + 1 + 1 + actor_w + 1);
+    // Oldest of the visible lines at the top, newest at the bottom.
+    for (row, &i) in shown.iter().rev().enumerate() {
+        let entry = &log[i];
+        put_line(buf, inner, 0, row as u16, &entry_line(ctx, entry, actor_w, message_w));
+    }
+
+    if let Some(row) = status_row {
+        let follow = BINDINGS
+            .iter()
+            .find(|b| b.action == Action::Top)
+            .map_or("G", |b| b.keys);
+        let text = format!(
+            " ‖ scrolled: {scrolled} lines, {} to follow",
+            follow.rsplit('/').next().unwrap_or("G")
+        );
+        put(buf, inner, 0, row, &text, t.warning);
+    }
+    if let Some(row) = input_row {
+        fill_row(buf, inner, row, t.selection);
+        let end = put(buf, inner, 0, row, &format!(" / {}", ui.filter), t.selection);
+        let end = put(buf, inner, end, row, "█", t.selection);
+        put(buf, inner, end + 2, row, "Enter keeps · Esc clears", t.muted);
+    }
+}
+
+fn entry_line<'a>(ctx: &Ctx, entry: &'a LogEntry, actor_w: usize, message_w: usize) -> Line<'a> {
+    let t = ctx.theme;
+    let severity = entry.event.severity();
+    let style = t.severity(severity);
+    Line::from(vec![
+        Span::styled(format!(" {} ", clock(entry.time)), t.muted),
+        Span::styled(severity_symbol(severity), style),
+        Span::raw(" "),
+        Span::styled(pad(&entry.actor.name, actor_w), t.muted),
+        Span::raw(" "),
+        Span::styled(fit(&entry.message, message_w), style),
+    ])
+}
+
+/// Indices of the log lines to show, newest first, and how far up the view actually is.
+/// Scans from the newest line and stops as soon as the window is full.
+pub fn visible(log: &VecDeque<LogEntry>, filter: &str, scroll: usize, rows: usize) -> (Vec<usize>, usize) {
+    if rows == 0 {
+        return (Vec::new(), 0);
+    }
+    let finder = Finder::new(filter);
+    let mut window: VecDeque<usize> = VecDeque::with_capacity(rows);
+    let mut seen = 0;
+    for i in (0..log.len()).rev() {
+        if !finder.matches(&log[i]) {
+            continue;
+        }
+        seen += 1;
+        if window.len() == rows {
+            window.pop_front();
+        }
+        window.push_back(i);
+        if seen >= scroll + rows {
+            break;
+        }
+    }
+    let scrolled = seen - window.len();
+    (window.into(), scrolled)
+}
+
+/// A case-insensitive substring search, prepared once per frame: an ASCII needle uses a
+/// skip table (Horspool), so a filter that matches nothing scans 5000 lines quickly.
+struct Finder {
+    needle: Vec<u8>,
+    lower: String,
+    shift: Option<Box<[usize; 256]>>,
+}
+
+impl Finder {
+    fn new(filter: &str) -> Finder {
+        let lower = filter.to_lowercase();
+        let needle = lower.as_bytes().to_vec();
+        let shift = (filter.is_ascii() && !needle.is_empty()).then(|| {
+            let m = needle.len();
+            let mut table = Box::new([m; 256]);
+            for (i, &b) in needle[..m - 1].iter().enumerate() {
+                table[b as usize] = m - 1 - i;
+                table[b.to_ascii_uppercase() as usize] = m - 1 - i;
+            }
+            table
+        });
+        Finder { needle, lower, shift }
+    }
+
+    fn matches(&self, entry: &LogEntry) -> bool {
+        self.needle.is_empty() || self.contains(&entry.message) || self.contains(&entry.actor.name)
+    }
+
+    fn contains(&self, hay: &str) -> bool {
+        let Some(shift) = &self.shift else {
+            return hay.to_lowercase().contains(&self.lower);
+        };
+        let (hay, n) = (hay.as_bytes(), &self.needle);
+        let m = n.len();
+        let mut i = 0;
+        while i + m <= hay.len() {
+            let last = hay[i + m - 1];
+            if last.to_ascii_lowercase() == n[m - 1] && hay[i..i + m].eq_ignore_ascii_case(n) {
+                return true;
+            }
+            i += shift[last as usize];
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Actor, EventKind, PhaseName};
+    use chrono::DateTime;
+
+    fn log(n: usize) -> VecDeque<LogEntry> {
+        (0..n)
+            .map(|i| LogEntry {
+                time: DateTime::UNIX_EPOCH,
+                actor: Actor::system(),
+                event: EventKind::Note,
+                message: if i % 2 == 0 {
+                    format!("Even {i}")
+                } else {
+                    format!("odd {i}")
+                },
+                state: PhaseName::Running,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn follows_scrolls_and_clamps() {
+        let l = log(10);
+        assert_eq!(visible(&l, "", 0, 3), (vec![9, 8, 7], 0));
+        assert_eq!(visible(&l, "", 2, 3), (vec![7, 6, 5], 2));
+        // Scrolled past the top: the oldest lines fill the view.
+        assert_eq!(visible(&l, "", 100, 3), (vec![2, 1, 0], 7));
+        assert_eq!(visible(&l, "", 0, 0), (vec![], 0));
+    }
+
+    #[test]
+    fn filters_case_insensitively() {
+        let l = log(10);
+        assert_eq!(visible(&l, "EVEN", 0, 3).0, vec![8, 6, 4]);
+        assert_eq!(visible(&l, "even", 1, 3).0, vec![6, 4, 2]);
+        assert_eq!(visible(&l, "nothing", 0, 3).0, Vec::<usize>::new());
+        assert!(Finder::new("GRÖ").contains("Größe"));
+        assert!(Finder::new("fox 4").contains("the quick brown FOX 42"));
+        assert!(!Finder::new("fox 4").contains("the quick brown fox jumps"));
+        assert!(Finder::new("x").contains("x") && !Finder::new("xy").contains("x"));
+        assert!(Finder::new("abab").contains("aababab") && Finder::new("aab").contains("aaab"));
+    }
+}

@@ -1,0 +1,254 @@
+//! Stages pane: the stage ladder (done / now / next) with weights and holds, then the
+//! current stage's checklist items and approvals, with who signed what. The selected row
+//! (`checklist_cursor`) is marked with ▸ and highlighted; Enter ticks or signs it.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::engine::release::Signed;
+use crate::engine::{PhaseName, Step, fmt_duration};
+use crate::ui::app::Pane;
+use crate::ui::draw::{Ctx, clock, fill_row, pad, pane_frame, put_line, width};
+
+pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
+    let area = area.intersection(buf.area);
+    let inner = pane_frame(buf, area, ctx.theme, Pane::Stages, focused, None);
+    if inner.is_empty() {
+        return;
+    }
+    let (rows, cursor) = rows(ctx, inner.width as usize);
+    let height = inner.height as usize;
+    // Scroll only as far as needed to keep the selected row in view.
+    let offset = cursor.map_or(0, |c| (c + 1).saturating_sub(height));
+    for (i, line) in rows.iter().skip(offset).take(height).enumerate() {
+        let row = i as u16;
+        if Some(i + offset) == cursor && focused {
+            fill_row(buf, inner, row, ctx.theme.selection);
+        }
+        put_line(buf, inner, 0, row, line);
+    }
+}
+
+/// The pane's rows and which one is the selected checklist row.
+fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
+    let r = ctx.release;
+    let t = ctx.theme;
+    let plan = r.plan();
+    let mut rows: Vec<Line<'static>> = Vec::with_capacity(plan.stages.len() + 16);
+
+    // ----- the ladder
+    let digits = plan.stages.len().to_string().len();
+    let holds: Vec<String> = plan
+        .stages
+        .iter()
+        .map(|s| {
+            if s.hold.as_secs() == 0 {
+                "—".into()
+            } else {
+                s.hold.to_string()
+            }
+        })
+        .collect();
+    let hold_w = holds.iter().map(|h| width(h)).max().unwrap_or(1).max(4);
+    // mark, number, name, weight (4), hold, tag (4) with gaps.
+    let fixed = 1 + 1 + digits + 1 + 2 + 4 + 2 + hold_w + 2 + 4;
+    let longest = plan.stages.iter().map(|s| width(&s.name)).max().unwrap_or(5).max(5);
+    let name_w = longest.min(w.saturating_sub(fixed).max(5));
+    rows.push(Line::styled(
+        format!(
+            " {} {:>digits$} {}  {:>4}  {:>hold_w$}",
+            " ",
+            "#",
+            pad("stage", name_w),
+            "wt",
+            "hold"
+        ),
+        t.muted,
+    ));
+    let phase = r.phase();
+    let ended = matches!(
+        phase,
+        PhaseName::RollingBack | PhaseName::RolledBack | PhaseName::Aborted
+    );
+    for (i, stage) in plan.stages.iter().enumerate() {
+        let (mark, tag, style) = if i < r.stage() || (i == r.stage() && phase == PhaseName::Done) {
+            ("✔", "done", t.success)
+        } else if i == r.stage() && ended {
+            ("✖", "stopped", t.danger)
+        } else if i == r.stage() {
+            ("▶", "NOW", t.title)
+        } else if i == r.stage() + 1 && !ended {
+            ("›", "next", t.text)
+        } else {
+            (" ", "", t.muted)
+        };
+        let name_style = if i == r.stage() { t.title } else { t.text };
+        rows.push(Line::from(vec![
+            Span::styled(format!(" {mark} "), style),
+            Span::styled(format!("{:>digits$} ", i + 1), t.muted),
+            Span::styled(pad(&stage.name, name_w), name_style),
+            Span::styled(format!("  {:>4}  ", stage.weight.to_string()), t.canary),
+            Span::styled(format!("{:>hold_w$}  ", holds[i]), t.text),
+            Span::styled(tag, style),
+        ]));
+    }
+
+    // ----- the current stage: where its hold is, then its entry requirements
+    let Some(progress) = r.progress(r.stage()) else {
+        return (rows, None);
+    };
+    let stage = &plan.stages[r.stage()];
+    rows.push(Line::raw(""));
+    let state = if phase.is_final() || phase == PhaseName::RollingBack {
+        phase.label().to_string()
+    } else {
+        r.step().label().to_string()
+    };
+    rows.push(Line::from(vec![
+        Span::styled(format!(" stage {} {}", r.stage() + 1, stage.name), t.title),
+        Span::styled(format!(" · {state}"), t.text),
+    ]));
+    if let Some(left) = r.hold_remaining()
+        && stage.hold.as_secs() > 0
+    {
+        let total = stage.hold.to_chrono();
+        let done = (total - left).max(chrono::Duration::zero());
+        let bar_w = 20usize;
+        let filled = (done.num_seconds() as usize * bar_w)
+            .checked_div(total.num_seconds() as usize)
+            .unwrap_or(0);
+        let stopped = if phase == PhaseName::Running || phase == PhaseName::Pending {
+            ""
+        } else {
+            " (clock stopped)"
+        };
+        rows.push(Line::from(vec![
+            Span::styled(" hold ", t.muted),
+            Span::styled("█".repeat(filled.min(bar_w)), t.info),
+            Span::styled("░".repeat(bar_w - filled.min(bar_w)), t.muted),
+            Span::styled(format!(" {} of {}{stopped}", fmt_duration(done), stage.hold), t.text),
+        ]));
+    }
+    let lock = if !phase.is_live() || phase == PhaseName::RollingBack {
+        Some(format!("locked: release {}", phase.label()))
+    } else if r.step() != Step::Preparing {
+        Some("locked: stage has gone ahead".to_string())
+    } else {
+        None
+    };
+    if progress.items.is_empty() && progress.approvals.is_empty() {
+        rows.push(Line::styled(" no checklist, no approvals at this stage", t.muted));
+        next_stage(ctx, &mut rows);
+        return (rows, None);
+    }
+    let cursor_row = ctx
+        .ui
+        .checklist_cursor
+        .min(progress.items.len() + progress.approvals.len() - 1);
+    let mut cursor = None;
+    let item_texts: &[String] = stage
+        .checklist
+        .as_ref()
+        .and_then(|n| plan.checklists.get(n))
+        .map_or(&[], |v| v.as_slice());
+
+    let signed_text = |s: &Signed| format!("✔ {} {}", s.by.name, clock(s.at).get(..5).unwrap_or(""));
+    let mut push_row =
+        |rows: &mut Vec<Line<'static>>, index: usize, done: bool, what: &str, who: String, who_style: Style| {
+            let selected = index == cursor_row;
+            if selected {
+                cursor = Some(rows.len());
+            }
+            let who_w = width(&who);
+            let text_w = w.saturating_sub(8 + who_w + 1).max(4);
+            let (box_text, box_style) = if done { ("[x]", t.success) } else { ("[ ]", t.warning) };
+            rows.push(Line::from(vec![
+                Span::styled(if selected { " ▸ " } else { "   " }, t.title),
+                Span::styled(box_text, box_style),
+                Span::raw(" "),
+                Span::styled(pad(what, text_w), if done { t.text } else { t.title }),
+                Span::raw(" "),
+                Span::styled(who, who_style),
+            ]));
+        };
+
+    if !progress.items.is_empty() {
+        let done = progress.items.iter().filter(|i| i.is_some()).count();
+        let name = stage.checklist.as_deref().unwrap_or("checklist");
+        let mut heading = vec![Span::styled(
+            format!(" checklist {name} ({done}/{})", progress.items.len()),
+            t.title,
+        )];
+        if let Some(lock) = &lock {
+            heading.push(Span::styled(format!(" · {lock}"), t.muted));
+        }
+        rows.push(Line::from(heading));
+        for (i, slot) in progress.items.iter().enumerate() {
+            let what = item_texts.get(i).map_or("(item)", String::as_str);
+            match slot {
+                Some(s) => push_row(&mut rows, i, true, what, signed_text(s), t.muted),
+                None => push_row(&mut rows, i, false, what, String::new(), t.muted),
+            }
+        }
+    }
+    if !progress.approvals.is_empty() {
+        let signed = progress.approvals.iter().filter(|(_, s)| s.is_some()).count();
+        let mut heading = vec![Span::styled(
+            format!(" approvals ({signed}/{})", progress.approvals.len()),
+            t.title,
+        )];
+        if progress.items.is_empty()
+            && let Some(lock) = &lock
+        {
+            heading.push(Span::styled(format!(" · {lock}"), t.muted));
+        }
+        rows.push(Line::from(heading));
+        for (i, (role, slot)) in progress.approvals.iter().enumerate() {
+            let index = progress.items.len() + i;
+            match slot {
+                Some(s) => push_row(
+                    &mut rows,
+                    index,
+                    true,
+                    role,
+                    format!("signed {}", signed_text(s)),
+                    t.muted,
+                ),
+                None => push_row(&mut rows, index, false, role, "needs a signature".into(), t.warning),
+            }
+        }
+    }
+    next_stage(ctx, &mut rows);
+    (rows, cursor)
+}
+
+/// What the next stage will ask for before it goes ahead, if anything.
+fn next_stage(ctx: &Ctx, rows: &mut Vec<Line<'static>>) {
+    let r = ctx.release;
+    let plan = r.plan();
+    if r.phase().is_final() || r.phase() == PhaseName::RollingBack {
+        return;
+    }
+    let next = r.stage() + 1;
+    let (Some(stage), Some(progress)) = (plan.stages.get(next), r.progress(next)) else {
+        return;
+    };
+    let mut needs = Vec::with_capacity(2);
+    if let Some(name) = &stage.checklist {
+        needs.push(format!("checklist {name} ({} items)", progress.items.len()));
+    }
+    let roles: Vec<&str> = progress.approvals.iter().map(|(role, _)| role.as_str()).collect();
+    if !roles.is_empty() {
+        needs.push(format!("approval {}", roles.join(", ")));
+    }
+    if needs.is_empty() {
+        return;
+    }
+    rows.push(Line::raw(""));
+    rows.push(Line::from(vec![
+        Span::styled(format!(" next: {} asks for ", stage.name), ctx.theme.muted),
+        Span::styled(needs.join(" and "), ctx.theme.text),
+    ]));
+}

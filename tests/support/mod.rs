@@ -1,0 +1,263 @@
+//! Deterministic release states for screen tests: the canary plan driven through the engine
+//! with scripted commands and observations at fixed virtual times. The router confirms each
+//! weight one interval after it is asked (unless told not to) and both metrics are sampled
+//! every 5 s with small fixed wiggles, so every build produces the same screens.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use shipdeck::engine::{Actor, Command, Effect, Event, Observation, PhaseName, Reading, Release, Step};
+use shipdeck::plan::{Plan, Weight};
+
+pub const INTERVAL: i64 = 5;
+
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn plan() -> Arc<Plan> {
+    Arc::new(shipdeck::plan::load(std::path::Path::new("plans/canary.yaml")).expect("plans/canary.yaml loads"))
+}
+
+/// What the metrics report for the canary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Healthy,
+    /// Error rate 0.7%: over the 0.5% gate, under the 1% rollback trigger.
+    ErrorsHigh,
+    /// Error rate 1.6%: over the rollback trigger.
+    ErrorSpike,
+    /// The latency query returns nothing for the canary.
+    LatencyMissing,
+}
+
+pub struct Drive {
+    pub release: Release,
+    pub now: DateTime<Utc>,
+    pub health: Health,
+    /// Whether the router confirms weight requests.
+    pub router_ok: bool,
+    pending: Option<Weight>,
+    samples: u64,
+}
+
+impl Drive {
+    pub fn new() -> Drive {
+        let (release, fx) = Release::new(plan(), t0());
+        let mut d = Drive {
+            release,
+            now: t0(),
+            health: Health::Healthy,
+            router_ok: true,
+            pending: None,
+            samples: 0,
+        };
+        d.absorb(fx);
+        d
+    }
+
+    fn absorb(&mut self, fx: Vec<Effect>) {
+        for effect in fx {
+            if let Effect::SetWeight(w) = effect {
+                self.pending = Some(w);
+            }
+        }
+    }
+
+    pub fn event(&mut self, event: Event) {
+        let fx = self.release.handle(event, self.now);
+        self.absorb(fx);
+    }
+
+    pub fn command(&mut self, command: Command, who: &str) {
+        self.event(Event::Command(command, Actor::person(who, None)));
+    }
+
+    pub fn observe(&mut self, observation: Observation) {
+        self.event(Event::Observe(observation));
+    }
+
+    /// One analysis interval: time passes, the router answers, both metrics are sampled.
+    pub fn step(&mut self) {
+        self.now += Duration::seconds(INTERVAL);
+        if self.router_ok
+            && let Some(w) = self.pending.take()
+        {
+            self.observe(Observation::WeightApplied { actual: w });
+        }
+        self.sample();
+        self.event(Event::Tick);
+    }
+
+    pub fn run(&mut self, secs: i64) {
+        for _ in 0..secs / INTERVAL {
+            self.step();
+        }
+    }
+
+    pub fn run_until(&mut self, what: &str, done: impl Fn(&Release) -> bool) {
+        for _ in 0..2000 {
+            if done(&self.release) {
+                return;
+            }
+            self.step();
+        }
+        panic!(
+            "never reached: {what} (phase {}, stage {})",
+            self.release.phase(),
+            self.release.stage()
+        );
+    }
+
+    fn sample(&mut self) {
+        let k = [0.0, 1.0, 2.0, 1.0, 0.0, -1.0, -2.0, -1.0][(self.samples % 8) as usize];
+        self.samples += 1;
+        let exposed = self.release.actual_weight().is_some_and(|w| w > Weight::ZERO);
+        let no_traffic = || Reading::NoData("no canary traffic".into());
+        let errors = match self.health {
+            Health::ErrorsHigh => 0.70 + 0.02 * k,
+            Health::ErrorSpike => 1.60 + 0.05 * k,
+            _ => 0.20 + 0.01 * k,
+        };
+        let error_canary = if exposed { Reading::Value(errors) } else { no_traffic() };
+        let latency_canary = if !exposed {
+            no_traffic()
+        } else if self.health == Health::LatencyMissing {
+            Reading::NoData("prometheus: empty result for the canary query".into())
+        } else {
+            Reading::Value(182.0 + 3.0 * k)
+        };
+        let at = self.now;
+        self.observe(Observation::Sample {
+            metric: 0,
+            canary: error_canary,
+            baseline: Reading::Value(0.18 + 0.005 * k),
+            at,
+        });
+        self.observe(Observation::Sample {
+            metric: 1,
+            canary: latency_canary,
+            baseline: Reading::Value(176.0 + 2.0 * k),
+            at,
+        });
+    }
+
+    /// Ticks the go/no-go checklist (ana, 40 s apart) and signs the team approval (sam): GO.
+    pub fn go(&mut self) {
+        let items = self.release.progress(0).map_or(0, |p| p.items.len());
+        for item in 0..items {
+            self.run(40);
+            self.command(Command::ToggleItem { item }, "ana");
+        }
+        self.run_until("stage 2 asks for its approval", |r| {
+            r.stage() == 1 && r.step() == Step::Preparing
+        });
+        self.run(30);
+        self.command(Command::Approve { role: "team".into() }, "sam");
+    }
+
+    /// Runs healthy until stage `stage` (0-based) is holding.
+    pub fn hold_at(&mut self, stage: usize) {
+        self.run_until("the stage holds", |r| r.stage() == stage && r.step() == Step::Holding);
+    }
+}
+
+// ----- the states the screens are shown in ---------------------------------------------------
+
+/// Just loaded: the go/no-go checklist open, one item ticked.
+pub fn start() -> Drive {
+    let mut d = Drive::new();
+    d.run(40);
+    d.command(Command::ToggleItem { item: 0 }, "ana");
+    d.run(20);
+    d
+}
+
+/// Canary at 25%, two minutes into its hold, all gates passing.
+pub fn healthy_midway() -> Drive {
+    let mut d = Drive::new();
+    d.go();
+    d.hold_at(2);
+    d.run(120);
+    assert_eq!(d.release.phase(), PhaseName::Running);
+    d
+}
+
+/// At 25% the error rate climbs over the 0.5% gate (not the 1% trigger): held.
+pub fn failing_gate() -> Drive {
+    let mut d = healthy_midway();
+    d.health = Health::ErrorsHigh;
+    d.run(150);
+    assert_eq!(d.release.phase(), PhaseName::Held);
+    d
+}
+
+/// At 25% the latency query stops returning canary data: held.
+pub fn missing_data() -> Drive {
+    let mut d = healthy_midway();
+    d.health = Health::LatencyMissing;
+    d.run(20);
+    assert_eq!(d.release.phase(), PhaseName::Held);
+    d
+}
+
+/// The error spike trips the auto-rollback trigger; the router has not confirmed 0% yet.
+pub fn rolling_back() -> Drive {
+    let mut d = healthy_midway();
+    d.health = Health::ErrorSpike;
+    d.router_ok = false;
+    d.run_until("the trigger rolls back", |r| r.phase() == PhaseName::RollingBack);
+    d.run(10);
+    d
+}
+
+/// The router confirmed 0% and the previous version is restored.
+pub fn rolled_back() -> Drive {
+    let mut d = rolling_back();
+    d.router_ok = true;
+    d.step();
+    d.observe(Observation::PreviousRestored);
+    d.run(60);
+    assert_eq!(d.release.phase(), PhaseName::RolledBack);
+    d
+}
+
+/// Promoted: all stages passed, verification ticked, a minute later.
+pub fn done() -> Drive {
+    let mut d = Drive::new();
+    d.go();
+    d.run_until("verification", |r| r.stage() == 5 && r.step() == Step::Preparing);
+    for item in 0..3 {
+        d.run(30);
+        d.command(Command::ToggleItem { item }, if item == 1 { "sam" } else { "ana" });
+    }
+    d.run_until("promoted", |r| r.phase() == PhaseName::Done);
+    d.run(60);
+    d
+}
+
+/// At 50%, holding: the next stage is 100%, so `n` asks first.
+pub fn before_full() -> Drive {
+    let mut d = Drive::new();
+    d.go();
+    d.hold_at(3);
+    d.run(60);
+    d
+}
+
+/// Manual weight 20% at the 25% stage, then the router stops answering.
+pub fn router_error() -> Drive {
+    let mut d = healthy_midway();
+    d.command(Command::SetWeight(Weight::new(20).unwrap()), "ana");
+    d.run(30);
+    d.router_ok = false;
+    d.observe(Observation::RouterFailed {
+        message: "haproxy runtime API: connection refused (10.0.4.2:9999)".into(),
+    });
+    d.run(15);
+    d
+}
