@@ -1,0 +1,102 @@
+//! The built binary in a pseudo-terminal: the flows a person sees.
+
+mod pty;
+
+use std::time::Duration;
+
+use pty::Pty;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn bad_canary_demo_rolls_back_by_itself() {
+    let pty = Pty::spawn(&["demo", "--scenario", "bad-canary", "--speed", "400"], 160, 48);
+    assert!(pty.wait_text("ROLLED BACK", LIMIT), "screen:\n{}", pty.text());
+    let journal = std::fs::read_dir(pty.dir.join(".shipdeck"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "jsonl"));
+    let text = std::fs::read_to_string(journal.expect("journal written").path()).unwrap();
+    assert!(text.contains("\"event\":\"rolled_back\""), "journal:\n{text}");
+}
+
+#[test]
+fn rollback_key_shows_on_the_next_frame_and_records_who() {
+    // A slow clock and no crew: nothing else changes the screen, so the first frame after
+    // the key is the key's own.
+    let mut pty = Pty::spawn(&["demo", "--speed", "0.1", "--manual", "--journal", "j.jsonl"], 160, 48);
+    assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
+    assert!(
+        pty.wait_quiet(Duration::from_millis(500), LIMIT),
+        "the screen never settles"
+    );
+    let before = pty.text();
+    pty.send(b"R");
+    assert!(
+        pty.wait_for(Duration::from_secs(5), |s| s != before),
+        "no frame after R"
+    );
+    let next = pty.text();
+    assert!(
+        next.contains("ROLLING BACK") || next.contains("ROLLED BACK"),
+        "next frame:\n{next}"
+    );
+    assert!(pty.wait_text("ROLLED BACK", LIMIT));
+    let journal = std::fs::read_to_string(pty.dir.join("j.jsonl")).unwrap();
+    let line = journal
+        .lines()
+        .find(|l| l.contains("rollback_started"))
+        .expect("rollback journaled");
+    assert!(line.contains("pty-tester") && line.contains("192.0.2.7"), "{line}");
+}
+
+#[test]
+fn rollback_works_with_a_dialog_open() {
+    let mut pty = Pty::spawn(&["demo", "--speed", "5"], 160, 48);
+    assert!(pty.wait_text("PENDING", LIMIT));
+    pty.send(b"e"); // notes editor: R is a letter here, Ctrl-R is rollback
+    pty.send(b"R");
+    pty.send(b"\x12");
+    assert!(
+        pty.wait_for(LIMIT, |s| s.contains("ROLLING BACK") || s.contains("ROLLED BACK")),
+        "{}",
+        pty.text()
+    );
+    pty.send(b"?");
+    pty.send(b"R");
+    assert!(pty.wait_text("ROLLED BACK", LIMIT));
+}
+
+#[test]
+fn q_asks_while_live_then_exits_and_restores_the_terminal() {
+    let mut pty = Pty::spawn(&["demo", "--speed", "5"], 80, 24);
+    assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
+    assert!(pty.alternate_screen());
+    pty.send(b"q");
+    assert!(
+        pty.wait_text("Quit", Duration::from_secs(5)),
+        "no quit question:\n{}",
+        pty.text()
+    );
+    pty.send(b"\r");
+    assert_eq!(pty.wait_exit(Duration::from_secs(10)), Some(0));
+    assert!(!pty.alternate_screen(), "still in the alternate screen");
+    pty.with_screen(|s| {
+        let raw = String::from_utf8_lossy(&s.raw);
+        assert!(raw.contains("\x1b[?1049l"), "alternate screen not left");
+        assert!(raw.contains("\x1b[?25h"), "cursor not shown again");
+    });
+}
+
+#[test]
+fn a_tiny_terminal_gets_a_notice_that_recovers() {
+    let pty = Pty::spawn(&["demo", "--speed", "5"], 60, 20);
+    assert!(pty.wait_text("too small", LIMIT), "screen:\n{}", pty.text());
+    pty.resize(80, 24);
+    assert!(
+        pty.wait_text("checkout-api", LIMIT),
+        "no recovery after resize:\n{}",
+        pty.text()
+    );
+    assert!(!pty.text().contains("too small"));
+}
