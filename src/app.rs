@@ -56,11 +56,6 @@ fn join(errors: &[crate::plan::PlanError]) -> String {
 }
 
 fn live(cli: &Cli, plan: Plan, scenario: Scenario, seed: u64, speed: f64, crew: bool) -> Result<i32> {
-    if !std::io::stdout().is_terminal() {
-        return Err(eyre!(
-            "the cockpit needs a terminal: stdout is not one (headless mode arrives with `run --headless`)"
-        ));
-    }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::resolve(cli.theme.as_deref(), no_color).map_err(|e| eyre!(e))?;
     let plan = Arc::new(plan);
@@ -71,6 +66,11 @@ fn live(cli: &Cli, plan: Plan, scenario: Scenario, seed: u64, speed: f64, crew: 
         .unwrap_or_else(|| Journal::default_path(&plan.release.name, clock.now()));
     // Fail before anything starts if the journal cannot be written.
     let journal = Journal::open(&journal_path)?;
+    if !std::io::stdout().is_terminal() {
+        return Err(eyre!(
+            "the cockpit needs a terminal: stdout is not one (headless mode arrives with `run --headless`)"
+        ));
+    }
     let _log_guard = init_debug_log(&cli.log_dir);
     tracing::info!(plan = %plan.release.name, journal = %journal_path.display(), "starting");
 
