@@ -3,12 +3,21 @@
 use std::process::Command;
 
 fn shipdeck(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_shipdeck")).args(args).output().expect("run shipdeck")
+    Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(args)
+        .output()
+        .expect("run shipdeck")
 }
 
 #[test]
 fn check_accepts_every_shipped_plan_with_one_line_each() {
-    let out = shipdeck(&["check", "plans/canary.yaml", "plans/blue-green.yaml", "plans/rolling.yaml", "plans/hotfix.yaml"]);
+    let out = shipdeck(&[
+        "check",
+        "plans/canary.yaml",
+        "plans/blue-green.yaml",
+        "plans/rolling.yaml",
+        "plans/hotfix.yaml",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 4);
 }
@@ -18,7 +27,9 @@ fn check_rejects_a_bad_plan_with_located_lines_and_exit_2() {
     let dir = std::env::temp_dir().join(format!("shipdeck-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("typo.yaml");
-    let text = std::fs::read_to_string("plans/canary.yaml").unwrap().replace("weight: 25", "wieght: 25");
+    let text = std::fs::read_to_string("plans/canary.yaml")
+        .unwrap()
+        .replace("weight: 25", "wieght: 25");
     std::fs::write(&bad, text).unwrap();
     let out = shipdeck(&["check", bad.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);

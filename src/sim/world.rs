@@ -122,7 +122,7 @@ impl SimWorld {
 /// A plausible value for a metric of this shape, given a standard normal draw.
 fn level(shape: Shape, z: f64) -> f64 {
     match shape {
-        Shape::ErrorRate => (0.20 + 0.03 * z).max(0.0),
+        Shape::ErrorRate => (0.20 + 0.02 * z).max(0.0),
         Shape::Latency => (180.0 + 8.0 * z).max(1.0),
         Shape::Percent(mean) => (mean + 0.2 * z).clamp(0.0, 100.0),
         Shape::Other => 100.0 + 3.0 * z,
