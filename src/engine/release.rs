@@ -959,21 +959,7 @@ pub fn gate_label(plan: &Plan, gate: usize) -> String {
     if let Some(name) = &g.name {
         return name.clone();
     }
-    let b = g.bounds();
-    let mut parts = Vec::new();
-    if let Some(v) = b.max {
-        parts.push(format!("<= {v}"));
-    }
-    if let Some(v) = b.min {
-        parts.push(format!(">= {v}"));
-    }
-    if let Some(v) = b.max_ratio {
-        parts.push(format!("<= base x{v}"));
-    }
-    if let Some(v) = b.min_ratio {
-        parts.push(format!(">= base x{v}"));
-    }
-    format!("{} {}", g.metric, parts.join(" "))
+    format!("{} {}", g.metric, g.bounds().describe(""))
 }
 
 /// `4m05s`, `1h02m`, `12s`.

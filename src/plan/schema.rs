@@ -203,6 +203,24 @@ bounds_of!(Gate);
 bounds_of!(Trigger);
 
 impl Bounds {
+    /// The bounds as the operator reads them: `max 0.5%, max base×1.5`.
+    pub fn describe(&self, unit: &str) -> String {
+        let mut parts = Vec::with_capacity(4);
+        if let Some(v) = self.max {
+            parts.push(format!("max {v}{unit}"));
+        }
+        if let Some(v) = self.min {
+            parts.push(format!("min {v}{unit}"));
+        }
+        if let Some(v) = self.max_ratio {
+            parts.push(format!("max base×{v}"));
+        }
+        if let Some(v) = self.min_ratio {
+            parts.push(format!("min base×{v}"));
+        }
+        parts.join(", ")
+    }
+
     pub fn is_empty(&self) -> bool {
         self.max.is_none() && self.min.is_none() && self.max_ratio.is_none() && self.min_ratio.is_none()
     }

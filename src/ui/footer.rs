@@ -20,32 +20,12 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     put_line(buf, area, 0, 0, &hints(ctx.theme, area.width as usize));
 }
 
-/// The footer's words for a binding: short, as there are eight of them in 80 columns.
-/// `tight` gives the shortest form.
+/// The footer's words for a binding, from the key table; `tight` gives the shortest form.
 pub fn label(binding: &Binding, tight: bool) -> Cow<'static, str> {
-    let short = match binding.action {
-        Action::Rollback => "ROLL BACK",
-        Action::Advance if tight => "next",
-        Action::Advance => "next stage",
-        Action::Select => "select",
-        Action::PauseResume if tight => "pause",
-        Action::PauseResume => "pause/resume",
-        Action::Notes => "note",
-        Action::FocusNext | Action::FocusPrev => "pane",
-        Action::Help => "help",
-        Action::Quit => "quit",
-        _ => {
-            // Anything else: the help text up to its first aside.
-            let help = binding.help;
-            let cut = [" (", " /", ":", ";"]
-                .iter()
-                .filter_map(|p| help.find(p))
-                .min()
-                .unwrap_or(help.len());
-            return Cow::Borrowed(&help[..cut]);
-        }
-    };
-    Cow::Borrowed(short)
+    let words = binding
+        .footer
+        .map_or(binding.help, |h| if tight { h.tight } else { h.wide });
+    Cow::Borrowed(words)
 }
 
 /// The first of a binding's keys ("Enter/Space" -> "Enter"), for narrow footers.

@@ -36,8 +36,19 @@ pub struct Binding {
     pub action: Action,
     /// What it does, in a few words.
     pub help: &'static str,
-    /// Shown in the footer (the most used keys); every binding is in the help overlay.
-    pub footer: bool,
+    /// The footer's words (the most used keys only); every binding is in the help overlay.
+    pub footer: Option<Hint>,
+}
+
+/// A footer label: `wide` when there is room, `tight` at 80 columns.
+#[derive(Debug, Clone, Copy)]
+pub struct Hint {
+    pub wide: &'static str,
+    pub tight: &'static str,
+}
+
+const fn hint(wide: &'static str, tight: &'static str) -> Option<Hint> {
+    Some(Hint { wide, tight })
 }
 
 pub const BINDINGS: &[Binding] = &[
@@ -45,97 +56,97 @@ pub const BINDINGS: &[Binding] = &[
         keys: "R",
         action: Action::Rollback,
         help: "ROLL BACK now (any screen; Ctrl-R in text fields)",
-        footer: true,
+        footer: hint("ROLL BACK", "ROLL BACK"),
     },
     Binding {
         keys: "n",
         action: Action::Advance,
         help: "next stage (promote to 100% asks first)",
-        footer: true,
+        footer: hint("next stage", "next"),
     },
     Binding {
         keys: "Enter/Space",
         action: Action::Select,
         help: "tick item / sign approval / apply weight",
-        footer: true,
+        footer: hint("select", "select"),
     },
     Binding {
         keys: "←/→ h/l",
         action: Action::Left,
         help: "move the traffic slider (traffic pane)",
-        footer: false,
+        footer: None,
     },
     Binding {
         keys: "p",
         action: Action::PauseResume,
         help: "pause / resume the release",
-        footer: true,
+        footer: hint("pause/resume", "pause"),
     },
     Binding {
         keys: "a",
         action: Action::Abort,
         help: "abort: all traffic to stable (asks first)",
-        footer: false,
+        footer: None,
     },
     Binding {
         keys: "e",
         action: Action::Notes,
         help: "write a note to the log and journal",
-        footer: true,
+        footer: hint("note", "note"),
     },
     Binding {
         keys: "/",
         action: Action::Filter,
         help: "filter the deployment log",
-        footer: false,
+        footer: None,
     },
     Binding {
         keys: "v",
         action: Action::ShowQuery,
         help: "show the query behind a metric",
-        footer: false,
+        footer: None,
     },
     Binding {
         keys: "Tab/S-Tab",
         action: Action::FocusNext,
         help: "next / previous pane",
-        footer: true,
+        footer: hint("pane", "pane"),
     },
     Binding {
         keys: "1-4",
         action: Action::FocusPane(0),
         help: "go to pane: stages, metrics, traffic, log",
-        footer: false,
+        footer: None,
     },
     Binding {
         keys: "↑/↓ j/k",
         action: Action::Up,
         help: "move the selection / scroll the log",
-        footer: false,
+        footer: None,
     },
     Binding {
         keys: "g/G",
         action: Action::Top,
         help: "log: oldest / follow newest",
-        footer: false,
+        footer: None,
     },
     Binding {
         keys: "Esc",
         action: Action::Close,
         help: "close a dialog or filter",
-        footer: false,
+        footer: None,
     },
     Binding {
         keys: "?",
         action: Action::Help,
         help: "this help",
-        footer: true,
+        footer: hint("help", "help"),
     },
     Binding {
         keys: "q",
         action: Action::Quit,
         help: "quit (asks while a release is live)",
-        footer: true,
+        footer: hint("quit", "quit"),
     },
 ];
 
@@ -178,7 +189,7 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
 
 /// The footer's hints, in table order.
 pub fn footer_hints() -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(|b| b.footer)
+    BINDINGS.iter().filter(|b| b.footer.is_some())
 }
 
 #[cfg(test)]

@@ -346,20 +346,7 @@ fn value_span(reading: Option<&Reading>, unit: &str, t: &Theme, style: Style) ->
 
 /// `max 0.5% for 1m`, `max base×1.5 for 2m`.
 pub fn bounds_text(b: &Bounds, unit: &str, sustain: PlanSpan) -> String {
-    let mut parts = Vec::with_capacity(4);
-    if let Some(v) = b.max {
-        parts.push(format!("max {v}{unit}"));
-    }
-    if let Some(v) = b.min {
-        parts.push(format!("min {v}{unit}"));
-    }
-    if let Some(v) = b.max_ratio {
-        parts.push(format!("max base×{v}"));
-    }
-    if let Some(v) = b.min_ratio {
-        parts.push(format!("min base×{v}"));
-    }
-    let mut text = parts.join(", ");
+    let mut text = b.describe(unit);
     if sustain.as_secs() > 0 {
         text.push_str(&format!(" for {sustain}"));
     }
