@@ -15,20 +15,20 @@ pub struct Journal {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write the journal {path}: {source} (choose another place with --journal PATH)")]
+#[error("cannot write the journal {path}: {cause} (choose another place with --journal PATH)")]
 pub struct JournalError {
     pub path: String,
-    #[source]
-    pub source: std::io::Error,
+    /// Shown in the message itself, so not also chained as a source.
+    pub cause: std::io::Error,
 }
 
 impl Journal {
     /// Opens (appending) or creates the journal, with its directory. Fails before anything
     /// starts if the place is not writable.
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
-        let err = |source| JournalError {
+        let err = |cause| JournalError {
             path: path.display().to_string(),
-            source,
+            cause,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(err)?;

@@ -1,8 +1,17 @@
 use clap::Parser;
 
-fn main() -> color_eyre::Result<()> {
-    color_eyre::install()?;
+fn main() {
+    // color-eyre's hooks report panics and keep the terminal usable; errors a person can
+    // fix (a bad plan, no terminal, an unwritable journal) are printed plainly instead.
+    if let Err(e) = color_eyre::install() {
+        eprintln!("shipdeck: {e}");
+    }
     let cli = shipdeck::cli::Cli::parse();
-    let code = shipdeck::app::main(cli)?;
-    std::process::exit(code);
+    match shipdeck::app::main(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("shipdeck: {e:#}");
+            std::process::exit(1);
+        }
+    }
 }
