@@ -1291,3 +1291,29 @@ fn a_late_sample_does_not_make_the_data_look_older() {
     });
     assert_eq!(sim.release.last_sample_at(), Some(t0() + Duration::seconds(100)));
 }
+
+#[test]
+fn one_metric_without_data_is_one_hold_reason_however_many_gates_watch_it() {
+    let mut sim = Sim::started(Spec {
+        gates: "[{ name: errors low, metric: errors, max: 1.0 }, \
+                 { name: latency low, metric: latency, max: 900 }, \
+                 { name: errors near base, metric: errors, max_ratio: 2.0 }]",
+        ..Spec::default()
+    });
+    sim.now = t0() + Duration::seconds(5);
+    // A failing latency gate sits between the two errors gates in the hold list.
+    sim.sample(LATENCY, Reading::Value(1000.0));
+    sim.sample(ERRORS, Reading::NoData("empty result".into()));
+    assert_eq!(
+        sim.holds(),
+        vec![
+            HoldReason::NoData {
+                metric: "errors".into(),
+                why: "empty result".into()
+            },
+            HoldReason::GateFailing {
+                gate: "latency low".into()
+            },
+        ]
+    );
+}

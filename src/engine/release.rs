@@ -83,6 +83,10 @@ pub struct Release {
     metrics: Vec<MetricState>,
     gates: Vec<Watch>,
     triggers: Vec<Watch>,
+    /// The metric each gate and trigger watches, resolved once: samples and ticks then
+    /// compare indices, not names.
+    gate_metric: Vec<Option<usize>>,
+    trigger_metric: Vec<Option<usize>>,
     rollback_reason: Option<String>,
     log: VecDeque<LogEntry>,
 }
@@ -130,7 +134,12 @@ impl Release {
                 last_at: None,
             })
             .collect();
+        let metric_index = |name: &str| plan.metrics.iter().position(|m| m.name == name);
+        let gate_metric = plan.gates.iter().map(|g| metric_index(&g.metric)).collect();
+        let trigger_metric = plan.rollback.triggers.iter().map(|t| metric_index(&t.metric)).collect();
         let mut release = Release {
+            gate_metric,
+            trigger_metric,
             gates: vec![Watch::default(); plan.gates.len()],
             triggers: vec![Watch::default(); plan.rollback.triggers.len()],
             plan,
@@ -335,12 +344,8 @@ impl Release {
         (0..self.gates.len())
             .filter_map(|g| match self.gates[g].status {
                 GateStatus::Pass | GateStatus::Warn => {
-                    let metric = self
-                        .plan
-                        .metrics
-                        .iter()
-                        .position(|m| m.name == self.plan.gates[g].metric)?;
-                    self.metrics[metric].last_at.map(|last| last + stale_after)
+                    let last = self.gate_metric[g].and_then(|m| self.metrics[m].last_at);
+                    last.map(|last| last + stale_after)
                 }
                 GateStatus::Waiting => self.holding_since.map(|since| since + stale_after),
                 _ => None,
@@ -620,7 +625,6 @@ impl Release {
         let baseline_value = baseline.value();
         state.last_canary = Some(canary);
         state.last_baseline = Some(baseline);
-        let name = self.plan.metrics[metric].name.clone();
         // Gates judge only samples taken at the current weight, and only while the release
         // is in flight: after promotion or a rollback there is no canary to judge.
         let in_flight = matches!(
@@ -630,7 +634,7 @@ impl Release {
         let fresh = in_flight && self.holding_since.is_some_and(|since| at >= since);
 
         for g in 0..self.plan.gates.len() {
-            if self.plan.gates[g].metric != name || !fresh || !self.gate_analysed(g) || self.desired == Weight::ZERO {
+            if self.gate_metric[g] != Some(metric) || !fresh || !self.gate_analysed(g) || self.desired == Weight::ZERO {
                 continue;
             }
             let gate = &self.plan.gates[g];
@@ -658,7 +662,7 @@ impl Release {
         let exposed = self.actual.is_some_and(|w| w > Weight::ZERO);
         let watching = matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
         for t in 0..self.plan.rollback.triggers.len() {
-            if self.plan.rollback.triggers[t].metric != name || !exposed || !watching {
+            if self.trigger_metric[t] != Some(metric) || !exposed || !watching {
                 continue;
             }
             let trigger = &self.plan.rollback.triggers[t];
@@ -825,12 +829,7 @@ impl Release {
     fn mark_stale(&mut self, now: DateTime<Utc>) {
         let stale_after = self.plan.analysis.stale_after.to_chrono();
         for g in 0..self.gates.len() {
-            let metric = self
-                .plan
-                .metrics
-                .iter()
-                .position(|m| m.name == self.plan.gates[g].metric);
-            let last = metric.and_then(|m| self.metrics[m].last_at);
+            let last = self.gate_metric[g].and_then(|m| self.metrics[m].last_at);
             let watch = &mut self.gates[g];
             match watch.status {
                 GateStatus::Pass | GateStatus::Warn | GateStatus::Fail | GateStatus::NoData => {
@@ -887,7 +886,8 @@ impl Release {
                             why: watch.detail.clone(),
                         }),
                         GateStatus::Stale => {
-                            let age = self.metric_age(&metric, now).unwrap_or(0);
+                            let last = self.gate_metric[g].and_then(|m| self.metrics[m].last_at);
+                            let age = last.map_or(0, |at| (now - at).num_seconds());
                             reasons.push(HoldReason::Stale { metric, age_secs: age });
                         }
                         _ => {}
@@ -902,8 +902,14 @@ impl Release {
                 });
             }
         }
-        reasons.dedup();
-        reasons
+        // Two gates on one metric give the same no-data or stale reason: say it once.
+        let mut unique = Vec::with_capacity(reasons.len());
+        for reason in reasons {
+            if !unique.contains(&reason) {
+                unique.push(reason);
+            }
+        }
+        unique
     }
 
     /// Why the stage may not move on now, if anything stops it.
@@ -914,11 +920,6 @@ impl Release {
         (0..self.gates.len())
             .find(|&g| self.gate_analysed(g) && self.desired > Weight::ZERO && self.gates[g].status != GateStatus::Pass)
             .map(|g| format!("gate {} is {}", gate_label(&self.plan, g), self.gates[g].status.label()))
-    }
-
-    fn metric_age(&self, metric: &str, now: DateTime<Utc>) -> Option<i64> {
-        let m = self.plan.metrics.iter().position(|x| x.name == metric)?;
-        self.metrics[m].last_at.map(|at| (now - at).num_seconds())
     }
 
     fn checklist_items(&self, stage: usize) -> &[String] {

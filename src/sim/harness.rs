@@ -10,6 +10,7 @@ use crate::engine::{Actor, Command, Effect, Event, LogEntry, Observation, Releas
 use crate::plan::Plan;
 
 pub struct Harness {
+    plan: Arc<Plan>,
     pub release: Release,
     pub world: SimWorld,
     crew: Option<Crew>,
@@ -22,8 +23,9 @@ pub struct Harness {
 impl Harness {
     /// `crew`: whether the simulated crew ticks checklists and signs approvals.
     pub fn new(plan: Arc<Plan>, scenario: Scenario, seed: u64, start: DateTime<Utc>, crew: bool) -> Harness {
-        let (release, fx) = Release::new(plan, start);
+        let (release, fx) = Release::new(Arc::clone(&plan), start);
         let mut harness = Harness {
+            plan,
             release,
             world: SimWorld::new(seed, scenario, start),
             crew: crew.then(|| Crew::new(seed)),
@@ -56,7 +58,8 @@ impl Harness {
         }
         if self.now >= self.next_sample {
             self.next_sample = self.now + self.release.plan().analysis.interval.to_chrono();
-            for (i, metric) in self.release.plan().metrics.clone().iter().enumerate() {
+            let plan = Arc::clone(&self.plan);
+            for (i, metric) in plan.metrics.iter().enumerate() {
                 let (canary, baseline) = self.world.sample(i, metric, self.now);
                 let obs = Observation::Sample {
                     metric: i,

@@ -224,10 +224,7 @@ impl UiState {
                 self.quit = true;
                 None
             }
-            (Dialog::Notes(area), Action::Close) => {
-                drop(area);
-                None
-            }
+            (Dialog::Notes(_), Action::Close) => None,
             (dialog @ Dialog::Notes(_), _) => {
                 self.dialog = Some(dialog);
                 None
@@ -368,4 +365,138 @@ fn quit_warning(release: &Release) -> Vec<String> {
         "rollback, no metric watching. Traffic stays where it is now".into(),
         format!("(canary {}).", actual_text(release)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::sim::{Harness, Scenario};
+
+    /// The canary plan played by the crew until its 25% stage is holding.
+    fn holding_at_25() -> Harness {
+        let plan = crate::plan::load(std::path::Path::new("plans/canary.yaml")).expect("plan");
+        let start = "2026-11-22T10:00:00Z".parse().unwrap();
+        let mut h = Harness::new(Arc::new(plan), Scenario::Healthy, 1, start, true);
+        assert!(h.run_until(3600, |r| r.stage() == 2 && r.step() == Step::Holding));
+        h
+    }
+
+    fn ui() -> UiState {
+        UiState::new(Actor::person("ana", None))
+    }
+
+    #[test]
+    fn a_manual_weight_is_applied_only_after_confirmation() {
+        let h = holding_at_25();
+        let mut ui = ui();
+        ui.on_action(Action::FocusPane(2), &h.release);
+        ui.on_action(Action::Left, &h.release);
+        ui.on_action(Action::Left, &h.release);
+        assert_eq!(ui.slider, Weight::new(15));
+        assert_eq!(ui.on_action(Action::Select, &h.release), None, "asks first");
+        assert!(matches!(ui.dialog, Some(Dialog::Confirm(_))));
+        // Any other key leaves the question open; Enter confirms.
+        assert_eq!(ui.on_action(Action::Down, &h.release), None);
+        assert_eq!(
+            ui.on_action(Action::Select, &h.release),
+            Some(Command::SetWeight(Weight::new(15).unwrap()))
+        );
+        assert!(ui.dialog.is_none());
+    }
+
+    #[test]
+    fn the_slider_cannot_go_past_the_stage_weight() {
+        let h = holding_at_25();
+        let mut ui = ui();
+        ui.on_action(Action::FocusPane(2), &h.release);
+        for _ in 0..10 {
+            ui.on_action(Action::Right, &h.release);
+        }
+        assert_eq!(ui.slider, Weight::new(25));
+    }
+
+    #[test]
+    fn promoting_to_full_asks_and_escape_cancels() {
+        let mut h = holding_at_25();
+        h.run_until(3600, |r| r.stage() == 3 && r.step() == Step::Holding);
+        let mut ui = ui();
+        assert_eq!(ui.on_action(Action::Advance, &h.release), None);
+        let Some(Dialog::Confirm(confirm)) = &ui.dialog else {
+            panic!("no confirmation")
+        };
+        assert_eq!(confirm.command, Command::Advance);
+        assert_eq!(ui.on_action(Action::Close, &h.release), None);
+        assert!(ui.dialog.is_none());
+    }
+
+    #[test]
+    fn rollback_closes_any_dialog_and_never_asks() {
+        let h = holding_at_25();
+        for open in [Action::Help, Action::Abort, Action::Notes, Action::Quit, Action::Filter] {
+            let mut ui = ui();
+            ui.on_action(open, &h.release);
+            assert!(ui.dialog.is_some() || ui.filter_editing, "{open:?} opened nothing");
+            assert_eq!(ui.on_action(Action::Rollback, &h.release), Some(Command::Rollback));
+            assert!(ui.dialog.is_none() && !ui.filter_editing);
+        }
+    }
+
+    #[test]
+    fn quitting_a_live_release_asks_and_says_what_stops() {
+        let h = holding_at_25();
+        let mut ui = ui();
+        ui.on_action(Action::Quit, &h.release);
+        let Some(Dialog::Quit { lines }) = &ui.dialog else {
+            panic!("no question")
+        };
+        assert!(lines.join(" ").contains("no automatic rollback"));
+        assert!(!ui.quit);
+        ui.on_action(Action::Select, &h.release);
+        assert!(ui.quit);
+    }
+
+    #[test]
+    fn ctrl_c_quits_from_the_filter_line() {
+        let h = holding_at_25();
+        let mut ui = ui();
+        ui.on_action(Action::Filter, &h.release);
+        ui.filter.push_str("gate");
+        ui.on_action(Action::Quit, &h.release);
+        assert!(!ui.filter_editing);
+        assert!(matches!(ui.dialog, Some(Dialog::Quit { .. })));
+        assert_eq!(ui.filter, "gate", "the filter stays");
+    }
+
+    #[test]
+    fn enter_on_the_checklist_ticks_the_selected_item() {
+        let plan = crate::plan::load(std::path::Path::new("plans/canary.yaml")).expect("plan");
+        let start = "2026-11-22T10:00:00Z".parse().unwrap();
+        let h = Harness::new(Arc::new(plan), Scenario::Healthy, 1, start, false);
+        let mut ui = ui();
+        assert_eq!(
+            ui.on_action(Action::Select, &h.release),
+            Some(Command::ToggleItem { item: 0 })
+        );
+        ui.on_action(Action::Down, &h.release);
+        assert_eq!(
+            ui.on_action(Action::Select, &h.release),
+            Some(Command::ToggleItem { item: 1 })
+        );
+    }
+
+    #[test]
+    fn notes_are_saved_trimmed_and_empty_notes_are_dropped() {
+        let h = holding_at_25();
+        let mut ui = ui();
+        ui.on_action(Action::Notes, &h.release);
+        if let Some(Dialog::Notes(area)) = &mut ui.dialog {
+            area.insert_str("  canary looks fine  ");
+        }
+        assert_eq!(ui.save_notes(), Some(Command::Note("canary looks fine".into())));
+        ui.on_action(Action::Notes, &h.release);
+        assert_eq!(ui.save_notes(), None);
+        assert!(ui.dialog.is_none());
+    }
 }
