@@ -10,8 +10,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shipdeck::engine::release::{LOG_CAPACITY, SERIES_CAPACITY};
 use shipdeck::engine::{
-    Actor, Command, Effect, Event, EventKind, GateStatus, HoldReason, LogEntry, Observation, PhaseName, Reading,
-    Release, Step,
+    Actor, Command, DataStatus, Effect, Event, EventKind, GateStatus, HoldReason, LogEntry, Observation, PhaseName,
+    Reading, Release, Step,
 };
 use shipdeck::plan::Weight;
 
@@ -1289,7 +1289,11 @@ fn a_late_sample_does_not_make_the_data_look_older() {
         baseline: Reading::Value(GOOD),
         at,
     });
-    assert_eq!(sim.release.last_sample_at(), Some(t0() + Duration::seconds(100)));
+    assert_eq!(
+        sim.release.data_status(ERRORS, sim.now),
+        DataStatus::Fresh { age: Duration::zero() },
+        "the sample from 60s ago must not make the data look stale"
+    );
 }
 
 #[test]
@@ -1315,5 +1319,36 @@ fn one_metric_without_data_is_one_hold_reason_however_many_gates_watch_it() {
                 gate: "latency low".into()
             },
         ]
+    );
+}
+
+#[test]
+fn a_sample_without_a_value_is_no_data_not_fresh_data() {
+    let mut sim = Sim::started(Spec::default());
+    sim.errors_at(5, GOOD);
+    assert_eq!(
+        sim.release.data_status(ERRORS, sim.now),
+        DataStatus::Fresh { age: Duration::zero() }
+    );
+    sim.now = t0() + Duration::seconds(10);
+    sim.sample(ERRORS, Reading::NoData("empty result".into()));
+    assert_eq!(
+        sim.release.data_status(ERRORS, sim.now),
+        DataStatus::NoData {
+            why: "canary: empty result".into()
+        }
+    );
+    // The header shows the worst metric: latency has never been sampled, errors has no data.
+    assert!(matches!(
+        sim.release.data_health(sim.now),
+        (Some(ERRORS), DataStatus::NoData { .. })
+    ));
+    sim.errors_at(15, GOOD);
+    sim.tick_at(50);
+    assert_eq!(
+        sim.release.data_status(ERRORS, sim.now),
+        DataStatus::Stale {
+            age: Duration::seconds(35)
+        }
     );
 }

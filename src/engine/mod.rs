@@ -1,5 +1,6 @@
 //! The release engine: a deterministic state machine over a plan. No I/O, no clock reads.
 
+pub mod data;
 pub mod effect;
 pub mod event;
 pub mod gate;
@@ -7,6 +8,7 @@ pub mod phase;
 pub mod release;
 pub mod series;
 
+pub use data::DataStatus;
 pub use effect::{Effect, EventKind, LogEntry, Severity};
 pub use event::{Actor, Command, Event, Observation, Reading};
 pub use gate::{GateStatus, Watch};

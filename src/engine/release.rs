@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::data::{self, DataStatus};
 use super::effect::{Effect, EventKind, LogEntry};
 use super::event::{Actor, Command, Event, Observation, Reading};
 use super::gate::{GateStatus, Watch};
@@ -304,9 +305,21 @@ impl Release {
         Some((hold - self.hold_elapsed).max(Duration::zero()))
     }
 
-    /// The last time a sample of any metric arrived.
-    pub fn last_sample_at(&self) -> Option<DateTime<Utc>> {
-        self.metrics.iter().filter_map(|m| m.last_at).max()
+    /// How usable metric `index`'s data is at `now`.
+    pub fn data_status(&self, index: usize, now: DateTime<Utc>) -> DataStatus {
+        let stale_after = self.plan.analysis.stale_after.to_chrono();
+        self.metrics.get(index).map_or(DataStatus::Nothing, |state| {
+            data::status_of(state, data::exposed(self.actual), stale_after, now)
+        })
+    }
+
+    /// The worst data status over all metrics, and which metric has it: what the header
+    /// shows.
+    pub fn data_health(&self, now: DateTime<Utc>) -> (Option<usize>, DataStatus) {
+        (0..self.metrics.len())
+            .map(|m| (Some(m), self.data_status(m, now)))
+            .reduce(|a, b| if b.1.is_worse_than(&a.1) { b } else { a })
+            .unwrap_or((None, DataStatus::Nothing))
     }
 
     /// Whether the gate decides the current stage.

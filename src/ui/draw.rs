@@ -18,7 +18,7 @@ use ratatui::text::{Line, Span};
 use super::app::{Pane, UiState};
 use super::theme::Theme;
 use super::{dialogs, footer, header, panes};
-use crate::engine::{Release, fmt_duration};
+use crate::engine::{DataStatus, Release, fmt_duration};
 
 /// The smallest terminal the cockpit works in.
 pub const MIN_WIDTH: u16 = 80;
@@ -440,6 +440,18 @@ pub fn draw_box(
 /// `3s`, `4m05s`, `1h02m`.
 pub fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
     fmt_duration((now - at).max(Duration::zero()))
+}
+
+/// "data ✔ 3s old", "data ~ STALE 45s old", "data ? NO DATA"; `metric` names the culprit
+/// where the line speaks for several metrics. The reason itself is in the hold line.
+pub fn data_span(status: &DataStatus, metric: Option<&str>, t: &Theme) -> Span<'static> {
+    let of = metric.map(|m| format!(" {m}")).unwrap_or_default();
+    match status {
+        DataStatus::Nothing => Span::styled("data ? none yet", t.warning),
+        DataStatus::Fresh { age } => Span::styled(format!("data ✔ {} old", fmt_duration(*age)), t.success),
+        DataStatus::Stale { age } => Span::styled(format!("data ~ STALE{of} {} old", fmt_duration(*age)), t.warning),
+        DataStatus::NoData { .. } => Span::styled(format!("data ? NO DATA{of}"), t.danger),
+    }
 }
 
 /// Wall time as the log shows it.

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::draw::{Ctx, GRID_WIDTH, age, clock, fill_row, put_line, put_right};
+use super::draw::{Ctx, GRID_WIDTH, age, clock, data_span, fill_row, put_line, put_right};
 use super::theme::{Theme, phase_symbol};
 use crate::engine::{GateStatus, PhaseName, Step, fmt_duration};
 
@@ -164,14 +164,8 @@ fn backend(ctx: &Ctx) -> Line<'static> {
         }
         (None, Some(actual)) => Span::styled(format!("router … {actual} → {}", r.desired_weight()), t.warning),
     };
-    let stale_after = r.plan().analysis.stale_after.to_chrono();
-    let data = match r.last_sample_at() {
-        None => Span::styled("data ? none yet", t.warning),
-        Some(at) if ctx.now - at > stale_after => {
-            Span::styled(format!("data ~ STALE {} old", age(ctx.now, at)), t.warning)
-        }
-        Some(at) => Span::styled(format!("data ✔ {} old", age(ctx.now, at)), t.success),
-    };
+    let (metric, health) = r.data_health(ctx.now);
+    let data = data_span(&health, metric.map(|m| r.plan().metrics[m].name.as_str()), t);
     Line::from(vec![Span::raw(" "), data, sep(t), router, Span::raw(" ")])
 }
 

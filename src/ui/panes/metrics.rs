@@ -12,7 +12,7 @@ use crate::engine::series::Series;
 use crate::engine::{GateStatus, Reading, Watch};
 use crate::plan::{Bounds, Span as PlanSpan, TriggerAction, Weight};
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, age, fill_row, fit, pad, pane_frame, put_cell, put_line, put_right, width};
+use crate::ui::draw::{Ctx, data_span, fill_row, fit, pad, pane_frame, put_cell, put_line, put_right, width};
 use crate::ui::keys::{Action, BINDINGS};
 use crate::ui::theme::{Theme, gate_badge};
 
@@ -117,14 +117,7 @@ fn metric_block(
     ]);
     emit(buf, &title, highlighted.then_some(t.selection));
     if title_row >= 0 && (title_row as u16) < area.height {
-        let stale_after = plan.analysis.stale_after.to_chrono();
-        let mut right = vec![match state.last_at {
-            None => Span::styled("data ? none yet", t.warning),
-            Some(at) if ctx.now - at > stale_after => {
-                Span::styled(format!("data ~ STALE {} old", age(ctx.now, at)), t.warning)
-            }
-            Some(at) => Span::styled(format!("data ✔ {} old", age(ctx.now, at)), t.success),
-        }];
+        let mut right = vec![data_span(&r.data_status(i, ctx.now), None, t)];
         if selected && let Some(b) = BINDINGS.iter().find(|b| b.action == Action::ShowQuery) {
             right.insert(0, Span::styled(format!("{} query · ", b.keys), t.muted));
         }
