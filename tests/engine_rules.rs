@@ -33,8 +33,10 @@ struct Spec {
 }
 
 const ERRORS_GATE: &str = "[{ name: errors low, metric: errors, max: 1.0, for: 1m }]";
-/// A trigger the tests never breach (latency stays far below it) unless they mean to.
-const QUIET_TRIGGER: &str = "[{ name: latency meltdown, metric: latency, max: 100000, for: 1m, action: auto }]";
+/// A trigger the tests never breach (errors stay far below it) unless they mean to.
+const QUIET_TRIGGER: &str = "[{ name: error meltdown, metric: errors, max: 100000, for: 1m, action: auto }]";
+/// The same, on latency, for tests that feed latency only.
+const LATENCY_TRIGGER: &str = "[{ name: latency meltdown, metric: latency, max: 100000, for: 1m, action: auto }]";
 const THREE_STAGES: &str = "[{ name: five, weight: 5, hold: 5m }, \
      { name: fifty, weight: 50, hold: 5m }, \
      { name: full, weight: 100, hold: 5m }]";
@@ -572,6 +574,7 @@ fn only_gates_the_stage_analyses_decide_it() {
     let spec = Spec {
         gates: "[{ name: errors low, metric: errors, max: 1.0 }, { name: p99 low, metric: latency, max: 500 }]",
         stages: "[{ name: five, weight: 5, hold: 1m, analyse: [latency] }, { name: full, weight: 100, hold: 5m }]",
+        triggers: LATENCY_TRIGGER,
         ..Spec::default()
     };
     let mut sim = Sim::started(spec);
@@ -1037,8 +1040,20 @@ fn manual_advance_is_refused_on_data_gone_stale_since_the_last_event() {
     // No tick for two minutes: the last sample is stale when the key is pressed.
     sim.now = t0() + Duration::seconds(180);
     let fx = sim.cmd(Command::Advance);
-    assert_eq!(kinds(&fx), vec![EventKind::Refused, EventKind::Held]);
-    assert!(records(&fx)[0].message.contains("STALE"), "{fx:#?}");
+    // The gate going stale is recorded first, then the refusal that names it.
+    // The gate and the trigger going stale are recorded first, then the refusal.
+    assert_eq!(
+        kinds(&fx),
+        vec![
+            EventKind::GateWarning,
+            EventKind::GateWarning,
+            EventKind::Refused,
+            EventKind::Held
+        ]
+    );
+    assert!(records(&fx)[0].message.contains("PASS -> STALE"), "{fx:#?}");
+    assert!(records(&fx)[1].message.contains("rollback trigger"), "{fx:#?}");
+    assert!(records(&fx)[2].message.contains("STALE"), "{fx:#?}");
     assert!(set_weights(&fx).is_empty());
     assert_eq!(sim.release.stage(), 0);
     assert_eq!(sim.release.phase(), PhaseName::Held);
@@ -1225,6 +1240,8 @@ fn the_log_is_bounded_and_keeps_the_newest_lines() {
     let mut sim = Sim::started_at(spec, w(100));
     for i in 0..LOG_CAPACITY + 1000 {
         sim.now += Duration::seconds(1);
+        // Fresh data keeps the trigger watching, so only the notes are logged.
+        sim.sample(ERRORS, Reading::Value(GOOD));
         let fx = sim.cmd(Command::Note(format!("note {i}")));
         assert_eq!(kinds(&fx).len(), 1);
     }
@@ -1351,4 +1368,52 @@ fn a_sample_without_a_value_is_no_data_not_fresh_data() {
             age: Duration::seconds(35)
         }
     );
+}
+
+#[test]
+fn a_fired_manual_trigger_stays_fired_through_missing_data() {
+    let mut sim = Sim::started(Spec {
+        triggers: MANUAL_TRIGGER,
+        ..Spec::default()
+    });
+    sim.feed_to(ERRORS, 70, BAD);
+    assert!(
+        sim.holds().iter().any(|h| matches!(h, HoldReason::TriggerFired { .. })),
+        "{:?}",
+        sim.holds()
+    );
+    // Four minutes with no data, then a look at the release: still held, same stage.
+    for s in (75..=315).step_by(5) {
+        sim.now = t0() + Duration::seconds(s);
+        sim.sample(ERRORS, Reading::NoData("empty result".into()));
+    }
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert_eq!(sim.release.stage(), 0);
+    assert!(sim.holds().iter().any(|h| matches!(h, HoldReason::TriggerFired { .. })));
+    assert_eq!(sim.release.trigger(0).unwrap().status, GateStatus::Fail);
+    // Back within bounds: the trigger clears.
+    sim.errors_at(320, GOOD);
+    assert_ne!(sim.release.trigger(0).unwrap().status, GateStatus::Fail);
+}
+
+#[test]
+fn a_trigger_whose_metric_has_no_data_holds_even_without_a_gate_on_it() {
+    // Latency has a trigger but no gate: missing latency data must still hold.
+    let mut sim = Sim::started(Spec {
+        triggers: "[{ name: error meltdown, metric: errors, max: 100000, for: 1m, action: auto }, \
+                    { name: latency meltdown, metric: latency, max: 100000, for: 1m, action: auto }]",
+        ..Spec::default()
+    });
+    sim.errors_at(5, GOOD);
+    sim.sample(LATENCY, Reading::NoData("scrape failed".into()));
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert!(
+        sim.holds()
+            .iter()
+            .any(|h| matches!(h, HoldReason::NoData { metric, .. } if metric == "latency")),
+        "{:?}",
+        sim.holds()
+    );
+    sim.sample(LATENCY, Reading::Value(100.0));
+    assert_eq!(sim.release.phase(), PhaseName::Running);
 }

@@ -187,7 +187,7 @@ impl Release {
         self.pass_time(now);
         // Data that went stale since the last event must not count for this one (a
         // manual advance, say): staleness is a fact of `now`, not of the next reconcile.
-        self.mark_stale(now);
+        self.mark_stale(now, &mut fx);
         match event {
             Event::Tick => {}
             Event::Command(command, actor) => self.on_command(command, actor, now, &mut fx),
@@ -674,17 +674,28 @@ impl Release {
         // Rollback triggers watch whenever the canary serves traffic, paused or not.
         let exposed = self.actual.is_some_and(|w| w > Weight::ZERO);
         let watching = matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
-        for t in 0..self.plan.rollback.triggers.len() {
+        let plan = Arc::clone(&self.plan);
+        for (t, trigger) in plan.rollback.triggers.iter().enumerate() {
             if self.trigger_metric[t] != Some(metric) || !exposed || !watching {
                 continue;
             }
-            let trigger = &self.plan.rollback.triggers[t];
             let before = self.triggers[t].status;
+            if before == GateStatus::Fail && canary_value.is_err() {
+                // A fired trigger stays fired through missing data: only a sample back
+                // within bounds (or a rollback) ends it.
+                continue;
+            }
             let value = canary_value.as_ref().map(|v| *v).map_err(String::as_str);
             self.triggers[t].observe(&trigger.bounds(), trigger.sustain.as_secs(), value, baseline_value, at);
             let after = self.triggers[t].status;
+            if after == GateStatus::NoData && before != GateStatus::NoData {
+                let msg = format!(
+                    "rollback trigger {}: no data ({}): it cannot protect the release",
+                    trigger.name, self.triggers[t].detail
+                );
+                self.record(fx, now, Actor::system(), EventKind::GateWarning, msg);
+            }
             if after == GateStatus::Fail && before != GateStatus::Fail {
-                let trigger = trigger.clone();
                 let detail = self.triggers[t].detail.clone();
                 match trigger.action {
                     crate::plan::TriggerAction::Auto => {
@@ -724,7 +735,7 @@ impl Release {
             self.holding_since = Some(now);
             self.reset_gates();
         }
-        self.mark_stale(now);
+        self.mark_stale(now, fx);
         self.holds = self.hold_reasons(now);
 
         let next = if self.phase == PhaseName::Paused {
@@ -839,12 +850,16 @@ impl Release {
     }
 
     /// Data older than `stale_after` stops counting: the gate goes STALE.
-    fn mark_stale(&mut self, now: DateTime<Utc>) {
+    /// Data older than `stale_after` stops counting: gates and triggers go STALE, and
+    /// the change is recorded like any other. A fired trigger stays fired.
+    fn mark_stale(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
         let stale_after = self.plan.analysis.stale_after.to_chrono();
+        let mut changes = Vec::new();
         for g in 0..self.gates.len() {
             let last = self.gate_metric[g].and_then(|m| self.metrics[m].last_at);
+            let before = self.gates[g].status;
             let watch = &mut self.gates[g];
-            match watch.status {
+            match before {
                 GateStatus::Pass | GateStatus::Warn | GateStatus::Fail | GateStatus::NoData => {
                     if let Some(last) = last
                         && now - last > stale_after
@@ -861,6 +876,53 @@ impl Release {
                 }
                 GateStatus::Idle | GateStatus::Stale => {}
             }
+            if watch.status != before {
+                changes.push(format!(
+                    "gate {}: {} -> {} ({})",
+                    gate_label(&self.plan, g),
+                    before.label(),
+                    watch.status.label(),
+                    watch.detail
+                ));
+            }
+        }
+        let exposed = self.actual.is_some_and(|w| w > Weight::ZERO);
+        let silent_since_shift = self.holding_since.is_some_and(|since| now - since > stale_after);
+        for t in 0..self.triggers.len() {
+            let last = self.trigger_metric[t].and_then(|m| self.metrics[m].last_at);
+            let watch = &mut self.triggers[t];
+            // A trigger that never heard from its metric while the canary served traffic
+            // is as blind as one whose data went stale.
+            if watch.status == GateStatus::Idle
+                && exposed
+                && silent_since_shift
+                && last.is_none_or(|l| now - l > stale_after)
+            {
+                watch.status = GateStatus::NoData;
+                watch.detail = format!("no sample for {}s with canary traffic", stale_after.num_seconds());
+                changes.push(format!(
+                    "rollback trigger {}: no data ({}): it cannot protect the release",
+                    self.plan.rollback.triggers[t].name, watch.detail
+                ));
+                continue;
+            }
+            if matches!(watch.status, GateStatus::Pass | GateStatus::Warn | GateStatus::NoData)
+                && let Some(last) = last
+                && now - last > stale_after
+            {
+                let before = watch.status;
+                watch.status = GateStatus::Stale;
+                watch.detail = format!("last sample {}s ago", (now - last).num_seconds());
+                changes.push(format!(
+                    "rollback trigger {}: {} -> STALE ({}): it cannot protect the release",
+                    self.plan.rollback.triggers[t].name,
+                    before.label(),
+                    watch.detail
+                ));
+            }
+        }
+        for message in changes {
+            self.record(fx, now, Actor::system(), EventKind::GateWarning, message);
         }
     }
 
@@ -908,17 +970,34 @@ impl Release {
                 }
             }
         }
+        // A trigger without fresh data cannot protect the release: hold, as for a gate.
         for (t, watch) in self.triggers.iter().enumerate() {
-            if watch.status == GateStatus::Fail {
-                reasons.push(HoldReason::TriggerFired {
-                    trigger: self.plan.rollback.triggers[t].name.clone(),
-                });
+            let trigger = &self.plan.rollback.triggers[t];
+            match watch.status {
+                GateStatus::Fail => reasons.push(HoldReason::TriggerFired {
+                    trigger: trigger.name.clone(),
+                }),
+                GateStatus::NoData => reasons.push(HoldReason::NoData {
+                    metric: trigger.metric.clone(),
+                    why: watch.detail.clone(),
+                }),
+                GateStatus::Stale => {
+                    let last = self.trigger_metric[t].and_then(|m| self.metrics[m].last_at);
+                    let age_secs = last.map_or(0, |at| (now - at).num_seconds());
+                    reasons.push(HoldReason::Stale {
+                        metric: trigger.metric.clone(),
+                        age_secs,
+                    });
+                }
+                _ => {}
             }
         }
-        // Two gates on one metric give the same no-data or stale reason: say it once.
-        let mut unique = Vec::with_capacity(reasons.len());
+        // Gates and triggers on one metric give the same no-data or stale reason: say it
+        // once per metric.
+        let mut unique: Vec<HoldReason> = Vec::with_capacity(reasons.len());
         for reason in reasons {
-            if !unique.contains(&reason) {
+            let seen = unique.iter().any(|u| u == &reason || same_data_problem(u, &reason));
+            if !seen {
                 unique.push(reason);
             }
         }
@@ -964,6 +1043,15 @@ impl Release {
         }
         self.log.push_back(entry.clone());
         fx.push(Effect::Record(entry));
+    }
+}
+
+/// Whether two hold reasons report the same metric's missing or stale data.
+fn same_data_problem(a: &HoldReason, b: &HoldReason) -> bool {
+    match (a, b) {
+        (HoldReason::NoData { metric: x, .. }, HoldReason::NoData { metric: y, .. })
+        | (HoldReason::Stale { metric: x, .. }, HoldReason::Stale { metric: y, .. }) => x == y,
+        _ => false,
     }
 }
 
