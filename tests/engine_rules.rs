@@ -227,6 +227,21 @@ impl Sim {
         out
     }
 
+    /// Advance from the stage the release is at now.
+    fn advance(&self) -> Command {
+        Command::Advance {
+            from: self.release.stage(),
+        }
+    }
+
+    /// A manual weight for the stage the release is at now.
+    fn set_weight(&self, weight: Weight) -> Command {
+        Command::SetWeight {
+            weight,
+            stage: self.release.stage(),
+        }
+    }
+
     fn holds(&self) -> Vec<HoldReason> {
         self.release.holds().to_vec()
     }
@@ -745,7 +760,7 @@ fn a_nan_value_never_passes() {
     let (_, last) = sim.release.metric(ERRORS).unwrap().canary.last().unwrap();
     assert_eq!(last, None);
     // NaN is no value for manual advance either.
-    only_refused(&sim.cmd(Command::Advance));
+    only_refused(&sim.cmd(sim.advance()));
 
     sim.errors_at(40, f64::INFINITY);
     assert_eq!(sim.release.phase(), PhaseName::Held);
@@ -805,7 +820,7 @@ fn a_manual_trigger_holds_and_asks_instead_of_rolling_back() {
         trigger: "error spike".into()
     }));
     assert_eq!(sim.release.stage(), 0, "a fired trigger blocks auto-advance");
-    only_refused(&sim.cmd(Command::Advance));
+    only_refused(&sim.cmd(sim.advance()));
 
     // The operator decides: R rolls back.
     let fx = sim.cmd(Command::Rollback);
@@ -988,7 +1003,7 @@ fn pause_freezes_the_hold_and_auto_advance_and_resume_continues() {
     assert_eq!(sim.release.phase(), PhaseName::Paused);
     assert_eq!((sim.release.stage(), sim.remaining_secs()), (0, Some(180)));
     only_refused(&sim.cmd(Command::Pause));
-    only_refused(&sim.cmd(Command::Advance));
+    only_refused(&sim.cmd(sim.advance()));
 
     let fx = sim.cmd(Command::Resume);
     assert_eq!(kinds(&fx), vec![EventKind::Resumed]);
@@ -1009,7 +1024,7 @@ fn manual_advance_is_refused_while_approvals_are_pending() {
         approvals: None,
         ..Spec::default()
     });
-    let fx = sim.cmd(Command::Advance);
+    let fx = sim.cmd(sim.advance());
     only_refused(&fx);
     assert!(records(&fx)[0].message.contains("approval pending"), "{fx:#?}");
     assert!(set_weights(&fx).is_empty());
@@ -1021,13 +1036,13 @@ fn manual_advance_is_refused_while_a_gate_fails_or_warns() {
     let mut sim = Sim::started(Spec::default());
     sim.errors_at(5, BAD);
     assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
-    let fx = sim.cmd(Command::Advance);
+    let fx = sim.cmd(sim.advance());
     only_refused(&fx);
     assert!(set_weights(&fx).is_empty());
 
     sim.feed_to(ERRORS, 65, BAD);
     assert_eq!(sim.release.phase(), PhaseName::Held);
-    let fx = sim.cmd(Command::Advance);
+    let fx = sim.cmd(sim.advance());
     only_refused(&fx);
     assert!(set_weights(&fx).is_empty());
     assert_eq!(sim.release.stage(), 0);
@@ -1039,7 +1054,7 @@ fn manual_advance_is_refused_on_data_gone_stale_since_the_last_event() {
     sim.feed_to(ERRORS, 60, GOOD);
     // No tick for two minutes: the last sample is stale when the key is pressed.
     sim.now = t0() + Duration::seconds(180);
-    let fx = sim.cmd(Command::Advance);
+    let fx = sim.cmd(sim.advance());
     // The gate going stale is recorded first, then the refusal that names it.
     // The gate and the trigger going stale are recorded first, then the refusal.
     assert_eq!(
@@ -1063,7 +1078,7 @@ fn manual_advance_is_refused_on_data_gone_stale_since_the_last_event() {
 fn manual_advance_with_passing_gates_cuts_the_hold_short() {
     let mut sim = Sim::started(Spec::default());
     sim.feed_to(ERRORS, 60, GOOD);
-    let fx = sim.cmd(Command::Advance);
+    let fx = sim.cmd(sim.advance());
     assert_eq!(set_weights(&fx), vec![w(50)]);
     let advanced = records(&fx)
         .into_iter()
@@ -1081,14 +1096,14 @@ fn manual_advance_with_passing_gates_cuts_the_hold_short() {
 fn manual_weight_above_the_stage_bound_is_refused_and_below_is_applied() {
     let mut sim = Sim::started(Spec::default());
     sim.feed_to(ERRORS, 30, GOOD);
-    let fx = sim.cmd(Command::SetWeight(w(6)));
+    let fx = sim.cmd(sim.set_weight(w(6)));
     only_refused(&fx);
     assert!(set_weights(&fx).is_empty());
     assert_eq!(sim.release.manual_weight(), None);
     assert_eq!(sim.release.desired_weight(), w(5));
 
     sim.router_live = false;
-    let fx = sim.cmd(Command::SetWeight(w(2)));
+    let fx = sim.cmd(sim.set_weight(w(2)));
     assert_eq!(set_weights(&fx), vec![w(2)]);
     assert!(kinds(&fx).contains(&EventKind::WeightRequested));
     assert_eq!(sim.holds(), vec![]);
@@ -1107,7 +1122,7 @@ fn manual_weight_is_refused_before_go() {
         approvals: None,
         ..Spec::default()
     });
-    let fx = sim.cmd(Command::SetWeight(w(1)));
+    let fx = sim.cmd(sim.set_weight(w(1)));
     only_refused(&fx);
     assert!(set_weights(&fx).is_empty());
 }
@@ -1133,8 +1148,8 @@ fn the_last_stage_promotes_to_done() {
     let fx = sim.feed_to(ERRORS, 1200, BAD);
     assert!(set_weights(&fx).is_empty());
     only_refused(&sim.cmd(Command::Pause));
-    only_refused(&sim.cmd(Command::Advance));
-    only_refused(&sim.cmd(Command::SetWeight(w(50))));
+    only_refused(&sim.cmd(sim.advance()));
+    only_refused(&sim.cmd(sim.set_weight(w(50))));
     assert_eq!(sim.release.phase(), PhaseName::Done);
 }
 
@@ -1179,7 +1194,7 @@ fn script() -> Vec<(Vec<Effect>, PhaseName)> {
         (165, Event::Command(Command::Resume, ana())),
         (166, Event::Tick),
         (170, sample(170, GOOD)),
-        (175, Event::Command(Command::Advance, sam())),
+        (175, Event::Command(Command::Advance { from: 1 }, sam())),
         (176, applied(100)),
         (180, sample(180, BAD)),
         (240, sample(240, BAD)),
@@ -1287,11 +1302,11 @@ fn a_paused_release_does_not_go_when_its_last_approval_arrives() {
 #[test]
 fn a_manual_weight_stops_auto_advance_until_the_operator_advances() {
     let mut sim = Sim::started(Spec::default());
-    sim.cmd(Command::SetWeight(w(2)));
+    sim.cmd(sim.set_weight(w(2)));
     let fx = sim.feed_to(ERRORS, 3600, GOOD);
     assert!(set_weights(&fx).is_empty(), "no auto-advance under a manual weight");
     assert_eq!(sim.release.stage(), 0);
-    let fx = sim.cmd(Command::Advance);
+    let fx = sim.cmd(sim.advance());
     assert_eq!(set_weights(&fx), vec![w(50)]);
 }
 
@@ -1416,4 +1431,20 @@ fn a_trigger_whose_metric_has_no_data_holds_even_without_a_gate_on_it() {
     );
     sim.sample(LATENCY, Reading::Value(100.0));
     assert_eq!(sim.release.phase(), PhaseName::Running);
+}
+
+#[test]
+fn a_confirmation_from_an_earlier_stage_is_refused_after_the_release_moved_on() {
+    let mut sim = Sim::started(Spec::default());
+    let asked_advance = sim.advance();
+    let asked_weight = sim.set_weight(w(2));
+    // The hold runs out while the question is open: the release moves to stage 2 by itself.
+    let fx = sim.feed_to(ERRORS, 305, GOOD);
+    assert_eq!(set_weights(&fx), vec![w(50)]);
+    let fx = sim.cmd(asked_advance);
+    only_refused(&fx);
+    assert!(records(&fx)[0].message.contains("moved on to stage 2"), "{fx:#?}");
+    assert_eq!(sim.release.stage(), 1);
+    only_refused(&sim.cmd(asked_weight));
+    assert_eq!(sim.release.desired_weight(), w(50));
 }

@@ -165,7 +165,15 @@ fn confirm_promote_to_full() {
     let Some(Dialog::Confirm(Confirm { title, command, .. })) = &ui.dialog else {
         panic!("no confirmation")
     };
-    assert_eq!((title.as_str(), command), ("Promote to 100%?", &Command::Advance));
+    assert_eq!(
+        (title.as_str(), command),
+        (
+            "Promote to 100%?",
+            &Command::Advance {
+                from: d.release.stage()
+            }
+        )
+    );
     both("confirm_promote", &d, &mut ui, Pane::Stages);
 }
 
@@ -189,7 +197,7 @@ fn quit_and_query_dialogs() {
     let d = support::healthy_midway();
     let mut ui = ui();
     ui.on_action(Action::Quit, &d.release);
-    assert!(matches!(ui.dialog, Some(Dialog::Quit { .. })));
+    assert!(matches!(ui.dialog, Some(Dialog::Quit)));
     both("quit", &d, &mut ui, Pane::Stages);
     let mut ui = self::ui();
     ui.focus = Pane::Metrics;

@@ -25,16 +25,24 @@ pub enum Command {
     Approve {
         role: String,
     },
-    /// Go to the next stage now (the hold is cut short; gates must still pass).
-    Advance,
+    /// Go from stage `from` to the next one now (the hold is cut short; gates must still
+    /// pass). Naming the stage keeps a late confirmation from skipping a stage the release
+    /// reached on its own meanwhile.
+    Advance {
+        from: usize,
+    },
     Pause,
     Resume,
     /// Stop the release: all traffic back to the stable version.
     Abort,
     /// Abort and restore the previous version. Never refused.
     Rollback,
-    /// Manual canary weight within the current stage's bound.
-    SetWeight(Weight),
+    /// Manual canary weight within stage `stage`'s bound (refused once the release has
+    /// moved to another stage).
+    SetWeight {
+        weight: Weight,
+        stage: usize,
+    },
     /// Free text for the log and journal.
     Note(String),
 }

@@ -399,8 +399,18 @@ impl Release {
             }
             Command::ToggleItem { item } => self.toggle_item(item, actor, now, fx),
             Command::Approve { role } => self.approve(role, actor, now, fx),
-            Command::Advance => self.manual_advance(actor, now, fx),
-            Command::SetWeight(weight) => self.set_manual_weight(weight, actor, now, fx),
+            Command::Advance { from } | Command::SetWeight { stage: from, .. } if from != self.stage => {
+                let msg = format!(
+                    "refused: asked at stage {} ({}), but the release has moved on to stage {} ({})",
+                    from + 1,
+                    self.plan.stages.get(from).map_or("?", |s| s.name.as_str()),
+                    self.stage + 1,
+                    self.stage_name()
+                );
+                self.refuse(fx, now, actor, msg);
+            }
+            Command::Advance { .. } => self.manual_advance(actor, now, fx),
+            Command::SetWeight { weight, .. } => self.set_manual_weight(weight, actor, now, fx),
         }
     }
 

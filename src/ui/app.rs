@@ -44,10 +44,9 @@ pub struct Confirm {
 pub enum Dialog {
     Help,
     Confirm(Confirm),
-    /// Quitting while the release is live: says what stops.
-    Quit {
-        lines: Vec<String>,
-    },
+    /// Quitting while the release is live: says what stops (worded from the release as
+    /// it is when drawn, not when asked).
+    Quit,
     Notes(Box<TextArea<'static>>),
     /// The resolved query behind a metric.
     Query {
@@ -123,9 +122,7 @@ impl UiState {
             Action::Rollback => unreachable!("handled above"),
             Action::Quit => {
                 if release.phase().is_live() {
-                    self.dialog = Some(Dialog::Quit {
-                        lines: quit_warning(release),
-                    });
+                    self.dialog = Some(Dialog::Quit);
                 } else {
                     self.quit = true;
                 }
@@ -220,7 +217,7 @@ impl UiState {
     fn on_dialog_action(&mut self, dialog: Dialog, action: Action) -> Option<Command> {
         match (dialog, action) {
             (Dialog::Confirm(confirm), Action::Select) => Some(confirm.command),
-            (Dialog::Quit { .. }, Action::Select) => {
+            (Dialog::Quit, Action::Select) => {
                 self.quit = true;
                 None
             }
@@ -305,7 +302,10 @@ impl UiState {
                         ),
                         "This overrides the stage weight until the next stage.".into(),
                     ],
-                    command: Command::SetWeight(weight),
+                    command: Command::SetWeight {
+                        weight,
+                        stage: release.stage(),
+                    },
                 }));
                 None
             }
@@ -339,32 +339,18 @@ impl UiState {
                         release.rollback_window()
                     ),
                 ],
-                command: Command::Advance,
+                command: Command::Advance { from: release.stage() },
             }));
             return None;
         }
-        Some(Command::Advance)
+        Some(Command::Advance { from: release.stage() })
     }
 }
 
-fn actual_text(release: &Release) -> String {
+pub(crate) fn actual_text(release: &Release) -> String {
     release
         .actual_weight()
         .map_or_else(|| "nothing yet".into(), |w| w.to_string())
-}
-
-fn quit_warning(release: &Release) -> Vec<String> {
-    vec![
-        format!(
-            "{} {} is {}.",
-            release.plan().release.name,
-            release.plan().release.version,
-            release.phase()
-        ),
-        "Quitting stops this cockpit: no more auto-advance, no automatic".into(),
-        "rollback, no metric watching. Traffic stays where it is now".into(),
-        format!("(canary {}).", actual_text(release)),
-    ]
 }
 
 #[cfg(test)]
@@ -401,7 +387,10 @@ mod tests {
         assert_eq!(ui.on_action(Action::Down, &h.release), None);
         assert_eq!(
             ui.on_action(Action::Select, &h.release),
-            Some(Command::SetWeight(Weight::new(15).unwrap()))
+            Some(Command::SetWeight {
+                weight: Weight::new(15).unwrap(),
+                stage: 2
+            })
         );
         assert!(ui.dialog.is_none());
     }
@@ -426,7 +415,7 @@ mod tests {
         let Some(Dialog::Confirm(confirm)) = &ui.dialog else {
             panic!("no confirmation")
         };
-        assert_eq!(confirm.command, Command::Advance);
+        assert_eq!(confirm.command, Command::Advance { from: 3 });
         assert_eq!(ui.on_action(Action::Close, &h.release), None);
         assert!(ui.dialog.is_none());
     }
@@ -448,9 +437,10 @@ mod tests {
         let h = holding_at_25();
         let mut ui = ui();
         ui.on_action(Action::Quit, &h.release);
-        let Some(Dialog::Quit { lines }) = &ui.dialog else {
+        let Some(Dialog::Quit) = &ui.dialog else {
             panic!("no question")
         };
+        let lines = crate::ui::dialogs::quit::warning(&h.release);
         assert!(lines.join(" ").contains("no automatic rollback"));
         assert!(!ui.quit);
         ui.on_action(Action::Select, &h.release);
@@ -465,7 +455,7 @@ mod tests {
         ui.filter.push_str("gate");
         ui.on_action(Action::Quit, &h.release);
         assert!(!ui.filter_editing);
-        assert!(matches!(ui.dialog, Some(Dialog::Quit { .. })));
+        assert!(matches!(ui.dialog, Some(Dialog::Quit)));
         assert_eq!(ui.filter, "gate", "the filter stays");
     }
 

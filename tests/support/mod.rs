@@ -252,7 +252,14 @@ pub fn before_full() -> Drive {
 /// Manual weight 20% at the 25% stage, then the router stops answering.
 pub fn router_error() -> Drive {
     let mut d = healthy_midway();
-    d.command(Command::SetWeight(Weight::new(20).unwrap()), "ana");
+    let stage = d.release.stage();
+    d.command(
+        Command::SetWeight {
+            weight: Weight::new(20).unwrap(),
+            stage,
+        },
+        "ana",
+    );
     d.run(30);
     d.router_ok = false;
     d.observe(Observation::RouterFailed {

@@ -23,7 +23,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         None => {}
         Some(Dialog::Help) => help::render(ctx, area, buf),
         Some(Dialog::Confirm(confirm)) => confirm::render(ctx, confirm, area, buf),
-        Some(Dialog::Quit { lines }) => quit::render(ctx, lines, area, buf),
+        Some(Dialog::Quit) => quit::render(ctx, area, buf),
         Some(Dialog::Notes(text)) => notes::render(ctx, text, area, buf),
         Some(Dialog::Query { metric }) => query::render(ctx, *metric, area, buf),
     }

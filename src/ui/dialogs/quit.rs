@@ -3,10 +3,28 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use crate::engine::Release;
+use crate::ui::app::actual_text;
 use crate::ui::draw::Ctx;
 
 pub const KEYS: &str = "Enter quit · Esc stay";
 
-pub fn render(ctx: &Ctx, lines: &[String], area: Rect, buf: &mut Buffer) {
-    super::confirm::question(ctx, area, buf, "Quit shipdeck?", lines, KEYS, ctx.theme.warning);
+pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let lines = warning(ctx.release);
+    super::confirm::question(ctx, area, buf, "Quit shipdeck?", &lines, KEYS, ctx.theme.warning);
+}
+
+/// What the operator is told before quitting a live release.
+pub fn warning(release: &Release) -> Vec<String> {
+    vec![
+        format!(
+            "{} {} is {}.",
+            release.plan().release.name,
+            release.plan().release.version,
+            release.phase()
+        ),
+        "Quitting stops this cockpit: no more auto-advance, no automatic".into(),
+        "rollback, no metric watching. Traffic stays where it is now".into(),
+        format!("(canary {}).", actual_text(release)),
+    ]
 }
