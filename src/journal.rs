@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use crate::engine::LogEntry;
 
 pub struct Journal {
-    path: PathBuf,
     out: BufWriter<File>,
 }
 
@@ -35,7 +34,6 @@ impl Journal {
         }
         let file = OpenOptions::new().create(true).append(true).open(path).map_err(err)?;
         Ok(Journal {
-            path: path.to_path_buf(),
             out: BufWriter::new(file),
         })
     }
@@ -53,10 +51,6 @@ impl Journal {
             })
             .collect();
         PathBuf::from(".shipdeck").join(format!("{safe}-{}.jsonl", start.format("%Y%m%dT%H%M%SZ")))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Appends one entry and flushes it to the operating system at once.

@@ -410,3 +410,15 @@ fn render_speed() {
         assert!(per < std::time::Duration::from_millis(1), "{label}: {per:?}");
     }
 }
+
+#[test]
+fn a_journal_failure_is_shown_loudly_at_both_sizes() {
+    let d = support::healthy_midway();
+    let mut ui = ui();
+    ui.journal_error = Some("journal write failed: No space left on device".into());
+    for size in [SMALL, LARGE] {
+        let buf = screen(&d.release, &ui, &Theme::default(), d.now, size);
+        let shown = text(&buf);
+        assert!(shown.contains("JOURNAL ✖"), "{size:?}:\n{shown}");
+    }
+}

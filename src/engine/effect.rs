@@ -59,6 +59,15 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Entries that record a decision: forced to disk as soon as they are written.
+    pub fn is_decision(self) -> bool {
+        use EventKind::*;
+        matches!(
+            self,
+            Go | Approved | Advanced | StageEntered | Promoted | Aborted | RollbackStarted | RolledBack | TriggerFired
+        )
+    }
+
     /// How the event reads in the log pane, and its severity for colouring.
     pub fn severity(self) -> Severity {
         use EventKind::*;

@@ -90,6 +90,8 @@ pub struct Release {
     trigger_metric: Vec<Option<usize>>,
     rollback_reason: Option<String>,
     log: VecDeque<LogEntry>,
+    /// Entries recorded since the start, including those the bounded log has dropped.
+    recorded: u64,
 }
 
 impl Release {
@@ -164,6 +166,7 @@ impl Release {
             metrics,
             rollback_reason: None,
             log: VecDeque::new(),
+            recorded: 0,
         };
         let mut fx = Vec::new();
         let info = &release.plan.release;
@@ -270,6 +273,12 @@ impl Release {
 
     pub fn log(&self) -> &VecDeque<LogEntry> {
         &self.log
+    }
+
+    /// How many entries have been recorded since the start: changes whenever the log
+    /// does, even once the in-memory log is full.
+    pub fn recorded(&self) -> u64 {
+        self.recorded
     }
 
     pub fn started_at(&self) -> DateTime<Utc> {
@@ -1052,6 +1061,7 @@ impl Release {
             self.log.pop_front();
         }
         self.log.push_back(entry.clone());
+        self.recorded += 1;
         fx.push(Effect::Record(entry));
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
+use super::journal_writer::JournalWriter;
 use super::tasks;
 use crate::backend::{MetricsSource, TrafficRouter};
 use crate::clock::Clock;
@@ -16,13 +17,10 @@ use crate::sim::Crew;
 pub struct Session {
     pub release: Release,
     pub clock: Clock,
-    journal: Journal,
+    journal: JournalWriter,
     weight_tx: watch::Sender<Option<Weight>>,
     restore_tx: mpsc::Sender<String>,
     crew: Option<Crew>,
-    /// The last journal write error, shown on screen: a release must not run unrecorded
-    /// without anyone knowing.
-    pub journal_error: Option<String>,
 }
 
 pub struct Backends {
@@ -61,11 +59,10 @@ impl Session {
         let mut session = Session {
             release,
             clock,
-            journal,
+            journal: JournalWriter::spawn(journal),
             weight_tx,
             restore_tx,
             crew,
-            journal_error: None,
         };
         session.execute(fx);
         (session, obs_rx)
@@ -90,8 +87,10 @@ impl Session {
         self.dispatch(Event::Tick);
     }
 
-    pub fn journal_path(&self) -> &std::path::Path {
-        self.journal.path()
+    /// The last journal failure: shown on screen, since a release must not run
+    /// unrecorded without anyone knowing.
+    pub fn journal_error(&self) -> Option<String> {
+        self.journal.error()
     }
 
     /// Records that the cockpit is closing and forces the journal to disk.
@@ -105,9 +104,7 @@ impl Session {
             self.release.phase()
         );
         self.command(Command::Note(text), actor);
-        if let Err(e) = self.journal.sync() {
-            tracing::error!("journal sync failed: {e}");
-        }
+        self.journal.close();
     }
 
     fn dispatch(&mut self, event: Event) {
@@ -130,10 +127,7 @@ impl Session {
                 }
                 Effect::Record(entry) => {
                     tracing::info!(event = ?entry.event, actor = %entry.actor, "{}", entry.message);
-                    if let Err(e) = self.journal.append(&entry) {
-                        self.journal_error = Some(format!("journal write failed: {e}"));
-                        tracing::error!("journal write failed: {e}");
-                    }
+                    self.journal.append(entry);
                 }
             }
         }

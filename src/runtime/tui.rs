@@ -43,14 +43,19 @@ async fn event_loop(
     let mut sighup = signal(SignalKind::hangup())?;
     let mut dirty = true;
     let mut shown_second = i64::MIN;
-    let mut shown_log_len = usize::MAX;
+    let mut shown_records = u64::MAX;
 
     loop {
+        let journal_error = session.journal_error();
+        if journal_error != ui.journal_error {
+            ui.journal_error = journal_error;
+            dirty = true;
+        }
         if dirty {
             let now = session.clock.now();
             terminal.draw(|frame| draw(frame, &session.release, &ui, theme, now))?;
             shown_second = now.timestamp();
-            shown_log_len = session.release.log().len();
+            shown_records = session.release.recorded();
             dirty = false;
         }
         if ui.quit {
@@ -82,7 +87,8 @@ async fn event_loop(
             _ = ticker.tick() => {
                 session.tick();
                 let second = session.clock.now().timestamp();
-                dirty = second != shown_second || session.release.log().len() != shown_log_len;
+                // The log length stops growing at its cap; the count of records does not.
+                dirty = second != shown_second || session.release.recorded() != shown_records;
             }
             _ = sigterm.recv() => {
                 session.close(ui.operator.clone(), "SIGTERM");

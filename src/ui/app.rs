@@ -71,6 +71,8 @@ pub struct UiState {
     pub operator: Actor,
     /// Set when the operator confirmed quitting.
     pub quit: bool,
+    /// The journal's last failure, from the runtime: shown loudly in the header.
+    pub journal_error: Option<String>,
 }
 
 impl UiState {
@@ -86,6 +88,7 @@ impl UiState {
             dialog: None,
             operator,
             quit: false,
+            journal_error: None,
         }
     }
 

@@ -166,7 +166,12 @@ fn backend(ctx: &Ctx) -> Line<'static> {
     };
     let (metric, health) = r.data_health(ctx.now);
     let data = data_span(&health, metric.map(|m| r.plan().metrics[m].name.as_str()), t);
-    Line::from(vec![Span::raw(" "), data, sep(t), router, Span::raw(" ")])
+    let mut spans = vec![Span::raw(" "), data, sep(t), router, Span::raw(" ")];
+    if let Some(error) = &ctx.ui.journal_error {
+        spans.insert(1, Span::styled(format!("JOURNAL ✖ {error}"), t.danger));
+        spans.insert(2, sep(t));
+    }
+    Line::from(spans)
 }
 
 /// The last header row: hold reasons, the rollback, or a calm summary, fitted to `width`.
