@@ -26,10 +26,6 @@ impl Clock {
         self.origin_wall + Duration::microseconds((real * self.speed * 1e6) as i64)
     }
 
-    pub fn speed(&self) -> f64 {
-        self.speed
-    }
-
     /// Real time that `virtual_span` takes at this speed.
     pub fn real(&self, virtual_span: std::time::Duration) -> std::time::Duration {
         virtual_span.div_f64(self.speed)

@@ -43,6 +43,11 @@ impl PhaseName {
         )
     }
 
+    /// Finished, or on its way back to stable: nothing moves forward any more.
+    pub fn is_over(self) -> bool {
+        self.is_final() || self == PhaseName::RollingBack
+    }
+
     pub fn is_final(self) -> bool {
         matches!(self, PhaseName::Done | PhaseName::Aborted | PhaseName::RolledBack)
     }

@@ -107,11 +107,7 @@ impl Release {
             .iter()
             .enumerate()
             .map(|(i, stage)| {
-                let items = stage
-                    .checklist
-                    .as_ref()
-                    .and_then(|name| plan.checklists.get(name))
-                    .map_or(0, |items| items.len());
+                let items = plan.checklist_of(i).len();
                 let mut roles: Vec<String> = stage.approvals.clone();
                 if i == go_stage {
                     for role in &release_approvals {
@@ -293,6 +289,12 @@ impl Release {
         self.rollback_reason.as_deref()
     }
 
+    /// Whether a manual weight would be accepted now: after go, while the release is in
+    /// flight, once the stage has gone ahead.
+    pub fn can_set_weight(&self) -> bool {
+        matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused) && self.step != Step::Preparing
+    }
+
     /// Approvals needed before the first traffic shift.
     pub fn release_approvals(&self) -> &[String] {
         &self.release_approvals
@@ -307,7 +309,7 @@ impl Release {
 
     /// Time left before the current stage may auto-advance, while it is holding.
     pub fn hold_remaining(&self) -> Option<Duration> {
-        if self.step != Step::Holding || self.phase.is_final() || self.phase == PhaseName::RollingBack {
+        if self.step != Step::Holding || self.phase.is_over() {
             return None;
         }
         let hold = self.plan.stages[self.stage].hold.to_chrono();
@@ -424,7 +426,7 @@ impl Release {
     }
 
     fn editable_stage(&self) -> Result<(), String> {
-        if !self.phase.is_live() || self.phase == PhaseName::RollingBack {
+        if self.phase.is_over() || !self.phase.is_live() {
             return Err(format!("release is {}", self.phase));
         }
         if self.step != Step::Preparing {
@@ -437,7 +439,7 @@ impl Release {
         if let Err(why) = self.editable_stage() {
             return self.refuse(fx, now, actor, format!("cannot change the checklist: {why}"));
         }
-        let Some(text) = self.checklist_items(self.stage).get(item).cloned() else {
+        let Some(text) = self.plan.checklist_of(self.stage).get(item).cloned() else {
             return self.refuse(fx, now, actor, format!("no checklist item {}", item + 1));
         };
         let slot = &mut self.progress[self.stage].items[item];
@@ -500,8 +502,8 @@ impl Release {
     }
 
     fn set_manual_weight(&mut self, weight: Weight, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-        let live = matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
-        if !live || self.step == Step::Preparing {
+        if !self.can_set_weight() {
+            let live = matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
             let why = if live {
                 "the stage has not gone ahead yet".to_string()
             } else {
@@ -741,7 +743,7 @@ impl Release {
     // ----- the rules, re-checked after every event ------------------------------------
 
     fn reconcile(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-        if self.phase.is_final() || self.phase == PhaseName::RollingBack {
+        if self.phase.is_over() {
             self.holds.clear();
             return;
         }
@@ -1031,14 +1033,6 @@ impl Release {
         (0..self.gates.len())
             .find(|&g| self.gate_analysed(g) && self.desired > Weight::ZERO && self.gates[g].status != GateStatus::Pass)
             .map(|g| format!("gate {} is {}", gate_label(&self.plan, g), self.gates[g].status.label()))
-    }
-
-    fn checklist_items(&self, stage: usize) -> &[String] {
-        self.plan.stages[stage]
-            .checklist
-            .as_ref()
-            .and_then(|name| self.plan.checklists.get(name))
-            .map_or(&[], |items| items.as_slice())
     }
 
     fn stage_name(&self) -> &str {

@@ -45,13 +45,6 @@ impl Series {
             .skip(self.points.len().saturating_sub(n))
             .map(|p| p.1)
     }
-
-    /// Largest finite value among the newest `n` points.
-    pub fn max_of_tail(&self, n: usize) -> Option<f64> {
-        self.tail(n)
-            .flatten()
-            .fold(None, |m, v| Some(m.map_or(v, |m: f64| m.max(v))))
-    }
 }
 
 #[cfg(test)]
@@ -67,6 +60,5 @@ mod tests {
         }
         assert_eq!(s.len(), 3);
         assert_eq!(s.tail(5).collect::<Vec<_>>(), vec![Some(7.0), Some(8.0), Some(9.0)]);
-        assert_eq!(s.max_of_tail(2), Some(9.0));
     }
 }

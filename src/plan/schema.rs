@@ -27,6 +27,17 @@ pub struct Plan {
     pub stages: Vec<Stage>,
 }
 
+impl Plan {
+    /// The checklist items stage `stage` asks for (none when it names no checklist).
+    pub fn checklist_of(&self, stage: usize) -> &[String] {
+        self.stages
+            .get(stage)
+            .and_then(|s| s.checklist.as_ref())
+            .and_then(|name| self.checklists.get(name))
+            .map_or(&[], |items| items.as_slice())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseInfo {

@@ -152,7 +152,7 @@ impl UiState {
                 None
             }
             Action::Left | Action::Right => {
-                if self.focus == Pane::Traffic {
+                if self.focus == Pane::Traffic && release.can_set_weight() {
                     let current = self.slider.unwrap_or(release.desired_weight());
                     let step = if action == Action::Left { -5 } else { 5 };
                     let max = release.plan().stages[release.stage()].weight.percent() as i32;
@@ -396,6 +396,17 @@ mod tests {
             })
         );
         assert!(ui.dialog.is_none());
+    }
+
+    #[test]
+    fn the_slider_stays_put_when_no_weight_can_be_set() {
+        let plan = crate::plan::load(std::path::Path::new("plans/canary.yaml")).expect("plan");
+        let start = "2026-11-22T10:00:00Z".parse().unwrap();
+        let h = Harness::new(Arc::new(plan), Scenario::Healthy, 1, start, false);
+        let mut ui = ui();
+        ui.on_action(Action::FocusPane(2), &h.release);
+        ui.on_action(Action::Right, &h.release);
+        assert_eq!(ui.slider, None, "pending: nothing to dial");
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! the footer and the keys cannot drift. It degrades to fit: full key names and labels
 //! when there is room, the first key name of each binding at 80 columns, keys alone last.
 
-use std::borrow::Cow;
-
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -21,11 +19,10 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 }
 
 /// The footer's words for a binding, from the key table; `tight` gives the shortest form.
-pub fn label(binding: &Binding, tight: bool) -> Cow<'static, str> {
-    let words = binding
+pub fn label(binding: &Binding, tight: bool) -> &'static str {
+    binding
         .footer
-        .map_or(binding.help, |h| if tight { h.tight } else { h.wide });
-    Cow::Borrowed(words)
+        .map_or(binding.help, |h| if tight { h.tight } else { h.wide })
 }
 
 /// The first of a binding's keys ("Enter/Space" -> "Enter"), for narrow footers.
@@ -89,7 +86,7 @@ mod tests {
         for b in footer_hints() {
             assert!(shown.contains(first_key(b.keys)), "{} missing from {shown}", b.keys);
             assert!(
-                shown.contains(label(b, true).as_ref()),
+                shown.contains(label(b, true)),
                 "{} missing from {shown}",
                 label(b, true)
             );

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::draw::{Ctx, GRID_WIDTH, age, clock, data_span, fill_row, put_line, put_right};
+use super::draw::{Ctx, GRID_WIDTH, age, clock, data_span, fill_row, put_line, put_right, width as text_width};
 use super::theme::{Theme, phase_symbol};
 use crate::engine::{GateStatus, PhaseName, Step, fmt_duration};
 
@@ -103,7 +103,7 @@ fn progress(ctx: &Ctx) -> Line<'static> {
             t.title,
         ),
     ];
-    if !phase.is_final() && phase != PhaseName::RollingBack {
+    if !phase.is_over() {
         spans.push(sep(t));
         spans.push(Span::styled(r.step().label(), t.text));
     }
@@ -183,7 +183,7 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> (Line<'static>, Option<Styl
     let sym = phase_symbol(phase);
     let loud = |text: String, extra: String, style: Style| {
         let mut text = text;
-        if width_of(&text) + width_of(&extra) <= width {
+        if text_width(&text) + text_width(&extra) <= width {
             text.push_str(&extra);
         }
         text.push(' ');
@@ -269,17 +269,13 @@ fn reasons(ctx: &Ctx, prefix: &str, width: usize) -> String {
         } else {
             String::new()
         };
-        if i > 0 && width_of(&text) + width_of(&piece) + width_of(&more) > width {
+        if i > 0 && text_width(&text) + text_width(&piece) + text_width(&more) > width {
             text.push_str(&format!(" (+{} more)", holds.len() - i));
             break;
         }
         text.push_str(&piece);
     }
     text
-}
-
-fn width_of(text: &str) -> usize {
-    Span::raw(text).width()
 }
 
 fn calm(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {

@@ -62,12 +62,3 @@ pub fn frame(
         ..inner
     }
 }
-
-/// The widest line's width, for sizing a dialog.
-pub fn widest<'a>(lines: impl IntoIterator<Item = &'a str>) -> u16 {
-    lines
-        .into_iter()
-        .map(|l| super::draw::width(l) as u16)
-        .max()
-        .unwrap_or(0)
-}

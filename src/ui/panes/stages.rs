@@ -101,7 +101,7 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
     };
     let stage = &plan.stages[r.stage()];
     rows.push(Line::raw(""));
-    let state = if phase.is_final() || phase == PhaseName::RollingBack {
+    let state = if phase.is_over() {
         phase.label().to_string()
     } else {
         r.step().label().to_string()
@@ -131,7 +131,7 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
             Span::styled(format!(" {} of {}{stopped}", fmt_duration(done), stage.hold), t.text),
         ]));
     }
-    let lock = if !phase.is_live() || phase == PhaseName::RollingBack {
+    let lock = if !phase.is_live() || phase.is_over() {
         Some(format!("locked: release {}", phase.label()))
     } else if r.step() != Step::Preparing {
         Some("locked: stage has gone ahead".to_string())
@@ -148,11 +148,7 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
         .checklist_cursor
         .min(progress.items.len() + progress.approvals.len() - 1);
     let mut cursor = None;
-    let item_texts: &[String] = stage
-        .checklist
-        .as_ref()
-        .and_then(|n| plan.checklists.get(n))
-        .map_or(&[], |v| v.as_slice());
+    let item_texts = plan.checklist_of(r.stage());
 
     let signed_text = |s: &Signed| format!("✔ {} {}", s.by.name, clock(s.at).get(..5).unwrap_or(""));
     let mut push_row =
@@ -228,7 +224,7 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
 fn next_stage(ctx: &Ctx, rows: &mut Vec<Line<'static>>) {
     let r = ctx.release;
     let plan = r.plan();
-    if r.phase().is_final() || r.phase() == PhaseName::RollingBack {
+    if r.phase().is_over() {
         return;
     }
     let next = r.stage() + 1;

@@ -160,7 +160,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
         put(buf, inner, 0, row, &text, t.warning);
         row += 1;
     }
-    let settable = matches!(phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
+    let settable = r.can_set_weight();
     match ctx.ui.slider {
         Some(dial) => {
             let line = Line::from(vec![
