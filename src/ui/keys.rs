@@ -28,12 +28,39 @@ pub enum Action {
     Close,
 }
 
-/// One row of the key table.
+/// A key and what it does. `ctrl` keys work even while a text field has the focus.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+    pub action: Action,
+}
+
+const fn k(code: KeyCode, action: Action) -> Key {
+    Key {
+        code,
+        ctrl: false,
+        action,
+    }
+}
+
+const fn ctrl(c: char, action: Action) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: true,
+        action,
+    }
+}
+
+/// One row of the key table: the keys it binds, how they are written, what they do.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding {
-    /// How the key is written in the footer and help ("R", "Tab", "←/→").
+    /// How the keys are written in the footer and help ("R", "Tab/S-Tab", "←/→ h/l").
     pub keys: &'static str,
+    /// The row's main action (for styling and lookups).
     pub action: Action,
+    /// Every key the row binds; input handling reads these.
+    pub bound: &'static [Key],
     /// What it does, in a few words.
     pub help: &'static str,
     /// The footer's words (the most used keys only); every binding is in the help overlay.
@@ -51,140 +78,160 @@ const fn hint(wide: &'static str, tight: &'static str) -> Option<Hint> {
     Some(Hint { wide, tight })
 }
 
+use Action as A;
+use KeyCode as C;
+
 pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "R",
-        action: Action::Rollback,
+        action: A::Rollback,
+        bound: &[
+            k(C::Char('R'), A::Rollback),
+            ctrl('r', A::Rollback),
+            ctrl('R', A::Rollback),
+        ],
         help: "ROLL BACK now (any screen; Ctrl-R in text fields)",
         footer: hint("ROLL BACK", "ROLL BACK"),
     },
     Binding {
         keys: "n",
-        action: Action::Advance,
+        action: A::Advance,
+        bound: &[k(C::Char('n'), A::Advance)],
         help: "next stage (promote to 100% asks first)",
         footer: hint("next stage", "next"),
     },
     Binding {
         keys: "Enter/Space",
-        action: Action::Select,
+        action: A::Select,
+        bound: &[k(C::Enter, A::Select), k(C::Char(' '), A::Select)],
         help: "tick item / sign approval / apply weight",
         footer: hint("select", "select"),
     },
     Binding {
         keys: "←/→ h/l",
-        action: Action::Left,
+        action: A::Left,
+        bound: &[
+            k(C::Left, A::Left),
+            k(C::Right, A::Right),
+            k(C::Char('h'), A::Left),
+            k(C::Char('l'), A::Right),
+        ],
         help: "move the traffic slider (traffic pane)",
         footer: None,
     },
     Binding {
         keys: "p",
-        action: Action::PauseResume,
+        action: A::PauseResume,
+        bound: &[k(C::Char('p'), A::PauseResume)],
         help: "pause / resume the release",
         footer: hint("pause/resume", "pause"),
     },
     Binding {
         keys: "a",
-        action: Action::Abort,
+        action: A::Abort,
+        bound: &[k(C::Char('a'), A::Abort)],
         help: "abort: all traffic to stable (asks first)",
         footer: None,
     },
     Binding {
         keys: "e",
-        action: Action::Notes,
+        action: A::Notes,
+        bound: &[k(C::Char('e'), A::Notes)],
         help: "write a note to the log and journal",
         footer: hint("note", "note"),
     },
     Binding {
         keys: "/",
-        action: Action::Filter,
+        action: A::Filter,
+        bound: &[k(C::Char('/'), A::Filter)],
         help: "filter the deployment log",
         footer: None,
     },
     Binding {
         keys: "v",
-        action: Action::ShowQuery,
+        action: A::ShowQuery,
+        bound: &[k(C::Char('v'), A::ShowQuery)],
         help: "show the query behind a metric",
         footer: None,
     },
     Binding {
         keys: "Tab/S-Tab",
-        action: Action::FocusNext,
+        action: A::FocusNext,
+        bound: &[k(C::Tab, A::FocusNext), k(C::BackTab, A::FocusPrev)],
         help: "next / previous pane",
         footer: hint("pane", "pane"),
     },
     Binding {
         keys: "1-4",
-        action: Action::FocusPane(0),
+        action: A::FocusPane(0),
+        bound: &[
+            k(C::Char('1'), A::FocusPane(0)),
+            k(C::Char('2'), A::FocusPane(1)),
+            k(C::Char('3'), A::FocusPane(2)),
+            k(C::Char('4'), A::FocusPane(3)),
+        ],
         help: "go to pane: stages, metrics, traffic, log",
         footer: None,
     },
     Binding {
         keys: "↑/↓ j/k",
-        action: Action::Up,
+        action: A::Up,
+        bound: &[
+            k(C::Up, A::Up),
+            k(C::Down, A::Down),
+            k(C::Char('k'), A::Up),
+            k(C::Char('j'), A::Down),
+        ],
         help: "move the selection / scroll the log",
         footer: None,
     },
     Binding {
         keys: "g/G",
-        action: Action::Top,
+        action: A::Top,
+        bound: &[
+            k(C::Char('g'), A::Top),
+            k(C::Home, A::Top),
+            k(C::Char('G'), A::Bottom),
+            k(C::End, A::Bottom),
+        ],
         help: "log: oldest / follow newest",
         footer: None,
     },
     Binding {
         keys: "Esc",
-        action: Action::Close,
+        action: A::Close,
+        bound: &[k(C::Esc, A::Close)],
         help: "close a dialog or filter",
         footer: None,
     },
     Binding {
         keys: "?",
-        action: Action::Help,
+        action: A::Help,
+        bound: &[k(C::Char('?'), A::Help)],
         help: "this help",
         footer: hint("help", "help"),
     },
     Binding {
         keys: "q",
-        action: Action::Quit,
-        help: "quit (asks while a release is live)",
+        action: A::Quit,
+        bound: &[k(C::Char('q'), A::Quit), ctrl('c', A::Quit)],
+        help: "quit (asks while a release is live; Ctrl-C too)",
         footer: hint("quit", "quit"),
     },
 ];
 
-/// Maps a key to an action. `typing` is true while a text field has the focus: then only
-/// Ctrl-R (rollback), Ctrl-C and Esc are actions; every other key is text.
+/// Maps a key to an action through the table. `typing` is true while a text field has
+/// the focus: then only Ctrl keys and Esc are actions; every other key is text.
 pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Char('r') | KeyCode::Char('R') if ctrl => return Some(Action::Rollback),
-        KeyCode::Char('c') if ctrl => return Some(Action::Quit),
-        KeyCode::Esc => return Some(Action::Close),
-        _ => {}
-    }
-    if typing || ctrl {
+    if typing && !ctrl && key.code != KeyCode::Esc {
         return None;
     }
-    Some(match key.code {
-        KeyCode::Char('R') => Action::Rollback,
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('?') => Action::Help,
-        KeyCode::Tab => Action::FocusNext,
-        KeyCode::BackTab => Action::FocusPrev,
-        KeyCode::Char(c @ '1'..='4') => Action::FocusPane(c as usize - '1' as usize),
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::Left | KeyCode::Char('h') => Action::Left,
-        KeyCode::Right | KeyCode::Char('l') => Action::Right,
-        KeyCode::Enter | KeyCode::Char(' ') => Action::Select,
-        KeyCode::Char('n') => Action::Advance,
-        KeyCode::Char('p') => Action::PauseResume,
-        KeyCode::Char('a') => Action::Abort,
-        KeyCode::Char('e') => Action::Notes,
-        KeyCode::Char('/') => Action::Filter,
-        KeyCode::Char('v') => Action::ShowQuery,
-        KeyCode::Char('g') | KeyCode::Home => Action::Top,
-        KeyCode::Char('G') | KeyCode::End => Action::Bottom,
-        _ => return None,
-    })
+    BINDINGS
+        .iter()
+        .flat_map(|b| b.bound)
+        .find(|k| k.code == key.code && k.ctrl == ctrl)
+        .map(|k| k.action)
 }
 
 /// The footer's hints, in table order.
@@ -220,6 +267,63 @@ mod tests {
     #[test]
     fn lowercase_r_is_not_rollback() {
         assert_eq!(action_for(key(KeyCode::Char('r'), KeyModifiers::NONE), false), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let keys: Vec<(KeyCode, bool)> = BINDINGS
+            .iter()
+            .flat_map(|b| b.bound)
+            .map(|k| (k.code, k.ctrl))
+            .collect();
+        for (i, key) in keys.iter().enumerate() {
+            assert!(!keys[i + 1..].contains(key), "{key:?} is bound twice");
+        }
+    }
+
+    #[test]
+    fn every_action_has_a_key() {
+        use Action::*;
+        let all = [
+            Rollback,
+            Quit,
+            Help,
+            FocusNext,
+            FocusPrev,
+            FocusPane(0),
+            FocusPane(3),
+            Up,
+            Down,
+            Left,
+            Right,
+            Select,
+            Advance,
+            PauseResume,
+            Abort,
+            Notes,
+            Filter,
+            ShowQuery,
+            Top,
+            Bottom,
+            Close,
+        ];
+        for action in all {
+            let bound = BINDINGS.iter().flat_map(|b| b.bound).any(|k| k.action == action);
+            assert!(bound, "{action:?} has no key");
+        }
+    }
+
+    #[test]
+    fn while_typing_only_ctrl_keys_and_esc_act() {
+        assert_eq!(action_for(key(KeyCode::Char('q'), KeyModifiers::NONE), true), None);
+        assert_eq!(
+            action_for(key(KeyCode::Char('c'), KeyModifiers::CONTROL), true),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            action_for(key(KeyCode::Esc, KeyModifiers::NONE), true),
+            Some(Action::Close)
+        );
     }
 
     #[test]
