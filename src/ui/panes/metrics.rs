@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use crate::analysis::bounds::fmt_num;
 use crate::engine::series::Series;
 use crate::engine::{GateStatus, Reading, Watch};
-use crate::plan::{Bounds, Span as PlanSpan, TriggerAction, Weight};
+use crate::plan::{Bounds, Direction, Span as PlanSpan, TriggerAction, Weight};
 use crate::ui::app::Pane;
 use crate::ui::draw::{Ctx, data_span, fill_row, fit, pad, pane_frame, put_cell, put_line, put_right, width};
 use crate::ui::keys::{Action, BINDINGS};
@@ -114,6 +114,14 @@ fn metric_block(
     let title = Line::from(vec![
         Span::styled(if selected { " ▸ " } else { "   " }, t.title),
         Span::styled(format!("{}{unit}", metric.name), t.title),
+        Span::styled(
+            match metric.bad {
+                Direction::Increase => " ↑ bad",
+                Direction::Decrease => " ↓ bad",
+                Direction::Either => " ↕ bad",
+            },
+            t.muted,
+        ),
     ]);
     emit(buf, &title, highlighted.then_some(t.selection));
     if title_row >= 0 && (title_row as u16) < area.height {
