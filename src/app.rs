@@ -74,6 +74,11 @@ fn live(cli: &Cli, plan: Plan, scenario: Scenario, seed: u64, speed: f64, crew: 
     let _log_guard = init_debug_log(&cli.log_dir);
     tracing::info!(plan = %plan.release.name, journal = %journal_path.display(), "starting");
 
+    if plan.target.router != RouterKind::Sim || plan.analysis.source != crate::plan::SourceKind::Sim {
+        return Err(eyre!(
+            "this build drives the simulator only; HAProxy and Prometheus are being wired in"
+        ));
+    }
     let backends = match plan.target.router {
         RouterKind::Sim => {
             let world = Arc::new(Mutex::new(SimWorld::new(seed, scenario, clock.now())));
@@ -85,6 +90,7 @@ fn live(cli: &Cli, plan: Plan, scenario: Scenario, seed: u64, speed: f64, crew: 
                 metrics: Box::new(SimMetrics { world }),
             }
         }
+        RouterKind::Haproxy => unreachable!("refused above"),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

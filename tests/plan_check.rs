@@ -171,6 +171,26 @@ const MALFORMED: &[(&str, &str, &str)] = &[
         "stale_after 3s is shorter than interval 5s",
     ),
     ("version_is_stable.yaml", "6:12", "version 2.14.0 is the same as stable"),
+    (
+        "haproxy_without_block.yaml",
+        "13:11",
+        "router haproxy needs a `haproxy:` block",
+    ),
+    (
+        "haproxy_on_sim_metrics.yaml",
+        "13:11",
+        "judge it on real metrics with `analysis.source: prometheus`",
+    ),
+    (
+        "prometheus_two_token_sources.yaml",
+        "22:7",
+        "give each credential one source",
+    ),
+    (
+        "prometheus_without_block.yaml",
+        "18:11",
+        "source prometheus needs an `analysis.prometheus:` block",
+    ),
     ("a_directory", "1:1", "is a directory, expected a plan file"),
     ("does_not_exist.yaml", "1:1", "no such file"),
 ];

@@ -6,7 +6,7 @@ pub mod sim;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
-use crate::engine::Reading;
+use crate::engine::{Observation, Reading};
 use crate::plan::{Metric, Weight};
 
 /// Moves traffic between the stable version and the canary.
@@ -19,6 +19,12 @@ pub trait TrafficRouter: Send + 'static {
 
 /// Answers metric queries for the canary and the baseline.
 pub trait MetricsSource: Send + 'static {
+    /// Past samples for the sparklines at start (oldest first), so the baseline shows at
+    /// once. Sources without history return none.
+    fn backfill<'a>(&'a mut self, _metrics: &'a [Metric], _until: DateTime<Utc>) -> BoxFuture<'a, Vec<Observation>> {
+        Box::pin(async { Vec::new() })
+    }
+
     fn sample<'a>(
         &'a mut self,
         index: usize,

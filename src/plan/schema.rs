@@ -124,6 +124,9 @@ pub enum Risk {
 #[serde(deny_unknown_fields)]
 pub struct Target {
     pub router: RouterKind,
+    /// Required when `router: haproxy`.
+    #[serde(default)]
+    pub haproxy: Option<HaproxyTarget>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -131,6 +134,22 @@ pub struct Target {
 pub enum RouterKind {
     /// The built-in simulator: traffic router and metrics source on a virtual clock.
     Sim,
+    /// HAProxy's runtime API: the canary share is the weight of the canary servers.
+    Haproxy,
+}
+
+/// Where HAProxy's runtime API listens and which servers carry each version.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HaproxyTarget {
+    /// The stats socket (`level admin`): a unix socket path, or `host:port` for TCP.
+    pub socket: String,
+    /// The backend whose servers split the traffic.
+    pub backend: String,
+    /// Servers running the stable version.
+    pub stable: Vec<String>,
+    /// Servers running the canary.
+    pub canary: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -142,6 +161,70 @@ pub struct AnalysisSettings {
     /// A sample older than this is stale and never counts as passing.
     #[serde(default = "default_stale_after", deserialize_with = "located")]
     pub stale_after: Span,
+    /// Where metric values come from.
+    #[serde(default)]
+    pub source: SourceKind,
+    /// Required when `source: prometheus`.
+    #[serde(default)]
+    pub prometheus: Option<PrometheusSource>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// The simulator's metrics.
+    #[default]
+    Sim,
+    /// Prometheus's HTTP API.
+    Prometheus,
+}
+
+/// A Prometheus server. Credentials are named here, never written here: they come from
+/// an environment variable or a file.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSource {
+    /// Base URL, e.g. `http://127.0.0.1:9090`.
+    pub url: String,
+    #[serde(default)]
+    pub auth: Option<PrometheusAuth>,
+    /// Per-request timeout.
+    #[serde(default = "default_timeout", deserialize_with = "located")]
+    pub timeout: Span,
+    /// Requests in flight at once, at most.
+    #[serde(default = "default_max_concurrent")]
+    pub max_concurrent: usize,
+    /// How far back sparklines are filled at start with a range query.
+    #[serde(default = "default_backfill", deserialize_with = "located")]
+    pub backfill: Span,
+}
+
+/// Bearer token or basic auth, read from the environment or a file at start.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusAuth {
+    #[serde(default)]
+    pub bearer_token_env: Option<String>,
+    #[serde(default)]
+    pub bearer_token_file: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub password_file: Option<String>,
+}
+
+fn default_timeout() -> Span {
+    Span::secs(5)
+}
+
+fn default_max_concurrent() -> usize {
+    8
+}
+
+fn default_backfill() -> Span {
+    Span::minutes(10)
 }
 
 fn default_interval() -> Span {
@@ -157,6 +240,8 @@ impl Default for AnalysisSettings {
         AnalysisSettings {
             interval: default_interval(),
             stale_after: default_stale_after(),
+            source: SourceKind::Sim,
+            prometheus: None,
         }
     }
 }

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use super::duration::Span;
 use super::load::PlanError;
 use super::locate::{Locations, Pos};
-use super::schema::{AnalysisSettings, Bounds, Metric, Plan, ReleaseInfo, Rollback, Stage};
+use super::schema::{
+    AnalysisSettings, Bounds, Metric, Plan, PrometheusAuth, ReleaseInfo, Rollback, RouterKind, SourceKind, Stage,
+};
 
 /// All semantic problems in `plan`, located through `locs` (built from the same text).
 pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Vec<PlanError> {
@@ -19,6 +21,7 @@ pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Vec<PlanError> {
     let metrics: Vec<&str> = plan.metrics.iter().map(|m| m.name.as_str()).collect();
     v.release(&plan.release);
     v.analysis(&plan.analysis);
+    v.backends(plan);
     v.metrics(&plan.metrics);
     for (i, gate) in plan.gates.iter().enumerate() {
         let who = format!("gate {}", i + 1);
@@ -174,6 +177,118 @@ impl Validator<'_> {
                      before the next one arrives",
                     a.stale_after, a.interval
                 ),
+            );
+        }
+    }
+
+    /// The router and the metrics source: each real one needs its settings, and a real
+    /// router cannot be judged on simulated metrics.
+    fn backends(&mut self, plan: &Plan) {
+        match (plan.target.router, &plan.target.haproxy) {
+            (RouterKind::Haproxy, None) => self.at(
+                "target.router",
+                "router haproxy needs a `haproxy:` block under target (socket, backend, stable, canary)".into(),
+            ),
+            (RouterKind::Sim, Some(_)) => self.at(
+                "target.haproxy",
+                "haproxy settings are given but the router is sim: set `router: haproxy` or remove them".into(),
+            ),
+            (RouterKind::Haproxy, Some(h)) => {
+                self.non_empty(
+                    "target.haproxy.socket",
+                    &h.socket,
+                    "haproxy socket is empty: a unix socket path or host:port",
+                );
+                self.non_empty("target.haproxy.backend", &h.backend, "haproxy backend is empty");
+                for side in ["stable", "canary"] {
+                    let servers = if side == "stable" { &h.stable } else { &h.canary };
+                    if servers.is_empty() || servers.iter().any(|s| s.trim().is_empty()) {
+                        self.at(
+                            &format!("target.haproxy.{side}"),
+                            format!("haproxy {side} servers must be a list of server names in the backend"),
+                        );
+                    }
+                }
+                if let Some(both) = h.stable.iter().find(|s| h.canary.contains(s)) {
+                    self.at(
+                        "target.haproxy.canary",
+                        format!("server `{both}` is listed as both stable and canary"),
+                    );
+                }
+                if plan.analysis.source == SourceKind::Sim {
+                    self.at(
+                        "target.router",
+                        "router haproxy moves real traffic: judge it on real metrics with `analysis.source: prometheus`"
+                            .into(),
+                    );
+                }
+            }
+            (RouterKind::Sim, None) => {}
+        }
+        match (plan.analysis.source, &plan.analysis.prometheus) {
+            (SourceKind::Prometheus, None) => self.at(
+                "analysis.source",
+                "source prometheus needs an `analysis.prometheus:` block with at least `url`".into(),
+            ),
+            (SourceKind::Sim, Some(_)) => self.at(
+                "analysis.prometheus",
+                "prometheus settings are given but the source is sim: set `source: prometheus` or remove them".into(),
+            ),
+            (SourceKind::Prometheus, Some(p)) => {
+                if !(p.url.starts_with("http://") || p.url.starts_with("https://")) {
+                    self.at(
+                        "analysis.prometheus.url",
+                        format!("prometheus url {:?} must start with http:// or https://", p.url),
+                    );
+                }
+                if p.timeout == Span::ZERO {
+                    self.at(
+                        "analysis.prometheus.timeout",
+                        "prometheus timeout is 0s: use e.g. 5s".into(),
+                    );
+                }
+                if !(1..=64).contains(&p.max_concurrent) {
+                    self.at(
+                        "analysis.prometheus.max_concurrent",
+                        format!("max_concurrent {} is out of range: expected 1 to 64", p.max_concurrent),
+                    );
+                }
+                if let Some(auth) = &p.auth {
+                    self.auth(auth);
+                }
+            }
+            (SourceKind::Sim, None) => {}
+        }
+    }
+
+    /// Credentials are named, never given: one bearer source, or a user with one password
+    /// source.
+    fn auth(&mut self, a: &PrometheusAuth) {
+        let path = "analysis.prometheus.auth";
+        let bearer = a.bearer_token_env.is_some() as u8 + a.bearer_token_file.is_some() as u8;
+        let password = a.password_env.is_some() as u8 + a.password_file.is_some() as u8;
+        if bearer > 1 || password > 1 {
+            self.at(
+                path,
+                "give each credential one source: an environment variable or a file, not both".into(),
+            );
+        }
+        if bearer > 0 && (a.username.is_some() || password > 0) {
+            self.at(
+                path,
+                "choose bearer token or basic auth (username + password), not both".into(),
+            );
+        }
+        if a.username.is_some() != (password > 0) {
+            self.at(
+                path,
+                "basic auth needs both `username` and `password_env` or `password_file`".into(),
+            );
+        }
+        if bearer == 0 && a.username.is_none() && password == 0 {
+            self.at(
+                path,
+                "auth is empty: name bearer_token_env, bearer_token_file, or username with a password source".into(),
             );
         }
     }
