@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use color_eyre::eyre::{Result, eyre};
 
 use crate::backend::sim::{SimMetrics, SimRouter};
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, HeadlessArgs};
 use crate::clock::Clock;
 use crate::journal::Journal;
-use crate::plan::{Plan, RouterKind};
-use crate::runtime::{Backends, Session, operator, tui};
+use crate::plan::{Plan, RouterKind, SourceKind};
+use crate::runtime::{Backends, Session, headless, operator, tui};
 use crate::sim::{Crew, Scenario, SimWorld};
 use crate::ui::app::UiState;
 use crate::ui::theme::Theme;
@@ -29,35 +29,66 @@ pub fn main(cli: Cli) -> Result<i32> {
         }
         Command::Demo(args) => {
             let plan = match &args.plan {
-                Some(path) => load_plan(path)?,
-                None => crate::plan::parse(DEMO_PLAN, "plans/canary.yaml").map_err(|e| eyre!(join(&e)))?,
+                Some(path) => load_plan(path),
+                None => crate::plan::parse(DEMO_PLAN, "plans/canary.yaml").map_err(|e| report(&e, None)),
             };
-            live(&cli, plan, args.scenario, args.seed, args.speed, !args.manual)
+            let Ok(plan) = plan else { return Ok(INVALID_PLAN) };
+            let sim = SimSettings {
+                scenario: args.scenario,
+                seed: args.seed,
+                crew: !args.manual,
+            };
+            live(&cli, plan, sim, args.speed, &args.headless)
         }
         Command::Run(args) => {
-            let plan = load_plan(&args.plan)?;
-            live(&cli, plan, Scenario::Healthy, 1, 1.0, false)
+            let Ok(plan) = load_plan(&args.plan) else {
+                return Ok(INVALID_PLAN);
+            };
+            if args.speed != 1.0 && plan.target.router != RouterKind::Sim {
+                return Err(eyre!(
+                    "--speed is for plans on the simulator; a real router runs in real time"
+                ));
+            }
+            let sim = SimSettings {
+                scenario: Scenario::Healthy,
+                seed: 1,
+                crew: false,
+            };
+            live(&cli, plan, sim, args.speed, &args.headless)
         }
     }
 }
 
-fn load_plan(path: &Path) -> Result<Plan> {
-    crate::plan::load(path).map_err(|errors| {
-        eyre!(
-            "{}\n(run `shipdeck check {}` for details)",
-            join(&errors),
+/// The exit code for a plan that does not load, as `check` gives.
+const INVALID_PLAN: i32 = 2;
+
+/// How the simulator plays, when the plan runs on it.
+struct SimSettings {
+    scenario: Scenario,
+    seed: u64,
+    /// Whether the simulated crew ticks checklists and signs approvals.
+    crew: bool,
+}
+
+fn load_plan(path: &Path) -> std::result::Result<Plan, ()> {
+    crate::plan::load(path).map_err(|errors| report(&errors, Some(path)))
+}
+
+/// Prints a plan's errors, one located line each.
+fn report(errors: &[crate::plan::PlanError], path: Option<&Path>) {
+    for e in errors {
+        eprintln!("{e}");
+    }
+    if let Some(path) = path {
+        eprintln!(
+            "shipdeck: {} is not a valid plan (see `shipdeck check {}`)",
+            path.display(),
             path.display()
-        )
-    })
+        );
+    }
 }
 
-fn join(errors: &[crate::plan::PlanError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-}
-
-fn live(cli: &Cli, plan: Plan, scenario: Scenario, seed: u64, speed: f64, crew: bool) -> Result<i32> {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::resolve(cli.theme.as_deref(), no_color).map_err(|e| eyre!(e))?;
+fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &HeadlessArgs) -> Result<i32> {
     let plan = Arc::new(plan);
     let clock = Clock::new(speed);
     let journal_path = cli
@@ -66,44 +97,65 @@ fn live(cli: &Cli, plan: Plan, scenario: Scenario, seed: u64, speed: f64, crew: 
         .unwrap_or_else(|| Journal::default_path(&plan.release.name, clock.now()));
     // Fail before anything starts if the journal cannot be written.
     let journal = Journal::open(&journal_path)?;
-    if !std::io::stdout().is_terminal() {
-        return Err(eyre!(
-            "the cockpit needs a terminal: stdout is not one (headless mode arrives with `run --headless`)"
-        ));
-    }
+    let theme = if headless.headless {
+        None
+    } else {
+        if !std::io::stdout().is_terminal() {
+            return Err(eyre!(
+                "the cockpit needs a terminal: stdout is not one (for CI, use --headless)"
+            ));
+        }
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Some(Theme::resolve(cli.theme.as_deref(), no_color).map_err(|e| eyre!(e))?)
+    };
     let _log_guard = init_debug_log(&cli.log_dir);
     tracing::info!(plan = %plan.release.name, journal = %journal_path.display(), "starting");
 
-    if plan.target.router != RouterKind::Sim || plan.analysis.source != crate::plan::SourceKind::Sim {
-        return Err(eyre!(
-            "this build drives the simulator only; HAProxy and Prometheus are being wired in"
-        ));
-    }
-    let backends = match plan.target.router {
-        RouterKind::Sim => {
-            let world = Arc::new(Mutex::new(SimWorld::new(seed, scenario, clock.now())));
-            Backends {
-                router: Box::new(SimRouter {
-                    world: Arc::clone(&world),
-                    clock,
-                }),
-                metrics: Box::new(SimMetrics { world }),
-            }
-        }
-        RouterKind::Haproxy => unreachable!("refused above"),
-    };
+    let backends = backends(&plan, &sim, clock)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let operator = operator::from_env();
-    runtime.block_on(async move {
-        let crew = crew.then(|| Crew::new(seed));
+    let crew = sim.crew.then(|| Crew::new(sim.seed));
+    let code = runtime.block_on(async move {
         let (session, observations) = Session::start(plan, backends, clock, journal, crew);
-        tui::run(session, observations, theme, UiState::new(operator)).await
+        match theme {
+            Some(theme) => tui::run(session, observations, theme, UiState::new(operator))
+                .await
+                .map(|()| 0),
+            None => {
+                let options = headless::Options {
+                    yes: headless.yes,
+                    crew: sim.crew,
+                    max_hold: headless.max_hold.to_chrono(),
+                    operator,
+                    tick: clock.tick_period(),
+                };
+                let mut out = std::io::stdout().lock();
+                Ok(headless::run(session, observations, options, &mut out).await?.code())
+            }
+        }
     })?;
     eprintln!("journal: {}", journal_path.display());
-    Ok(0)
+    Ok(code)
+}
+
+/// The plan's router and metrics source.
+fn backends(plan: &Plan, sim: &SimSettings, clock: Clock) -> Result<Backends> {
+    if plan.target.router != RouterKind::Sim || plan.analysis.source != SourceKind::Sim {
+        return Err(eyre!(
+            "this build drives the simulator only; HAProxy and Prometheus are being wired in"
+        ));
+    }
+    let world = Arc::new(Mutex::new(SimWorld::new(sim.seed, sim.scenario, clock.now())));
+    Ok(Backends {
+        router: Box::new(SimRouter {
+            world: Arc::clone(&world),
+            clock,
+        }),
+        metrics: Box::new(SimMetrics { world }),
+    })
 }
 
 /// The debug log goes to a daily file, never to the terminal the cockpit owns. Logging is

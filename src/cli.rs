@@ -60,12 +60,37 @@ pub struct DemoArgs {
     /// Checklist items and approvals wait for your keys instead of the simulated crew.
     #[arg(long)]
     pub manual: bool,
+    #[command(flatten)]
+    pub headless: HeadlessArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[arg(value_name = "PLAN")]
     pub plan: PathBuf,
+    /// Virtual seconds per real second; only for plans on the simulator.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    #[command(flatten)]
+    pub headless: HeadlessArgs,
+}
+
+/// No screen: the log goes to stdout, and the exit code says how the release ended
+/// (0 promoted, 3 rolled back, 4 held or aborted or stopped, 2 invalid plan).
+#[derive(Debug, Args)]
+pub struct HeadlessArgs {
+    #[arg(long)]
+    pub headless: bool,
+    /// Headless: tick checklist items and sign approvals as the operator.
+    #[arg(long, requires = "headless")]
+    pub yes: bool,
+    /// Headless: exit 4 once the release has been held this long without a break.
+    #[arg(long, requires = "headless", default_value = "30m", value_parser = parse_span)]
+    pub max_hold: crate::plan::Span,
+}
+
+fn parse_span(s: &str) -> Result<crate::plan::Span, String> {
+    crate::plan::Span::parse(s)
 }
 
 fn parse_scenario(s: &str) -> Result<Scenario, String> {

@@ -26,6 +26,15 @@ impl Clock {
         self.origin_wall + Duration::microseconds((real * self.speed * 1e6) as i64)
     }
 
+    /// Real time between clock ticks: one virtual second, within 5 ms to 250 ms, so time
+    /// rules keep their resolution at high speeds without a busy loop.
+    pub fn tick_period(&self) -> std::time::Duration {
+        self.real(std::time::Duration::from_secs(1)).clamp(
+            std::time::Duration::from_millis(5),
+            std::time::Duration::from_millis(250),
+        )
+    }
+
     /// Real time that `virtual_span` takes at this speed.
     pub fn real(&self, virtual_span: std::time::Duration) -> std::time::Duration {
         virtual_span.div_f64(self.speed)

@@ -1,0 +1,183 @@
+//! Headless mode: the same session with no screen, for CI pipelines. The deployment log
+//! goes to stdout one event per line, and the exit code says how the release ended.
+
+use std::io::Write;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+
+use super::session::Session;
+use crate::engine::{Actor, Command, HoldReason, LogEntry, Observation, PhaseName, Release, Step};
+
+/// How a headless run ended; the process exits with `code()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Promoted,
+    RolledBack,
+    /// Held on something only a person can resolve, held too long, aborted, or stopped
+    /// by a signal. Traffic stays where it is.
+    Stopped,
+}
+
+impl Outcome {
+    pub fn code(self) -> i32 {
+        match self {
+            Outcome::Promoted => 0,
+            Outcome::RolledBack => 3,
+            Outcome::Stopped => 4,
+        }
+    }
+}
+
+pub struct Options {
+    /// Tick checklist items and sign approvals as the operator.
+    pub yes: bool,
+    /// The simulated crew signs (demo): checklists and approvals are not waited out.
+    pub crew: bool,
+    /// Give up (exit 4) after the release has been held this long without a break.
+    pub max_hold: chrono::Duration,
+    pub operator: Actor,
+    /// Real time between clock ticks.
+    pub tick: Duration,
+}
+
+pub async fn run(
+    mut session: Session,
+    mut observations: mpsc::Receiver<Observation>,
+    options: Options,
+    out: &mut impl Write,
+) -> std::io::Result<Outcome> {
+    let mut ticker = tokio::time::interval(options.tick);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut printed = 0u64;
+    let mut held_since = None;
+    let signer = Actor::person(
+        format!("{} (headless --yes)", options.operator.name),
+        options.operator.origin.clone(),
+    );
+
+    loop {
+        printed = print_new(&session.release, printed, out)?;
+        let now = session.clock.now();
+        match session.release.phase() {
+            PhaseName::Done => return finish(session, Outcome::Promoted, &options, "promoted", printed, out),
+            PhaseName::RolledBack => {
+                return finish(session, Outcome::RolledBack, &options, "rolled back", printed, out);
+            }
+            PhaseName::Aborted => return finish(session, Outcome::Stopped, &options, "aborted", printed, out),
+            PhaseName::Held | PhaseName::Pending => {
+                if let Some(why) = needs_a_person(&session.release, options.yes || options.crew) {
+                    let reason = format!("held: {why}");
+                    return finish(session, Outcome::Stopped, &options, &reason, printed, out);
+                }
+                if session.release.phase() == PhaseName::Held {
+                    let since = *held_since.get_or_insert(now);
+                    if now - since > options.max_hold {
+                        let reason = format!("held for longer than --max-hold {}s", options.max_hold.num_seconds());
+                        return finish(session, Outcome::Stopped, &options, &reason, printed, out);
+                    }
+                } else {
+                    held_since = None;
+                }
+            }
+            _ => held_since = None,
+        }
+        if options.yes
+            && let Some(command) = next_signature(&session.release)
+        {
+            let open = open_signatures(&session.release);
+            session.command(command, signer.clone());
+            if open_signatures(&session.release) < open {
+                continue;
+            }
+        }
+        tokio::select! {
+            Some(observation) = observations.recv() => {
+                session.observe(observation);
+                while let Ok(more) = observations.try_recv() {
+                    session.observe(more);
+                }
+            }
+            _ = ticker.tick() => session.tick(),
+            _ = sigint.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGINT", printed, out),
+            _ = sigterm.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGTERM", printed, out),
+        }
+    }
+}
+
+/// Why the release waits for something headless mode may not do, if it does.
+fn needs_a_person(release: &Release, someone_signs: bool) -> Option<String> {
+    release.holds().iter().find_map(|reason| match reason {
+        HoldReason::ChecklistOpen { .. } | HoldReason::ApprovalPending { .. } if !someone_signs => Some(format!(
+            "{reason}; nobody to sign in headless mode (pass --yes to sign as the operator)"
+        )),
+        HoldReason::TriggerFired { .. } => Some(format!("{reason}; a person must decide")),
+        _ => None,
+    })
+}
+
+fn open_signatures(release: &Release) -> usize {
+    release
+        .progress(release.stage())
+        .map_or(0, |p| p.open_items() + p.pending_roles().len())
+}
+
+/// The next checklist item or approval to sign with --yes.
+fn next_signature(release: &Release) -> Option<Command> {
+    if release.step() != Step::Preparing || !release.phase().is_live() || release.phase().is_over() {
+        return None;
+    }
+    let progress = release.progress(release.stage())?;
+    if let Some(item) = progress.items.iter().position(|i| i.is_none()) {
+        return Some(Command::ToggleItem { item });
+    }
+    let (role, _) = progress.approvals.iter().find(|(_, s)| s.is_none())?;
+    Some(Command::Approve { role: role.clone() })
+}
+
+fn finish(
+    mut session: Session,
+    outcome: Outcome,
+    options: &Options,
+    why: &str,
+    printed: u64,
+    out: &mut impl Write,
+) -> std::io::Result<Outcome> {
+    session.close(options.operator.clone(), &format!("headless run ended: {why}"));
+    print_new(&session.release, printed, out)?;
+    if let Some(error) = session.journal_error() {
+        writeln!(out, "JOURNAL ERROR: {error}")?;
+    }
+    out.flush()?;
+    Ok(outcome)
+}
+
+/// Prints the entries recorded since `printed`; returns the new count.
+fn print_new(release: &Release, printed: u64, out: &mut impl Write) -> std::io::Result<u64> {
+    let recorded = release.recorded();
+    let fresh = (recorded - printed).min(release.log().len() as u64) as usize;
+    let log = release.log();
+    for entry in log.iter().skip(log.len() - fresh) {
+        writeln!(out, "{}", line(entry))?;
+    }
+    out.flush()?;
+    Ok(recorded)
+}
+
+/// `2026-11-22T10:00:05Z running shipdeck: stage 2/6: canary 5% (weight 5%, hold 5m)`
+pub fn line(entry: &LogEntry) -> String {
+    format!(
+        "{} {} {}: {}",
+        entry.time.format("%Y-%m-%dT%H:%M:%SZ"),
+        serde_json::to_value(entry.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        entry.actor,
+        entry.message
+    )
+}
