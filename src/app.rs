@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use color_eyre::eyre::{Result, eyre};
 
+use crate::backend::haproxy::HaproxyRouter;
+use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::sim::{SimMetrics, SimRouter};
+use crate::backend::{MetricsSource, TrafficRouter};
 use crate::cli::{Cli, Command, HeadlessArgs};
 use crate::clock::Clock;
 use crate::journal::Journal;
@@ -44,9 +47,10 @@ pub fn main(cli: Cli) -> Result<i32> {
             let Ok(plan) = load_plan(&args.plan) else {
                 return Ok(INVALID_PLAN);
             };
-            if args.speed != 1.0 && plan.target.router != RouterKind::Sim {
+            let real = plan.target.router != RouterKind::Sim || plan.analysis.source != SourceKind::Sim;
+            if args.speed != 1.0 && real {
                 return Err(eyre!(
-                    "--speed is for plans on the simulator; a real router runs in real time"
+                    "--speed is for plans on the simulator; real backends run in real time"
                 ));
             }
             let sim = SimSettings {
@@ -143,19 +147,19 @@ fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &Headless
 
 /// The plan's router and metrics source.
 fn backends(plan: &Plan, sim: &SimSettings, clock: Clock) -> Result<Backends> {
-    if plan.target.router != RouterKind::Sim || plan.analysis.source != SourceKind::Sim {
-        return Err(eyre!(
-            "this build drives the simulator only; HAProxy and Prometheus are being wired in"
-        ));
-    }
     let world = Arc::new(Mutex::new(SimWorld::new(sim.seed, sim.scenario, clock.now())));
-    Ok(Backends {
-        router: Box::new(SimRouter {
+    let router: Box<dyn TrafficRouter> = match &plan.target.haproxy {
+        Some(target) if plan.target.router == RouterKind::Haproxy => Box::new(HaproxyRouter::new(target)),
+        _ => Box::new(SimRouter {
             world: Arc::clone(&world),
             clock,
         }),
-        metrics: Box::new(SimMetrics { world }),
-    })
+    };
+    let metrics: Box<dyn MetricsSource> = match plan.analysis.source {
+        SourceKind::Sim => Box::new(SimMetrics { world }),
+        SourceKind::Prometheus => Box::new(PrometheusMetrics::new(plan).map_err(|e| eyre!(e))?),
+    };
+    Ok(Backends { router, metrics })
 }
 
 /// The debug log goes to a daily file, never to the terminal the cockpit owns. Logging is

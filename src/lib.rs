@@ -11,4 +11,5 @@ pub mod journal;
 pub mod plan;
 pub mod runtime;
 pub mod sim;
+pub mod testsvc;
 pub mod ui;

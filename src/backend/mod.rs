@@ -1,6 +1,8 @@
 //! What the runtime needs from the outside world: a traffic router and a metrics source.
 //! Each backend runs in its own task; results come back to the engine as observations.
 
+pub mod haproxy;
+pub mod prometheus;
 pub mod sim;
 
 use chrono::{DateTime, Utc};
@@ -18,17 +20,12 @@ pub trait TrafficRouter: Send + 'static {
 }
 
 /// Answers metric queries for the canary and the baseline.
-pub trait MetricsSource: Send + 'static {
+pub trait MetricsSource: Send + Sync + 'static {
     /// Past samples for the sparklines at start (oldest first), so the baseline shows at
     /// once. Sources without history return none.
-    fn backfill<'a>(&'a mut self, _metrics: &'a [Metric], _until: DateTime<Utc>) -> BoxFuture<'a, Vec<Observation>> {
+    fn backfill<'a>(&'a self, _metrics: &'a [Metric], _until: DateTime<Utc>) -> BoxFuture<'a, Vec<Observation>> {
         Box::pin(async { Vec::new() })
     }
 
-    fn sample<'a>(
-        &'a mut self,
-        index: usize,
-        metric: &'a Metric,
-        at: DateTime<Utc>,
-    ) -> BoxFuture<'a, (Reading, Reading)>;
+    fn sample<'a>(&'a self, index: usize, metric: &'a Metric, at: DateTime<Utc>) -> BoxFuture<'a, (Reading, Reading)>;
 }

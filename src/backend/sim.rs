@@ -40,12 +40,7 @@ pub struct SimMetrics {
 }
 
 impl MetricsSource for SimMetrics {
-    fn sample<'a>(
-        &'a mut self,
-        index: usize,
-        metric: &'a Metric,
-        at: DateTime<Utc>,
-    ) -> BoxFuture<'a, (Reading, Reading)> {
+    fn sample<'a>(&'a self, index: usize, metric: &'a Metric, at: DateTime<Utc>) -> BoxFuture<'a, (Reading, Reading)> {
         let reading = match self.world.lock() {
             Ok(world) => world.sample(index, metric, at),
             Err(_) => (

@@ -48,10 +48,19 @@ impl Session {
             obs_tx.clone(),
         ));
         let interval = std::time::Duration::from_secs(plan.analysis.interval.as_secs().max(1));
+        // A sample may wait for a free request slot before its own timeout starts.
+        let limit = plan
+            .analysis
+            .prometheus
+            .as_ref()
+            .map_or(std::time::Duration::from_secs(5), |p| {
+                std::time::Duration::from_secs(p.timeout.as_secs() * 2 + 1)
+            });
         tokio::spawn(tasks::metrics_task(
             backends.metrics,
             plan.metrics.clone(),
             interval,
+            limit,
             clock,
             obs_tx,
         ));

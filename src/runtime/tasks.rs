@@ -73,35 +73,47 @@ pub async fn router_task(
     }
 }
 
-/// Samples every metric once per analysis interval (virtual time), each call bounded by
-/// a timeout so one slow query cannot stall the others' next round.
+/// Samples every metric once per analysis interval (virtual time), all metrics at once,
+/// each call bounded by `limit` so one slow query cannot hold up the others. At start,
+/// past samples fill the sparklines (sources with history only).
 pub async fn metrics_task(
-    mut source: Box<dyn MetricsSource>,
+    source: Box<dyn MetricsSource>,
     metrics: Vec<Metric>,
     interval: Duration,
+    limit: Duration,
     clock: Clock,
     out: mpsc::Sender<Observation>,
 ) {
+    if let Ok(history) = timeout(limit, source.backfill(&metrics, clock.now())).await {
+        for observation in history {
+            if out.send(observation).await.is_err() {
+                return;
+            }
+        }
+    }
     let mut ticker = tokio::time::interval(clock.real(interval));
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         ticker.tick().await;
         let at = clock.now();
-        for (index, metric) in metrics.iter().enumerate() {
-            let (canary, baseline) = match timeout(CALL_TIMEOUT, source.sample(index, metric, at)).await {
+        let source = &source;
+        let round = metrics.iter().enumerate().map(|(index, metric)| async move {
+            let (canary, baseline) = match timeout(limit, source.sample(index, metric, at)).await {
                 Ok(readings) => readings,
                 Err(_) => {
-                    let why = format!("no answer within {}s", CALL_TIMEOUT.as_secs());
+                    let why = format!("no answer within {}s", limit.as_secs());
                     (Reading::NoData(why.clone()), Reading::NoData(why))
                 }
             };
-            let obs = Observation::Sample {
+            Observation::Sample {
                 metric: index,
                 canary,
                 baseline,
                 at,
-            };
-            if out.send(obs).await.is_err() {
+            }
+        });
+        for observation in futures::future::join_all(round).await {
+            if out.send(observation).await.is_err() {
                 return;
             }
         }

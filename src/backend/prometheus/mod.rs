@@ -1,0 +1,166 @@
+//! Metrics from Prometheus's HTTP API: each metric's canary and baseline queries (with
+//! `{{version}}` filled in) as instant queries per sample, and as range queries once at
+//! start to backfill the sparklines. Anything but one number is `NoData` with its reason.
+//!
+//! ```text
+//! mod.rs          PrometheusMetrics: the MetricsSource, and the queries a plan resolves to
+//! client.rs       HTTP: timeout, requests in flight, backoff, scrubbed messages
+//! credentials.rs  bearer or basic auth read from an environment variable or a file
+//! response.rs     the API's JSON and what each kind of result means
+//! backfill.rs     the range window and lining canary up with baseline
+//! backoff.rs      pausing while Prometheus is unreachable
+//! ```
+
+mod backfill;
+mod backoff;
+mod client;
+mod credentials;
+mod response;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
+use futures::future::{BoxFuture, join_all};
+
+pub use backoff::BackoffPolicy;
+
+use self::backfill::Window;
+use self::client::Client;
+use self::credentials::Credentials;
+use super::MetricsSource;
+use crate::engine::{Observation, Reading};
+use crate::plan::{Metric, Plan, Span};
+
+/// What `{{version}}` stands for in a metric's queries.
+const VERSION_PLACEHOLDER: &str = "{{version}}";
+
+/// The Prometheus metrics source. Clones share one HTTP client, one bound on requests in
+/// flight and one backoff, so several tasks may sample through it at once.
+#[derive(Clone)]
+pub struct PrometheusMetrics {
+    client: Arc<Client>,
+    canary_version: String,
+    stable_version: String,
+    interval: Span,
+    backfill: Span,
+}
+
+impl PrometheusMetrics {
+    /// Builds the source for `plan`'s `analysis.prometheus`, reading credentials now from
+    /// the environment variables or files the plan names. The error says which setting,
+    /// variable or file is wrong, and never contains a secret.
+    pub fn new(plan: &Plan) -> Result<PrometheusMetrics, String> {
+        let source = plan
+            .analysis
+            .prometheus
+            .as_ref()
+            .ok_or("the plan has no `analysis.prometheus:` block to read metrics from")?;
+        let credentials = Credentials::load(source.auth.as_ref())?;
+        let auth = format!("{credentials:?}");
+        // Logged once the client has accepted the URL (it refuses one carrying a password).
+        let client = Client::new(source, credentials)?;
+        tracing::info!(url = %source.url, %auth, "prometheus metrics source");
+        Ok(PrometheusMetrics {
+            client: Arc::new(client),
+            canary_version: plan.release.version.clone(),
+            stable_version: plan.release.stable.clone(),
+            interval: plan.analysis.interval,
+            backfill: source.backfill,
+        })
+    }
+
+    /// Replaces the default backoff (2 failures, then 1s doubling to 30s).
+    pub fn with_backoff(self, policy: BackoffPolicy) -> PrometheusMetrics {
+        self.client.set_backoff(policy);
+        self
+    }
+
+    async fn instant(&self, query: &str, at: DateTime<Utc>) -> Reading {
+        match self.client.instant(query, at).await {
+            Ok(data) => response::instant(data),
+            Err(message) => Reading::NoData(message),
+        }
+    }
+
+    async fn range(&self, query: &str, window: Window) -> backfill::SidePoints {
+        self.client.range(query, window).await.and_then(response::range)
+    }
+
+    async fn backfill_metric(&self, index: usize, metric: &Metric, window: Window) -> Vec<Observation> {
+        let (canary_query, baseline_query) = resolve(metric, &self.canary_version, &self.stable_version);
+        let (canary, baseline) = futures::join!(self.range(&canary_query, window), self.range(&baseline_query, window));
+        if let (Err(c), Err(b)) = (&canary, &baseline) {
+            tracing::warn!(metric = %metric.name, canary = %c, baseline = %b, "prometheus backfill found nothing");
+        }
+        backfill::align(index, canary, baseline)
+    }
+}
+
+impl MetricsSource for PrometheusMetrics {
+    fn backfill<'a>(&'a self, metrics: &'a [Metric], until: DateTime<Utc>) -> BoxFuture<'a, Vec<Observation>> {
+        async move {
+            let Some(window) = Window::before(until, self.backfill, self.interval) else {
+                return Vec::new();
+            };
+            let this = self;
+            let per_metric = join_all(
+                metrics
+                    .iter()
+                    .enumerate()
+                    .map(|(index, metric)| this.backfill_metric(index, metric, window)),
+            )
+            .await;
+            let mut all: Vec<Observation> = per_metric.into_iter().flatten().collect();
+            // Oldest first across metrics; the sort is stable, so metrics keep plan order
+            // within one instant.
+            all.sort_by_key(|o| match o {
+                Observation::Sample { at, .. } => *at,
+                _ => until,
+            });
+            all
+        }
+        .boxed()
+    }
+
+    fn sample<'a>(&'a self, _index: usize, metric: &'a Metric, at: DateTime<Utc>) -> BoxFuture<'a, (Reading, Reading)> {
+        async move {
+            let (canary_query, baseline_query) = resolve(metric, &self.canary_version, &self.stable_version);
+            tracing::debug!(metric = %metric.name, canary = %canary_query, baseline = %baseline_query, "prometheus sample");
+            futures::join!(self.instant(&canary_query, at), self.instant(&baseline_query, at))
+        }
+        .boxed()
+    }
+}
+
+/// The canary and baseline queries of `metric` as sent to Prometheus: `{{version}}` is the
+/// canary version in the first and the stable version in the second.
+pub fn resolved_queries(plan: &Plan, metric: &Metric) -> (String, String) {
+    resolve(metric, &plan.release.version, &plan.release.stable)
+}
+
+fn resolve(metric: &Metric, canary_version: &str, stable_version: &str) -> (String, String) {
+    (
+        metric.canary.replace(VERSION_PLACEHOLDER, canary_version),
+        metric.baseline.replace(VERSION_PLACEHOLDER, stable_version),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_placeholders_become_canary_and_stable_versions() {
+        let metric = Metric {
+            name: "errors".into(),
+            unit: "%".into(),
+            canary: r#"rate(x{version="{{version}}"}[1m]) / rate(y{version="{{version}}"}[1m])"#.into(),
+            baseline: r#"rate(x{version="{{version}}"}[1m])"#.into(),
+            bad: Default::default(),
+        };
+        let (canary, baseline) = resolve(&metric, "2.0", "1.9");
+        assert_eq!(canary, r#"rate(x{version="2.0"}[1m]) / rate(y{version="2.0"}[1m])"#);
+        assert_eq!(baseline, r#"rate(x{version="1.9"}[1m])"#);
+    }
+}
