@@ -1448,3 +1448,53 @@ fn a_confirmation_from_an_earlier_stage_is_refused_after_the_release_moved_on() 
     only_refused(&sim.cmd(asked_weight));
     assert_eq!(sim.release.desired_weight(), w(50));
 }
+
+#[test]
+fn at_full_weight_ratio_bounds_rest_and_absolute_bounds_still_judge() {
+    // At 100% the baseline serves nothing: a ratio cannot be judged, and its missing
+    // baseline must not hold a healthy release forever.
+    let mut sim = Sim::started_at(
+        Spec {
+            gates: "[{ name: errors low, metric: errors, max: 1.0 }, { name: errors near base, metric: errors, max_ratio: 1.5 }]",
+            triggers: "[{ name: error spike, metric: errors, max: 5.0, max_ratio: 3.0, for: 10s, action: auto }]",
+            stages: "[{ name: all, weight: 100, hold: 1m }]",
+            ..Spec::default()
+        },
+        w(100),
+    );
+    assert!(!sim.release.gate_analysed(1), "a ratio-only gate rests at 100%");
+    for s in (5..=60).step_by(5) {
+        sim.now = t0() + Duration::seconds(s);
+        sim.observe(Observation::Sample {
+            metric: ERRORS,
+            canary: Reading::Value(GOOD),
+            baseline: Reading::NoData("no baseline traffic".into()),
+            at: sim.now,
+        });
+    }
+    sim.tick_at(61);
+    assert_eq!(sim.release.phase(), PhaseName::Done, "{:?}", sim.holds());
+}
+
+#[test]
+fn at_full_weight_the_absolute_part_of_a_trigger_still_rolls_back() {
+    let mut sim = Sim::started_at(
+        Spec {
+            triggers: "[{ name: error spike, metric: errors, max: 1.5, max_ratio: 3.0, for: 10s, action: auto }]",
+            stages: "[{ name: all, weight: 100, hold: 10m }]",
+            ..Spec::default()
+        },
+        w(100),
+    );
+    let mut fx = Vec::new();
+    for s in (5..=20).step_by(5) {
+        sim.now = t0() + Duration::seconds(s);
+        fx.extend(sim.observe(Observation::Sample {
+            metric: ERRORS,
+            canary: Reading::Value(BAD),
+            baseline: Reading::NoData("no baseline traffic".into()),
+            at: sim.now,
+        }));
+    }
+    assert!(kinds(&fx).contains(&EventKind::RollbackStarted), "{fx:#?}");
+}

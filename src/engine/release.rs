@@ -12,7 +12,7 @@ use super::event::{Actor, Command, Event, Observation, Reading};
 use super::gate::{GateStatus, Watch};
 use super::phase::{HoldReason, PhaseName, Step};
 use super::series::Series;
-use crate::plan::{Plan, Span, Weight};
+use crate::plan::{Bounds, Plan, Span, Weight};
 
 /// Points kept per series: enough for the widest sparkline, bounded for a 24 h release.
 pub const SERIES_CAPACITY: usize = 600;
@@ -336,10 +336,27 @@ impl Release {
     /// Whether the gate decides the current stage.
     pub fn gate_analysed(&self, gate: usize) -> bool {
         let metric = &self.plan.gates[gate].metric;
-        match &self.plan.stages[self.stage].analyse {
+        let named = match &self.plan.stages[self.stage].analyse {
             None => true,
             Some(list) => list.iter().any(|m| m == metric),
-        }
+        };
+        named && self.judgeable(self.plan.gates[gate].bounds()).is_some()
+    }
+
+    /// The part of `bounds` that can be judged at the current weight, if any. Ratios
+    /// compare with the baseline's traffic, and at 100% there is none: only absolute
+    /// bounds still apply.
+    pub fn judgeable(&self, bounds: Bounds) -> Option<Bounds> {
+        let bounds = if self.desired == Weight::FULL {
+            Bounds {
+                max_ratio: None,
+                min_ratio: None,
+                ..bounds
+            }
+        } else {
+            bounds
+        };
+        (!bounds.is_empty()).then_some(bounds)
     }
 
     // ----- time -----------------------------------------------------------------------
@@ -672,9 +689,12 @@ impl Release {
                 continue;
             }
             let gate = &self.plan.gates[g];
+            let Some(bounds) = self.judgeable(gate.bounds()) else {
+                continue;
+            };
             let before = self.gates[g].status;
             let value = canary_value.as_ref().map(|v| *v).map_err(String::as_str);
-            if self.gates[g].observe(&gate.bounds(), gate.sustain.as_secs(), value, baseline_value, at) {
+            if self.gates[g].observe(&bounds, gate.sustain.as_secs(), value, baseline_value, at) {
                 let label = gate_label(&self.plan, g);
                 let after = &self.gates[g];
                 let msg = format!(
@@ -700,6 +720,9 @@ impl Release {
             if self.trigger_metric[t] != Some(metric) || !exposed || !watching {
                 continue;
             }
+            let Some(bounds) = self.judgeable(trigger.bounds()) else {
+                continue;
+            };
             let before = self.triggers[t].status;
             if before == GateStatus::Fail && canary_value.is_err() {
                 // A fired trigger stays fired through missing data: only a sample back
@@ -707,7 +730,7 @@ impl Release {
                 continue;
             }
             let value = canary_value.as_ref().map(|v| *v).map_err(String::as_str);
-            self.triggers[t].observe(&trigger.bounds(), trigger.sustain.as_secs(), value, baseline_value, at);
+            self.triggers[t].observe(&bounds, trigger.sustain.as_secs(), value, baseline_value, at);
             let after = self.triggers[t].status;
             if after == GateStatus::NoData && before != GateStatus::NoData {
                 let msg = format!(
@@ -911,7 +934,16 @@ impl Release {
         let silent_since_shift = self.holding_since.is_some_and(|since| now - since > stale_after);
         for t in 0..self.triggers.len() {
             let last = self.trigger_metric[t].and_then(|m| self.metrics[m].last_at);
+            let judged = self.judgeable(self.plan.rollback.triggers[t].bounds()).is_some();
             let watch = &mut self.triggers[t];
+            if !judged {
+                // Nothing it can judge at this weight (a ratio at 100%): it neither
+                // protects nor holds. A fired trigger stays fired.
+                if watch.status != GateStatus::Fail {
+                    watch.reset(GateStatus::Idle);
+                }
+                continue;
+            }
             // A trigger that never heard from its metric while the canary served traffic
             // is as blind as one whose data went stale.
             if watch.status == GateStatus::Idle

@@ -198,7 +198,9 @@ fn metric_block(
     for (k, name) in names.iter().enumerate() {
         let (watch, why_idle) = if k < gates.len() {
             let g = gates[k];
-            let why = if !r.gate_analysed(g) {
+            let why = if r.judgeable(plan.gates[g].bounds()).is_none() {
+                "no baseline at 100%"
+            } else if !r.gate_analysed(g) {
                 "not analysed at this stage"
             } else if r.desired_weight() == Weight::ZERO {
                 "no canary traffic yet"
@@ -209,6 +211,7 @@ fn metric_block(
         } else {
             let tr = &plan.rollback.triggers[triggers[k - gates.len()]];
             let why = match tr.action {
+                _ if r.judgeable(tr.bounds()).is_none() => "no baseline at 100%",
                 TriggerAction::Auto => "rolls back by itself",
                 TriggerAction::Manual => "asks you to roll back",
             };
