@@ -1,0 +1,404 @@
+//! End to end on a real stack: two versions of the test service behind a real HAProxy,
+//! scraped by a real Prometheus, real load through HAProxy, and shipdeck driving the
+//! release headless. Each test starts its own stack on loopback with ephemeral ports.
+//!
+//! Skipped with one line when haproxy or prometheus is missing, unless SHIPDECK_E2E=1.
+
+#[path = "stack/haproxy.rs"]
+mod haproxy;
+#[path = "stack/prometheus.rs"]
+mod prometheus;
+#[path = "stack/service.rs"]
+mod service;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use haproxy::{Haproxy, Server};
+use prometheus::{Prometheus, scrape_job};
+use service::TestService;
+
+const STABLE: &str = "1.0.0";
+const CANARY: &str = "1.1.0";
+/// Requests per second through HAProxy while a release runs.
+const RPS: &str = "150";
+/// A whole release must end well within this.
+const RELEASE_LIMIT: Duration = Duration::from_secs(240);
+
+fn stack_available() -> bool {
+    haproxy::available() && prometheus::available()
+}
+
+/// The services, HAProxy in front of them, Prometheus scraping them, and load.
+struct Stack {
+    stable: TestService,
+    canary: TestService,
+    haproxy: Haproxy,
+    prometheus: Prometheus,
+    dir: tempfile::TempDir,
+    /// The socket path the plan names: a link to HAProxy's admin socket, which a test can
+    /// remove to make the runtime API refuse while traffic keeps flowing.
+    socket_link: PathBuf,
+    load: Option<Child>,
+}
+
+impl Stack {
+    fn start(canary_args: &[&str]) -> Stack {
+        let stable = TestService::start(STABLE, &[]);
+        let canary = TestService::start(CANARY, canary_args);
+        let haproxy = Haproxy::start(&[
+            Server::new("stable1", stable.addr, 100),
+            Server::new("canary1", canary.addr, 0),
+        ]);
+        let jobs = format!(
+            "{}{}",
+            scrape_job("stable", stable.addr),
+            scrape_job("canary", canary.addr)
+        );
+        let prometheus = Prometheus::start(&jobs, Duration::from_secs(1));
+        let dir = tempfile::tempdir().unwrap();
+        let socket_link = dir.path().join("admin.sock");
+        std::os::unix::fs::symlink(&haproxy.socket, &socket_link).unwrap();
+        let load = Command::new(service::BIN)
+            .args([
+                "load",
+                "--target",
+                &format!("http://{}/", haproxy.frontend),
+                "--rps",
+                RPS,
+            ])
+            .args(["--duration", "300s", "--concurrency", "4"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the load generator");
+        Stack {
+            stable,
+            canary,
+            haproxy,
+            prometheus,
+            dir,
+            socket_link,
+            load: Some(load),
+        }
+    }
+
+    /// A plan for this stack: ladder 10 -> 50 -> 100 with short holds, error-rate and
+    /// latency gates, automatic rollback triggers.
+    fn plan(&self) -> PathBuf {
+        let text = format!(
+            r#"release:
+  name: checkout
+  version: "{CANARY}"
+  stable: "{STABLE}"
+  type: patch
+  owner: {{ name: E2E }}
+  on_call: {{ name: E2E }}
+target:
+  router: haproxy
+  haproxy:
+    socket: {socket}
+    backend: app
+    stable: [stable1]
+    canary: [canary1]
+analysis:
+  interval: 1s
+  stale_after: 4s
+  source: prometheus
+  prometheus:
+    url: {url}
+    timeout: 2s
+    backfill: 0s
+metrics:
+  - name: error_rate
+    unit: "%"
+    canary: 100 * sum(rate(http_requests_total{{version="{{{{version}}}}",code="500"}}[5s])) / sum(rate(http_requests_total{{version="{{{{version}}}}"}}[5s]))
+    baseline: 100 * sum(rate(http_requests_total{{version="{{{{version}}}}",code="500"}}[5s])) / sum(rate(http_requests_total{{version="{{{{version}}}}"}}[5s]))
+  - name: latency_p99
+    unit: ms
+    canary: 1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{{version="{{{{version}}}}"}}[5s])))
+    baseline: 1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{{version="{{{{version}}}}"}}[5s])))
+gates:
+  - {{ name: errors under 1%, metric: error_rate, max: 1.0, for: 2s }}
+  - {{ name: p99 near baseline, metric: latency_p99, max_ratio: 1.8, for: 2s }}
+rollback:
+  triggers:
+    - {{ name: error spike, metric: error_rate, max: 2.0, for: 3s, action: auto }}
+    - {{ name: p99 twice baseline, metric: latency_p99, max_ratio: 2.0, for: 3s, action: auto }}
+stages:
+  - {{ name: canary 10%, weight: 10, hold: 12s }}
+  - {{ name: canary 50%, weight: 50, hold: 12s }}
+  - {{ name: full, weight: 100, hold: 5s }}
+"#,
+            socket = self.socket_link.display(),
+            url = self.prometheus.url(),
+        );
+        let path = self.dir.path().join("plan.yaml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Requests each version has served so far, from its own counters.
+    fn served(&self) -> (u64, u64) {
+        (requests(&self.stable.metrics()), requests(&self.canary.metrics()))
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(mut load) = self.load.take() {
+            let _ = load.kill();
+            let _ = load.wait();
+        }
+    }
+}
+
+/// The sum of `http_requests_total` in a scrape.
+fn requests(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// shipdeck running headless, its stdout lines arriving on a channel.
+struct Shipdeck {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Shipdeck {
+    fn start(plan: &std::path::Path, dir: &std::path::Path) -> Shipdeck {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+            .args(["run", "--headless", "--yes", "--max-hold", "2m"])
+            .arg(plan)
+            .arg("--journal")
+            .arg(dir.join("journal.jsonl"))
+            .arg("--log-dir")
+            .arg(dir.join("logs"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start shipdeck");
+        let (tx, lines) = channel();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                record.lock().unwrap().push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        Shipdeck { child, lines, seen }
+    }
+
+    /// Waits for a line containing `needle`; false when `limit` passes or output ends.
+    fn wait_line(&self, needle: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Waits for the exit code, at most `limit`.
+    fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            // Exit is not announced on any channel we hold; poll the child.
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    fn transcript(&self) -> String {
+        self.seen.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Shipdeck {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_good_canary_is_promoted_and_each_version_serves_its_weight() {
+    if !stack_available() {
+        return;
+    }
+    let stack = Stack::start(&[]);
+    let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
+    // At each confirmed weight, count what each version really served until the next.
+    let mut marks = Vec::new();
+    for weight in [10, 50, 100] {
+        let confirmed = format!("router confirms canary weight {weight}%");
+        assert!(
+            shipdeck.wait_line(&confirmed, RELEASE_LIMIT),
+            "never reached {weight}%:\n{}",
+            shipdeck.transcript()
+        );
+        marks.push((weight, stack.served()));
+    }
+    assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(0), "{}", shipdeck.transcript());
+    let end = stack.served();
+    assert_eq!(stack.haproxy.weight("canary1"), 100);
+    assert_eq!(stack.haproxy.weight("stable1"), 0);
+    // Shares between consecutive marks (the last step until the end).
+    for (i, &(weight, (s0, c0))) in marks.iter().enumerate() {
+        let (s1, c1) = marks.get(i + 1).map_or(end, |m| m.1);
+        let (ds, dc) = (s1 - s0, c1 - c0);
+        let share = 100.0 * dc as f64 / (ds + dc).max(1) as f64;
+        assert!(ds + dc > 200, "too few requests at {weight}% to judge: {}", ds + dc);
+        // Round robin splits per request; the margin covers requests in flight at the
+        // moment of each mark.
+        assert!(
+            (share - weight as f64).abs() <= 4.0,
+            "at {weight}% the canary served {share:.1}% ({dc} of {})",
+            ds + dc
+        );
+    }
+}
+
+#[test]
+fn a_bad_canary_is_rolled_back_and_then_serves_nothing() {
+    if !stack_available() {
+        return;
+    }
+    let stack = Stack::start(&["--error-ratio", "0.05"]);
+    let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
+    assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(3), "{}", shipdeck.transcript());
+    assert!(
+        shipdeck.transcript().contains("trigger error spike fired"),
+        "{}",
+        shipdeck.transcript()
+    );
+    assert_eq!(stack.haproxy.weight("canary1"), 0);
+    // Counted, not only read from the weights: the canary gets no more requests.
+    let (_, canary_before) = stack.served();
+    let (stable_before, _) = stack.served();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stack.served().0 < stable_before + 300 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (stable_after, canary_after) = stack.served();
+    assert!(stable_after >= stable_before + 300, "load stopped flowing");
+    assert_eq!(
+        canary_after, canary_before,
+        "the canary served requests after the rollback"
+    );
+}
+
+#[test]
+fn a_latency_only_regression_is_caught() {
+    if !stack_available() {
+        return;
+    }
+    // No errors; every 50th request is 6x slower: p99 well above twice the baseline's.
+    let stack = Stack::start(&["--p99-factor", "6"]);
+    let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
+    assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(3), "{}", shipdeck.transcript());
+    let transcript = shipdeck.transcript();
+    assert!(transcript.contains("trigger p99 twice baseline fired"), "{transcript}");
+    assert!(!transcript.contains("trigger error spike fired"));
+    assert_eq!(stack.haproxy.weight("canary1"), 0);
+}
+
+#[test]
+fn with_prometheus_gone_the_stage_holds_and_resumes_when_it_returns() {
+    if !stack_available() {
+        return;
+    }
+    let mut stack = Stack::start(&[]);
+    let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
+    assert!(
+        shipdeck.wait_line("router confirms canary weight 10%", RELEASE_LIMIT),
+        "{}",
+        shipdeck.transcript()
+    );
+    stack.prometheus.stop();
+    assert!(
+        shipdeck.wait_line("held:", Duration::from_secs(30)),
+        "{}",
+        shipdeck.transcript()
+    );
+    // Longer than the stage's hold: it must not promote on missing data.
+    let until = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < until {
+        assert_eq!(
+            stack.haproxy.weight("canary1"),
+            10,
+            "moved on without data:\n{}",
+            shipdeck.transcript()
+        );
+        assert!(
+            shipdeck.child.try_wait().unwrap().is_none(),
+            "{}",
+            shipdeck.transcript()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    stack.prometheus.restart();
+    assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(0), "{}", shipdeck.transcript());
+    assert!(shipdeck.transcript().contains("hold cleared"));
+}
+
+#[test]
+fn a_refusing_runtime_api_during_rollback_is_retried_until_acknowledged() {
+    if !stack_available() {
+        return;
+    }
+    let stack = Stack::start(&[]);
+    let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
+    assert!(
+        shipdeck.wait_line("router confirms canary weight 10%", RELEASE_LIMIT),
+        "{}",
+        shipdeck.transcript()
+    );
+    // The API refuses (its socket is gone) while traffic keeps flowing; then the canary
+    // turns bad, so the trigger fires and the rollback meets the refusing socket.
+    std::fs::remove_file(&stack.socket_link).unwrap();
+    stack.canary.configure("error_ratio=0.2");
+    assert!(
+        shipdeck.wait_line("ROLLBACK by trigger", RELEASE_LIMIT),
+        "{}",
+        shipdeck.transcript()
+    );
+    assert!(
+        shipdeck.wait_line("router: ", Duration::from_secs(20)),
+        "{}",
+        shipdeck.transcript()
+    );
+    assert_eq!(
+        stack.haproxy.weight("canary1"),
+        10,
+        "the refusing API cannot have moved traffic"
+    );
+    assert!(
+        shipdeck.child.try_wait().unwrap().is_none(),
+        "gave up instead of retrying"
+    );
+    std::os::unix::fs::symlink(&stack.haproxy.socket, &stack.socket_link).unwrap();
+    assert_eq!(
+        shipdeck.wait_exit(Duration::from_secs(30)),
+        Some(3),
+        "{}",
+        shipdeck.transcript()
+    );
+    assert_eq!(stack.haproxy.weight("canary1"), 0);
+}
