@@ -123,6 +123,14 @@ fn rolling_back() {
 }
 
 #[test]
+fn rollback_pending() {
+    let d = support::rollback_pending();
+    let mut ui = ui();
+    ui.focus = Pane::Traffic;
+    both("rollback_pending", &d, &mut ui, Pane::Traffic);
+}
+
+#[test]
 fn rolled_back() {
     let d = support::rolled_back();
     let mut ui = ui();

@@ -190,6 +190,18 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> (Line<'static>, Option<Styl
         (Line::from(Span::styled(text, style)), Some(style))
     };
     match phase {
+        PhaseName::RollingBack if r.router_error().is_some() => {
+            // The router has not acknowledged: traffic may still reach the canary.
+            let error = r.router_error().unwrap_or_default();
+            loud(
+                format!(" {sym} ROLLBACK PENDING: the router has not confirmed 0% ({error})"),
+                format!(
+                    " → retrying until it does; canary at {}",
+                    r.actual_weight().map_or("?".into(), |w| w.to_string())
+                ),
+                t.alarm,
+            )
+        }
         PhaseName::RollingBack => {
             let router = match r.actual_weight() {
                 Some(w) if w.percent() == 0 => "router at 0%".to_string(),

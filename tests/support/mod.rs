@@ -215,6 +215,16 @@ pub fn rolling_back() -> Drive {
     d
 }
 
+/// Rolling back while the router's runtime API refuses: ROLLBACK PENDING.
+pub fn rollback_pending() -> Drive {
+    let mut d = rolling_back();
+    d.observe(Observation::RouterFailed {
+        message: "connection refused by /run/haproxy/admin.sock: is haproxy running?".into(),
+    });
+    d.run(5);
+    d
+}
+
 /// The router confirmed 0% and the previous version is restored.
 pub fn rolled_back() -> Drive {
     let mut d = rolling_back();
