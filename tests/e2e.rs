@@ -29,8 +29,15 @@ const RPS: &str = "150";
 /// A whole release must end well within this.
 const RELEASE_LIMIT: Duration = Duration::from_secs(240);
 
-fn stack_available() -> bool {
-    haproxy::available() && prometheus::available()
+/// One stack at a time: five HAProxy + Prometheus + load stacks at once on a 2-core CI
+/// machine would measure the machine, not shipdeck.
+static ONE_STACK: Mutex<()> = Mutex::new(());
+
+/// The stack's binaries are present (else one skip line), and this test holds the stack
+/// lock for as long as it keeps the guard.
+fn stack_available() -> Option<std::sync::MutexGuard<'static, ()>> {
+    (haproxy::available() && prometheus::available())
+        .then(|| ONE_STACK.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
 }
 
 /// The services, HAProxy in front of them, Prometheus scraping them, and load.
@@ -239,9 +246,7 @@ impl Drop for Shipdeck {
 
 #[test]
 fn a_good_canary_is_promoted_and_each_version_serves_its_weight() {
-    if !stack_available() {
-        return;
-    }
+    let Some(_serial) = stack_available() else { return };
     let stack = Stack::start(&[]);
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
     // At each confirmed weight, count what each version really served until the next.
@@ -277,9 +282,7 @@ fn a_good_canary_is_promoted_and_each_version_serves_its_weight() {
 
 #[test]
 fn a_bad_canary_is_rolled_back_and_then_serves_nothing() {
-    if !stack_available() {
-        return;
-    }
+    let Some(_serial) = stack_available() else { return };
     let stack = Stack::start(&["--error-ratio", "0.05"]);
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
     assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(3), "{}", shipdeck.transcript());
@@ -306,9 +309,7 @@ fn a_bad_canary_is_rolled_back_and_then_serves_nothing() {
 
 #[test]
 fn a_latency_only_regression_is_caught() {
-    if !stack_available() {
-        return;
-    }
+    let Some(_serial) = stack_available() else { return };
     // No errors; every 50th request is 6x slower: p99 well above twice the baseline's.
     let stack = Stack::start(&["--p99-factor", "6"]);
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
@@ -321,9 +322,7 @@ fn a_latency_only_regression_is_caught() {
 
 #[test]
 fn with_prometheus_gone_the_stage_holds_and_resumes_when_it_returns() {
-    if !stack_available() {
-        return;
-    }
+    let Some(_serial) = stack_available() else { return };
     let mut stack = Stack::start(&[]);
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
     assert!(
@@ -360,9 +359,7 @@ fn with_prometheus_gone_the_stage_holds_and_resumes_when_it_returns() {
 
 #[test]
 fn a_refusing_runtime_api_during_rollback_is_retried_until_acknowledged() {
-    if !stack_available() {
-        return;
-    }
+    let Some(_serial) = stack_available() else { return };
     let stack = Stack::start(&[]);
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
     assert!(
