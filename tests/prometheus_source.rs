@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use shipdeck::backend::MetricsSource;
-use shipdeck::backend::prometheus::{BackoffPolicy, PrometheusMetrics, resolved_queries};
+use shipdeck::backend::prometheus::{BackoffPolicy, PrometheusMetrics};
 use shipdeck::engine::{Observation, Reading};
 use shipdeck::plan::{Metric, Plan, PrometheusAuth, PrometheusSource, SourceKind, Span};
 
@@ -150,7 +150,7 @@ async fn sample_sends_both_queries_with_their_versions_and_reads_one_series_as_a
     let readings = source(&plan).sample(0, &plan.metrics[0], at()).await;
     assert_eq!(readings, (Reading::Value(0.5), Reading::Value(0.25)));
 
-    let (canary, baseline) = resolved_queries(&plan, &plan.metrics[0]);
+    let (canary, baseline) = plan.resolved_queries(&plan.metrics[0]);
     assert_eq!(canary, r#"errors{version="1.1"}"#);
     assert_eq!(baseline, r#"errors{version="1.0"}"#);
     let requests = api.requests();

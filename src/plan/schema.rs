@@ -28,6 +28,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// `metric`'s canary and baseline queries as sent: `{{version}}` is the canary
+    /// version in the first and the stable version in the second.
+    pub fn resolved_queries(&self, metric: &Metric) -> (String, String) {
+        metric.resolved(&self.release.version, &self.release.stable)
+    }
+
     /// The checklist items stage `stage` asks for (none when it names no checklist).
     pub fn checklist_of(&self, stage: usize) -> &[String] {
         self.stages
@@ -259,6 +265,19 @@ pub struct Metric {
     /// Which direction of change is bad.
     #[serde(default)]
     pub bad: Direction,
+}
+
+/// Where a query takes the version it is about.
+pub const VERSION_PLACEHOLDER: &str = "{{version}}";
+
+impl Metric {
+    /// The canary and baseline queries with their versions filled in.
+    pub fn resolved(&self, canary_version: &str, stable_version: &str) -> (String, String) {
+        (
+            self.canary.replace(VERSION_PLACEHOLDER, canary_version),
+            self.baseline.replace(VERSION_PLACEHOLDER, stable_version),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]

@@ -32,9 +32,6 @@ use super::MetricsSource;
 use crate::engine::{Observation, Reading};
 use crate::plan::{Metric, Plan, Span};
 
-/// What `{{version}}` stands for in a metric's queries.
-const VERSION_PLACEHOLDER: &str = "{{version}}";
-
 /// The Prometheus metrics source. Clones share one HTTP client, one bound on requests in
 /// flight and one backoff, so several tasks may sample through it at once.
 #[derive(Clone)]
@@ -88,7 +85,7 @@ impl PrometheusMetrics {
     }
 
     async fn backfill_metric(&self, index: usize, metric: &Metric, window: Window) -> Vec<Observation> {
-        let (canary_query, baseline_query) = resolve(metric, &self.canary_version, &self.stable_version);
+        let (canary_query, baseline_query) = metric.resolved(&self.canary_version, &self.stable_version);
         let (canary, baseline) = futures::join!(self.range(&canary_query, window), self.range(&baseline_query, window));
         if let (Err(c), Err(b)) = (&canary, &baseline) {
             tracing::warn!(metric = %metric.name, canary = %c, baseline = %b, "prometheus backfill found nothing");
@@ -125,25 +122,12 @@ impl MetricsSource for PrometheusMetrics {
 
     fn sample<'a>(&'a self, _index: usize, metric: &'a Metric, at: DateTime<Utc>) -> BoxFuture<'a, (Reading, Reading)> {
         async move {
-            let (canary_query, baseline_query) = resolve(metric, &self.canary_version, &self.stable_version);
+            let (canary_query, baseline_query) = metric.resolved(&self.canary_version, &self.stable_version);
             tracing::debug!(metric = %metric.name, canary = %canary_query, baseline = %baseline_query, "prometheus sample");
             futures::join!(self.instant(&canary_query, at), self.instant(&baseline_query, at))
         }
         .boxed()
     }
-}
-
-/// The canary and baseline queries of `metric` as sent to Prometheus: `{{version}}` is the
-/// canary version in the first and the stable version in the second.
-pub fn resolved_queries(plan: &Plan, metric: &Metric) -> (String, String) {
-    resolve(metric, &plan.release.version, &plan.release.stable)
-}
-
-fn resolve(metric: &Metric, canary_version: &str, stable_version: &str) -> (String, String) {
-    (
-        metric.canary.replace(VERSION_PLACEHOLDER, canary_version),
-        metric.baseline.replace(VERSION_PLACEHOLDER, stable_version),
-    )
 }
 
 #[cfg(test)]
@@ -159,7 +143,7 @@ mod tests {
             baseline: r#"rate(x{version="{{version}}"}[1m])"#.into(),
             bad: Default::default(),
         };
-        let (canary, baseline) = resolve(&metric, "2.0", "1.9");
+        let (canary, baseline) = metric.resolved("2.0", "1.9");
         assert_eq!(canary, r#"rate(x{version="2.0"}[1m]) / rate(y{version="2.0"}[1m])"#);
         assert_eq!(baseline, r#"rate(x{version="1.9"}[1m])"#);
     }

@@ -15,16 +15,16 @@ pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
     let area = area.intersection(buf.area);
     let inner_w = area.width.saturating_sub(8).clamp(1, 96);
     let mut rows: Vec<(String, ratatui::style::Style)> = Vec::new();
-    for (label, query, version, style) in [
-        ("canary", &m.canary, &info.version, t.canary),
-        ("baseline", &m.baseline, &info.stable, t.stable),
+    let (canary, baseline) = plan.resolved_queries(m);
+    for (label, resolved, version, style) in [
+        ("canary", canary, &info.version, t.canary),
+        ("baseline", baseline, &info.stable, t.stable),
     ] {
         if !rows.is_empty() {
             rows.push((String::new(), t.text));
         }
         rows.push((format!("{label} ({version}):"), style));
         // Queries are code: cut them by characters, not words.
-        let resolved = query.replace("{{version}}", version);
         let chars: Vec<char> = resolved.chars().collect();
         for chunk in chars.chunks(inner_w as usize) {
             rows.push((chunk.iter().collect(), t.text));
