@@ -30,6 +30,11 @@ pub fn main(cli: Cli) -> Result<i32> {
             let mut err = std::io::stderr().lock();
             Ok(crate::check::run(plans, &mut out, &mut err))
         }
+        Command::Judge(args) => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr().lock();
+            Ok(crate::judge_cli::run(args, &mut out, &mut err))
+        }
         Command::Demo(args) => {
             let plan = match &args.plan {
                 Some(path) => load_plan(path),

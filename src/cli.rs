@@ -36,6 +36,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Drive a release from a plan.
     Run(RunArgs),
+    /// Judge one metric offline: canary (experiment) samples against baseline (control)
+    /// samples, with the statistics the canary judge uses.
+    Judge(crate::judge_cli::JudgeArgs),
     /// Validate plans: one summary line per valid plan, located errors otherwise.
     Check {
         #[arg(required = true, value_name = "PLAN")]

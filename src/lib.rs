@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod journal;
+pub mod judge_cli;
 pub mod plan;
 pub mod runtime;
 pub mod sim;

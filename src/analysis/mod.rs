@@ -2,3 +2,4 @@
 //! Takes values, never clients.
 
 pub mod bounds;
+pub mod judge;

@@ -1,0 +1,236 @@
+//! `shipdeck judge`: judge one metric from two files of samples with the canary judge
+//! (src/analysis/judge/).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use crate::analysis::judge::{self, Classification, Direction, EffectKind, JudgeConfig, NanStrategy};
+
+/// Exit code: the experiment passes (or there is no data).
+pub const EXIT_PASS: i32 = 0;
+/// Exit code: High or Low in a bad direction.
+pub const EXIT_FAIL: i32 = 1;
+/// Exit code: unreadable input or the judgement could not be made (Error).
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DirectionArg {
+    Increase,
+    Decrease,
+    Either,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NanArg {
+    Remove,
+    Replace,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EffectArg {
+    MeanRatio,
+    Cles,
+}
+
+/// Compare an experiment (canary) sample with a control (baseline) sample.
+#[derive(Debug, Clone, Args)]
+pub struct JudgeArgs {
+    /// Baseline samples: one number per line, or a JSON array (NaN/null allowed).
+    #[arg(long, value_name = "FILE")]
+    pub control: PathBuf,
+    /// Canary samples, same format.
+    #[arg(long, value_name = "FILE")]
+    pub experiment: PathBuf,
+    /// Which change is bad.
+    #[arg(long, value_enum, default_value = "either")]
+    pub direction: DirectionArg,
+    /// What to do with NaN and infinite values.
+    #[arg(long, value_enum, default_value = "remove")]
+    pub nan: NanArg,
+    /// Effect size that must also exceed the allowed change.
+    #[arg(long, value_enum, default_value = "mean-ratio")]
+    pub effect: EffectArg,
+    /// Confidence level of the shift interval.
+    #[arg(long, default_value_t = judge::DEFAULT_CONFIDENCE)]
+    pub confidence: f64,
+    /// Relative tolerance band around zero the interval must clear.
+    #[arg(long, default_value_t = judge::DEFAULT_TOLERANCE)]
+    pub tolerance: f64,
+    /// Effect size above which an increase counts (default: 1 for mean-ratio, 0.5 for cles).
+    #[arg(long, value_name = "EFFECT")]
+    pub allowed_increase: Option<f64>,
+    /// Effect size below which a decrease counts (default: 1 for mean-ratio, 0.5 for cles).
+    #[arg(long, value_name = "EFFECT")]
+    pub allowed_decrease: Option<f64>,
+    /// Drop values outside the interquartile fences Q1 - k IQR .. Q3 + k IQR (k default 3).
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "3")]
+    pub outliers: Option<f64>,
+    /// An empty sample is an Error instead of NoData.
+    #[arg(long)]
+    pub must_have_data: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl JudgeArgs {
+    pub fn config(&self) -> JudgeConfig {
+        JudgeConfig {
+            direction: match self.direction {
+                DirectionArg::Increase => Direction::Increase,
+                DirectionArg::Decrease => Direction::Decrease,
+                DirectionArg::Either => Direction::Either,
+            },
+            nan: match self.nan {
+                NanArg::Remove => NanStrategy::Remove,
+                NanArg::Replace => NanStrategy::Replace,
+            },
+            must_have_data: self.must_have_data,
+            outlier_factor: self.outliers,
+            effect: match self.effect {
+                EffectArg::MeanRatio => EffectKind::MeanRatio,
+                EffectArg::Cles => EffectKind::Cles,
+            },
+            allowed_increase: self.allowed_increase,
+            allowed_decrease: self.allowed_decrease,
+            tolerance: self.tolerance,
+            confidence: self.confidence,
+            ..JudgeConfig::default()
+        }
+    }
+}
+
+/// Parses samples: numbers separated by newlines, commas or whitespace, optionally inside one
+/// JSON array. `NaN`, `nan` and `null` are NaN. Numbers are parsed with `str::parse`, which
+/// rounds correctly. Returns a message naming the line of the first bad token.
+pub fn parse_samples(text: &str) -> Result<Vec<f64>, String> {
+    let trimmed = text.trim();
+    let body = match trimmed.strip_prefix('[') {
+        Some(rest) => rest.strip_suffix(']').ok_or("a JSON array must end with ']'")?,
+        None => trimmed,
+    };
+    let mut out = Vec::new();
+    for (line_no, line) in body.lines().enumerate() {
+        for token in line
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+        {
+            let value = match token {
+                "null" | "NaN" | "nan" | "NA" => f64::NAN,
+                t => t
+                    .trim_matches('"')
+                    .parse::<f64>()
+                    .map_err(|_| format!("line {}: '{t}' is not a number", line_no + 1))?,
+            };
+            out.push(value);
+        }
+    }
+    Ok(out)
+}
+
+fn read(path: &Path) -> Result<Vec<f64>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse_samples(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Runs `shipdeck judge`; returns the exit code (0 pass/no data, 1 High/Low, 2 error).
+pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 {
+    let (control, experiment) = match (read(&args.control), read(&args.experiment)) {
+        (Ok(c), Ok(e)) => (c, e),
+        (Err(m), _) | (_, Err(m)) => {
+            let _ = writeln!(err, "error: {m}");
+            return EXIT_ERROR;
+        }
+    };
+    let v = judge::judge(&control, &experiment, &args.config());
+    let written = if args.json {
+        writeln!(out, "{}", v.to_json())
+    } else {
+        let num = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.6}"));
+        let ci = v.ci.map_or("-".to_string(), |(l, h)| format!("[{l:.6}, {h:.6}]"));
+        writeln!(
+            out,
+            "{}\n  estimate   {} (experiment - control), {}% interval {ci}\n  p-value    {}\n  effect     {} ({})\n  control    n={} mean={}\n  experiment n={} mean={}\n  reason     {}",
+            v.classification.as_str(),
+            num(v.estimate),
+            args.confidence * 100.0,
+            v.p_value.map_or("-".to_string(), |p| format!("{p:.6e}")),
+            num(v.effect_size),
+            match args.effect {
+                EffectArg::MeanRatio => "mean ratio",
+                EffectArg::Cles => "common-language effect size",
+            },
+            v.control.n,
+            num(v.control.mean),
+            v.experiment.n,
+            num(v.experiment.mean),
+            v.reason
+        )
+    };
+    if written.is_err() {
+        return EXIT_ERROR;
+    }
+    match v.classification {
+        Classification::Pass | Classification::NoData => EXIT_PASS,
+        Classification::High | Classification::Low => EXIT_FAIL,
+        Classification::Error => EXIT_ERROR,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_lines_and_json() {
+        assert_eq!(parse_samples("1\n2.5\n\n3\n").unwrap(), vec![1.0, 2.5, 3.0]);
+        let v = parse_samples("[1, 2e-3, null]").unwrap();
+        assert_eq!(&v[..2], &[1.0, 0.002]);
+        assert!(v[2].is_nan());
+        assert!(parse_samples("1\nabc\n").unwrap_err().contains("line 2"));
+    }
+
+    fn args(dir: &Path, control: &str, experiment: &str, json: bool) -> JudgeArgs {
+        std::fs::write(dir.join("c"), control).unwrap();
+        std::fs::write(dir.join("e"), experiment).unwrap();
+        JudgeArgs {
+            control: dir.join("c"),
+            experiment: dir.join("e"),
+            direction: DirectionArg::Either,
+            nan: NanArg::Remove,
+            effect: EffectArg::MeanRatio,
+            confidence: 0.98,
+            tolerance: judge::DEFAULT_TOLERANCE,
+            allowed_increase: None,
+            allowed_decrease: None,
+            outliers: None,
+            must_have_data: false,
+            json,
+        }
+    }
+
+    #[test]
+    fn json_output_and_exit_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let control: String = (0..40).map(|i| format!("{}\n", 100 + i % 7)).collect();
+        let experiment: String = (0..40).map(|i| format!("{}\n", 200 + i % 7)).collect();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(&args(dir.path(), &control, &experiment, true), &mut out, &mut err);
+        assert_eq!(code, EXIT_FAIL);
+        let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(j["classification"], "High");
+        assert_eq!(j["control"]["n"], 40);
+
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(&args(dir.path(), &control, &control, false), &mut out, &mut err);
+        assert_eq!(code, EXIT_PASS);
+        assert!(String::from_utf8(out).unwrap().starts_with("Pass\n"));
+
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(&args(dir.path(), "x\n", "1\n", false), &mut out, &mut err);
+        assert_eq!(code, EXIT_ERROR);
+        assert!(String::from_utf8(err).unwrap().contains("not a number"));
+    }
+}

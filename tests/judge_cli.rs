@@ -1,0 +1,51 @@
+//! `shipdeck judge` on the real binary: the same numbers as R's wilcox.test.
+
+use std::process::Command;
+
+fn judge(control: &str, experiment: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let dir = std::env::temp_dir().join(format!("shipdeck-judge-{}-{}", std::process::id(), extra.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("c.txt"), control).unwrap();
+    std::fs::write(dir.join("e.txt"), experiment).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["judge", "--control"])
+        .arg(dir.join("c.txt"))
+        .arg("--experiment")
+        .arg(dir.join("e.txt"))
+        .args(extra)
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn json_matches_r_for_a_shifted_sample() {
+    // R: wilcox.test(3:10, 1:8, exact=FALSE, correct=TRUE, conf.int=TRUE, conf.level=0.98)
+    // W = 46, p-value = 0.1544233, estimate 2, interval [-1.99995, 5.99995].
+    let (code, out) = judge("1\n2\n3\n4\n5\n6\n7\n8\n", "[3,4,5,6,7,8,9,10]", &["--json"]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["classification"], "Pass");
+    assert!((v["p_value"].as_f64().unwrap() - 0.15442325378694155).abs() < 1e-9);
+    assert_eq!(v["estimate"].as_f64().unwrap(), 2.0);
+    assert!((v["ci"][0].as_f64().unwrap() + 1.99995).abs() < 1e-4);
+    assert!((v["ci"][1].as_f64().unwrap() - 5.99995).abs() < 1e-4);
+    assert_eq!(v["control"]["n"], 8);
+}
+
+#[test]
+fn a_clearly_worse_canary_is_high_with_a_reason() {
+    let control: String = (0..40).map(|i| format!("{}\n", 100 + i % 7)).collect();
+    let experiment: String = (0..40).map(|i| format!("{}\n", 160 + i % 7)).collect();
+    let (code, out) = judge(&control, &experiment, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("High"), "{out}");
+    assert!(out.contains("reason"), "{out}");
+}
+
+#[test]
+fn empty_input_is_no_data_not_a_pass() {
+    let (_, out) = judge("", "1\n2\n", &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["classification"], "NoData", "{out}");
+}
