@@ -42,7 +42,7 @@ pub enum ShiftError {
 }
 
 /// The statistic of R's `W(d)` closure.
-fn stat(ev: &mut ShiftEvaluator<'_>, d: f64, correct: bool) -> f64 {
+fn stat(ev: &ShiftEvaluator<'_>, d: f64, correct: bool) -> f64 {
     let (dz, sigma) = ev.centred(d);
     let corr = if correct { correction(dz) } else { 0.0 };
     (dz - corr) / sigma
@@ -55,11 +55,11 @@ pub fn shift(x: &[f64], y: &[f64], conf_level: f64, tol: f64) -> Result<Shift, S
         return Err(ShiftError::BadConfidence(conf_level));
     }
     let alpha = 1.0 - conf_level;
-    let ev = std::cell::RefCell::new(ShiftEvaluator::new(x, y));
+    let ev = ShiftEvaluator::new(x, y);
     let mumin = x[0] - y[y.len() - 1];
     let mumax = x[x.len() - 1] - y[0];
-    let w_min = stat(&mut ev.borrow_mut(), mumin, true);
-    let w_max = stat(&mut ev.borrow_mut(), mumax, true);
+    let w_min = stat(&ev, mumin, true);
+    let w_max = stat(&ev, mumax, true);
     let normal = Normal::standard();
     let root = |zq: f64| -> Result<f64, ShiftError> {
         let f_lower = w_min - zq;
@@ -79,14 +79,7 @@ pub fn shift(x: &[f64], y: &[f64], conf_level: f64, tol: f64) -> Result<Shift, S
         if mumin >= mumax {
             return Err(ShiftError::EmptyRange);
         }
-        zeroin(
-            mumin,
-            mumax,
-            f_lower,
-            f_upper,
-            |d| stat(&mut ev.borrow_mut(), d, true) - zq,
-            tol,
-        )
+        zeroin(mumin, mumax, f_lower, f_upper, |d| stat(&ev, d, true) - zq, tol)
     };
     // qnorm(alpha/2, lower.tail = FALSE) and qnorm(alpha/2)
     let z_hi = -normal.inverse_cdf(alpha / 2.0);
@@ -98,21 +91,14 @@ pub fn shift(x: &[f64], y: &[f64], conf_level: f64, tol: f64) -> Result<Shift, S
     if mumin >= mumax {
         return Err(ShiftError::EmptyRange);
     }
-    let f_lower = stat(&mut ev.borrow_mut(), mumin, false);
-    let f_upper = stat(&mut ev.borrow_mut(), mumax, false);
+    let f_lower = stat(&ev, mumin, false);
+    let f_upper = stat(&ev, mumax, false);
     if f_lower.is_nan() || f_upper.is_nan() {
         return Err(ShiftError::AllTied);
     }
     // f(mumin) > 0 > f(mumax) whenever not all observations are tied, so the sign check of
     // uniroot always passes here.
-    let estimate = zeroin(
-        mumin,
-        mumax,
-        f_lower,
-        f_upper,
-        |d| stat(&mut ev.borrow_mut(), d, false),
-        tol,
-    )?;
+    let estimate = zeroin(mumin, mumax, f_lower, f_upper, |d| stat(&ev, d, false), tol)?;
     Ok(Shift {
         estimate,
         ci_low,
