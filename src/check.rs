@@ -40,8 +40,18 @@ pub fn summary(plan: &Plan) -> String {
     let ladder: Vec<String> = plan.stages.iter().map(|s| s.weight.to_string()).collect();
     let approvals = plan.approvals.clone().unwrap_or_else(|| r.kind.default_approvals());
     let window = plan.rollback.window.unwrap_or_else(|| r.kind.default_rollback_window());
+    let judge = plan.analysis.judge.as_ref().map_or_else(String::new, |j| {
+        let on_fail = match j.on_fail {
+            plan::JudgeOnFail::Ask => "asks",
+            plan::JudgeOnFail::Rollback => "rolls back",
+        };
+        format!(
+            ", judge every {} (pass {}, marginal {}; a fail {on_fail})",
+            j.every, j.pass, j.marginal
+        )
+    });
     format!(
-        "{} {} ({}, risk {}), {}, {}, {}, {}, approvals: {}, rollback window {}",
+        "{} {} ({}, risk {}), {}, {}, {}, {}{judge}, approvals: {}, rollback window {}",
         r.name,
         r.version,
         r.kind.as_str(),

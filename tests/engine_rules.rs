@@ -1498,3 +1498,237 @@ fn at_full_weight_the_absolute_part_of_a_trigger_still_rolls_back() {
     }
     assert!(kinds(&fx).contains(&EventKind::RollbackStarted), "{fx:#?}");
 }
+
+// ----- sigma bands ----------------------------------------------------------------------
+
+/// A steady, noisy baseline latency: 300 ms plus a repeating pattern of noise that sums to
+/// zero (population sd about 7.1 ms), so a 3σ band reaches about 322 ms.
+fn noisy_baseline(secs: i64) -> f64 {
+    const NOISE: [f64; 8] = [-12.0, 7.0, 3.0, -5.0, 10.0, -8.0, 1.0, 4.0];
+    300.0 + NOISE[(secs / 5).rem_euclid(8) as usize]
+}
+
+const SIGMA_GATE: &str = "[{ name: p99 band, metric: latency, sigma: 3, for: 1m }]";
+const SIGMA_TRIGGER: &str = "[{ name: p99 anomaly, metric: latency, sigma: 3, for: 1m, action: auto }]";
+/// A latency gate the tests never breach, so that sigma triggers are the only judge.
+const LATENCY_GATE: &str = "[{ name: latency low, metric: latency, max: 100000, for: 10m }]";
+
+impl Sim {
+    /// Moves the clock to `secs` after t0 and delivers one latency sample with the given
+    /// baseline reading.
+    fn latency_at(&mut self, secs: i64, canary: f64, baseline: Reading) -> Vec<Effect> {
+        self.now = t0() + Duration::seconds(secs);
+        let at = self.now;
+        self.observe(Observation::Sample {
+            metric: LATENCY,
+            canary: Reading::Value(canary),
+            baseline,
+            at,
+        })
+    }
+
+    /// Latency every 5 s until `secs` (inclusive): `canary` against the noisy baseline.
+    fn feed_latency_to(&mut self, secs: i64, canary: f64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        while self.secs() + 5 <= secs {
+            let next = self.secs() + 5;
+            out.extend(self.latency_at(next, canary, Reading::Value(noisy_baseline(next))));
+        }
+        out
+    }
+
+    fn gate_detail(&self, gate: usize) -> String {
+        self.release.gate(gate).unwrap().detail.clone()
+    }
+}
+
+#[test]
+fn a_three_sigma_gate_passes_inside_the_band_and_fails_and_holds_outside_it_after_for() {
+    let mut sim = Sim::started(Spec {
+        gates: SIGMA_GATE,
+        triggers: LATENCY_TRIGGER,
+        ..Spec::default()
+    });
+    // Two baseline points are no history yet; from the third on, 310 ms sits in the band.
+    sim.feed_latency_to(10, 310.0);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::NoData);
+    for s in (15..=95).step_by(5) {
+        sim.feed_latency_to(s, 310.0);
+        assert_eq!(
+            sim.release.gate(0).unwrap().status,
+            GateStatus::Pass,
+            "at {s}s: {}",
+            sim.gate_detail(0)
+        );
+    }
+    assert!(sim.holds().is_empty(), "{:?}", sim.holds());
+
+    // 420 ms is far outside: a warning first, counted against `for`.
+    let fx = sim.feed_latency_to(100, 420.0);
+    assert_eq!(kinds(&fx), vec![EventKind::GateWarning]);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
+    let detail = sim.gate_detail(0);
+    assert!(
+        detail.starts_with("420 > baseline 30")
+            && detail.contains(" + 3σ (σ ")
+            && detail.ends_with(" pts) for 0s of 60s"),
+        "{detail}"
+    );
+    sim.feed_latency_to(155, 420.0); // 55s of 60s
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+
+    let fx = sim.feed_latency_to(160, 420.0); // 60s
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Fail);
+    assert!(kinds(&fx).contains(&EventKind::GateFailed), "{fx:#?}");
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::GateFailing {
+            gate: "p99 band".into()
+        }]
+    );
+    assert!(
+        set_weights(&fx).is_empty(),
+        "a failing gate holds, it does not roll back"
+    );
+
+    // Back inside the band: the hold lifts.
+    let fx = sim.feed_latency_to(165, 305.0);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Pass);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert!(kinds(&fx).contains(&EventKind::Resumed));
+}
+
+#[test]
+fn a_value_inside_an_absolute_bound_still_fails_a_three_sigma_band_on_the_same_gate() {
+    let mut sim = Sim::started(Spec {
+        gates: "[{ name: p99, metric: latency, max: 500, sigma: 3, for: 30s }]",
+        triggers: LATENCY_TRIGGER,
+        ..Spec::default()
+    });
+    sim.feed_latency_to(60, 310.0);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Pass);
+    sim.feed_latency_to(95, 400.0);
+    assert_eq!(
+        sim.release.gate(0).unwrap().status,
+        GateStatus::Fail,
+        "{}",
+        sim.gate_detail(0)
+    );
+    assert!(sim.gate_detail(0).contains("3σ"), "{}", sim.gate_detail(0));
+    sim.feed_latency_to(100, 600.0);
+    assert_eq!(sim.gate_detail(0), "600 > max 500");
+}
+
+#[test]
+fn a_three_sigma_auto_trigger_rolls_back_after_its_for_and_not_before() {
+    let mut sim = Sim::started(Spec {
+        gates: LATENCY_GATE,
+        triggers: SIGMA_TRIGGER,
+        ..Spec::default()
+    });
+    sim.router_live = false;
+    sim.feed_latency_to(30, 310.0);
+    assert_eq!(sim.release.trigger(0).unwrap().status, GateStatus::Pass);
+    let mut fx = sim.feed_latency_to(90, 420.0); // breached from 35s: 55s
+    assert!(set_weights(&fx).is_empty() && restores(&fx).is_empty(), "{fx:#?}");
+    assert_eq!(sim.release.trigger(0).unwrap().status, GateStatus::Warn);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+
+    fx = sim.feed_latency_to(95, 420.0); // 60s
+    assert_eq!(set_weights(&fx), vec![Weight::ZERO]);
+    assert_eq!(restores(&fx), vec!["1.9.0".to_string()]);
+    assert_eq!(sim.release.phase(), PhaseName::RollingBack);
+    let reason = sim.release.rollback_reason().unwrap().to_string();
+    assert!(
+        reason.starts_with("trigger p99 anomaly fired: 420 > baseline ") && reason.contains(" + 3σ (σ "),
+        "{reason}"
+    );
+}
+
+#[test]
+fn too_little_baseline_history_is_no_data_and_holds_never_pass() {
+    let mut sim = Sim::started(Spec {
+        gates: SIGMA_GATE,
+        triggers: SIGMA_TRIGGER,
+        stages: "[{ name: five, weight: 5, hold: 30m }, { name: full, weight: 100, hold: 5m }]",
+        ..Spec::default()
+    });
+    // The baseline answers at 5s and 10s, then never again: the canary's value is
+    // perfectly ordinary, but there is nothing to draw a band from.
+    let mut fx = Vec::new();
+    for s in (5..=400).step_by(5) {
+        let baseline = if s <= 10 {
+            Reading::Value(noisy_baseline(s))
+        } else {
+            Reading::NoData("baseline query returned nothing".into())
+        };
+        fx.extend(sim.latency_at(s, 300.0, baseline));
+        assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::NoData, "at {s}s");
+        assert_eq!(sim.release.trigger(0).unwrap().status, GateStatus::NoData, "at {s}s");
+    }
+    let why = "baseline has 2 points in its 10m history, needs 3";
+    assert_eq!(sim.gate_detail(0), why);
+    assert_eq!(
+        sim.holds(),
+        vec![HoldReason::NoData {
+            metric: "latency".into(),
+            why: why.into()
+        }]
+    );
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert!(set_weights(&fx).is_empty() && restores(&fx).is_empty(), "{fx:#?}");
+    assert!(
+        records(&fx)
+            .iter()
+            .any(|r| r.message.contains("rollback trigger p99 anomaly: no data")),
+        "the trigger says it cannot protect the release"
+    );
+    assert!(!records(&fx).iter().any(|r| r.message.contains("PASS")), "{fx:#?}");
+}
+
+#[test]
+fn baseline_points_older_than_the_history_window_stop_counting() {
+    let mut sim = Sim::started(Spec {
+        gates: SIGMA_GATE,
+        triggers: LATENCY_TRIGGER,
+        stages: "[{ name: five, weight: 5, hold: 30m }, { name: full, weight: 100, hold: 5m }]",
+        ..Spec::default()
+    });
+    // Three baseline points at 5, 10 and 15s, then the baseline goes quiet.
+    for s in (5..=600).step_by(5) {
+        let baseline = if s <= 15 {
+            Reading::Value(noisy_baseline(s))
+        } else {
+            Reading::NoData("no baseline".into())
+        };
+        sim.latency_at(s, 300.0, baseline);
+        let want = if s < 15 { GateStatus::NoData } else { GateStatus::Pass };
+        assert_eq!(sim.release.gate(0).unwrap().status, want, "at {s}s");
+    }
+    // At 605s the point from 5s is more than 10m old.
+    sim.latency_at(605, 300.0, Reading::NoData("no baseline".into()));
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::NoData);
+    assert_eq!(sim.gate_detail(0), "baseline has 2 points in its 10m history, needs 3");
+}
+
+#[test]
+fn at_full_weight_a_sigma_band_rests_like_a_ratio() {
+    let mut sim = Sim::started_at(
+        Spec {
+            gates: "[{ name: p99 band, metric: latency, sigma: 3 }, { name: p99 low, metric: latency, max: 900 }]",
+            triggers: SIGMA_TRIGGER,
+            stages: "[{ name: all, weight: 100, hold: 1m }]",
+            ..Spec::default()
+        },
+        w(100),
+    );
+    assert!(!sim.release.gate_analysed(0), "a sigma-only gate rests at 100%");
+    assert!(sim.release.gate_analysed(1));
+    for s in (5..=60).step_by(5) {
+        sim.latency_at(s, 310.0, Reading::NoData("no baseline traffic".into()));
+    }
+    sim.tick_at(61);
+    assert_eq!(sim.release.phase(), PhaseName::Done, "{:?}", sim.holds());
+}

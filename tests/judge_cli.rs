@@ -1,9 +1,13 @@
 //! `shipdeck judge` on the real binary: the same numbers as R's wilcox.test.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn judge(control: &str, experiment: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let dir = std::env::temp_dir().join(format!("shipdeck-judge-{}-{}", std::process::id(), extra.len()));
+    // One directory per call: tests run in parallel and must not read each other's files.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("shipdeck-judge-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("c.txt"), control).unwrap();
     std::fs::write(dir.join("e.txt"), experiment).unwrap();

@@ -53,8 +53,8 @@ fn canary_summary_names_the_ladder_and_the_defaults() {
     assert_eq!(
         out.trim_end(),
         "plans/canary.yaml: ok: checkout-api 2.14.0 (minor, risk medium), 6 stages \
-         0%->5%->25%->50%->100%->100%, 2 metrics, 4 gates, 2 triggers, approvals: team, \
-         rollback window 1d"
+         0%->5%->25%->50%->100%->100%, 2 metrics, 4 gates, 2 triggers, judge every 1m (pass 95, \
+         marginal 50; a fail rolls back), approvals: team, rollback window 1d"
     );
 }
 
@@ -158,6 +158,18 @@ const MALFORMED: &[(&str, &str, &str)] = &[
         "gates[0].max: expected a number, found the text \"half a percent\"",
     ),
     ("nan_bound.yaml", "35:10", "max must be a finite number, found NaN"),
+    (
+        "sigma_zero.yaml",
+        "47:12",
+        "gate 4: sigma must be above 0 (the band is the baseline's mean ± sigma standard deviations; \
+         2 warns early, 3 is the usual alarm), found 0",
+    ),
+    (
+        "sigma_negative.yaml",
+        "47:12",
+        "gate 4: sigma must be above 0 (the band is the baseline's mean ± sigma standard deviations; \
+         2 warns early, 3 is the usual alarm), found -1",
+    ),
     ("min_above_max.yaml", "44:10", "min 800 is above max 500"),
     ("unknown_type.yaml", "8:9", "release.type: unknown value `minr`"),
     (
@@ -216,6 +228,44 @@ fn malformed_plans_are_rejected_with_a_located_reason() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_sigma_band_must_be_a_positive_number_of_deviations() {
+    for (name, found) in [("sigma_zero.yaml", "0"), ("sigma_negative.yaml", "-1")] {
+        let path = Path::new("tests/fixtures").join(name);
+        let lines: Vec<String> = plan::load(&path)
+            .expect_err(name)
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            lines,
+            [format!(
+                "tests/fixtures/{name}:47:12: gate 4: sigma must be above 0 (the band is the baseline's mean ± \
+                 sigma standard deviations; 2 warns early, 3 is the usual alarm), found {found}"
+            )]
+        );
+    }
+    // The same field on a trigger, and a history too short to ever hold three samples.
+    let canary = fs::read_to_string("plans/canary.yaml").unwrap();
+    let text = canary
+        .replace("      max_ratio: 3.0\n", "      sigma: -0.5\n")
+        .replace("  stale_after: 30s", "  stale_after: 30s\n  baseline_history: 10s");
+    let lines: Vec<String> = plan::parse(&text, "inline")
+        .expect_err("invalid")
+        .iter()
+        .map(|e| e.message.clone())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "baseline_history 10s holds fewer than 3 samples at interval 5s: a sigma band could never be \
+             judged; use e.g. 10m",
+            "trigger `p99 three times baseline`: sigma must be above 0 (the band is the baseline's mean ± \
+             sigma standard deviations; 2 warns early, 3 is the usual alarm), found -0.5",
+        ]
+    );
 }
 
 #[test]
@@ -324,4 +374,58 @@ fn arbitrary_text_never_panics() {
     ] {
         let _ = plan::parse(text, "odd");
     }
+}
+
+#[test]
+fn judge_settings_are_checked_where_they_are_written() {
+    let canary = fs::read_to_string("plans/canary.yaml").unwrap();
+    let text = canary
+        .replace("    every: 1m ", "    every: 30s")
+        .replace("    marginal: 50 ", "    marginal: 99 ")
+        .replace("      group: latency\n", "      group: latncy\n")
+        .replace("      tolerance: 0.1 ", "      tolerance: -1  ");
+    let lines: Vec<String> = plan::parse(&text, "canary.yaml")
+        .expect_err("invalid")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "canary.yaml:19:12: judge every 30s holds 6 samples per side at interval 5s, fewer than min_samples 10: \
+             every judgement would have no data; use at least 50s",
+            "canary.yaml:23:15: judge marginal score 99 is above pass 95: marginal is the band just under pass",
+            "canary.yaml:27:16: judge group `latency` has no metric (did you mean `latncy`?)",
+            "canary.yaml:45:14: metric `latency_p99` scores in judge group `latncy`, which has no weight under \
+             analysis.judge.groups (errors, latency): set its `judge: {group: ...}`",
+            "canary.yaml:46:18: metric `latency_p99`: judge tolerance -1 must be 0 or more (0.25 = a quarter of the \
+             mean)",
+        ]
+    );
+    // A typo in a metric's judge block is an error, never a silently ignored setting.
+    let typo = canary.replace("      critical: true ", "      critcal: true  ");
+    let err = plan::parse(&typo, "canary.yaml").expect_err("unknown key").remove(0);
+    assert!(
+        err.to_string()
+            .starts_with("canary.yaml:37:7: metrics[0].judge: unknown key `critcal`")
+            && err.message.contains("did you mean `critical`?"),
+        "{err}"
+    );
+    // Judge settings on a metric without the judge would do nothing: say so.
+    let off = canary.replace("  judge:                   #", "  x_judge:                 #");
+    let start = off.find("  x_judge:").unwrap();
+    let end = off.find("\nmetrics:").unwrap();
+    let off = format!("{}{}", &off[..start], &off[end + 1..]);
+    let lines: Vec<String> = plan::parse(&off, "canary.yaml")
+        .expect_err("judge off")
+        .iter()
+        .map(|e| e.message.clone())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "metric `error_rate` has judge settings but the judge is off: add `judge:` under `analysis`",
+            "metric `latency_p99` has judge settings but the judge is off: add `judge:` under `analysis`",
+        ]
+    );
 }

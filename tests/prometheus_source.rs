@@ -57,6 +57,7 @@ fn metric(name: &str) -> Metric {
         canary: query.clone(),
         baseline: query,
         bad: Default::default(),
+        judge: Default::default(),
     }
 }
 

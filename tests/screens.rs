@@ -214,6 +214,83 @@ fn quit_and_query_dialogs() {
     both("query", &d, &mut ui, Pane::Metrics);
 }
 
+/// Enter on a metric opens the judge's analysis of it: queries, window, statistics, both
+/// sample sets on one axis, the rule that decided.
+#[test]
+fn analysis_dialog() {
+    let d = support::healthy_midway();
+    let mut ui = ui();
+    ui.focus = Pane::Metrics;
+    assert_eq!(ui.on_action(Action::Select, &d.release), None);
+    assert!(matches!(ui.dialog, Some(Dialog::Analysis { metric: 0 })));
+    both("analysis", &d, &mut ui, Pane::Metrics);
+    let shown = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    for words in ["✔ Pass", "decided by", "score 100", "window", "Esc closes"] {
+        assert!(shown.contains(words), "{words}:\n{shown}");
+    }
+}
+
+/// Latency 16% over the baseline: no gate fails, the judge finds it High and holds the stage
+/// on a marginal interval. The pane says so per metric; the analysis shows the shift.
+#[test]
+fn judged_high() {
+    let d = support::judged_high();
+    let judgement = d.release.stage_judgement().expect("judged at 25%");
+    assert_eq!(judgement.score.score, 60.0);
+    let latency = judgement.metrics[1].as_ref().expect("latency judged");
+    assert_eq!(latency.classification, shipdeck::analysis::judge::Classification::High);
+    let mut ui = ui();
+    ui.focus = Pane::Metrics;
+    ui.metric_cursor = 1;
+    both("judged_high", &d, &mut ui, Pane::Metrics);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    assert!(
+        small.contains("▲ MARGINAL score 60") && small.contains("✖ High"),
+        "{small}"
+    );
+    ui.on_action(Action::Select, &d.release);
+    assert!(matches!(ui.dialog, Some(Dialog::Analysis { metric: 1 })));
+    both("analysis_high", &d, &mut ui, Pane::Metrics);
+}
+
+/// With nothing judged at this weight, the analysis says why.
+#[test]
+fn analysis_before_any_judgement() {
+    let theme = Theme::default();
+    for (name, d, why) in [
+        ("analysis_at_zero_80x24", support::start(), "waits for traffic"),
+        ("analysis_at_full_80x24", support::done(), "rests at 100%"),
+    ] {
+        let mut ui = ui();
+        ui.focus = Pane::Metrics;
+        ui.on_action(Action::Select, &d.release);
+        let buf = screen(&d.release, &ui, &theme, d.now, SMALL);
+        assert!(text(&buf).contains(why), "{name}:\n{}", text(&buf));
+        snap(name, &buf);
+    }
+}
+
+/// In the analysis, ↑/↓ page through the metrics, `v` shows the whole query, Esc closes, and
+/// R still rolls back at once.
+#[test]
+fn analysis_keys() {
+    let d = support::healthy_midway();
+    let mut ui = ui();
+    ui.focus = Pane::Metrics;
+    ui.on_action(Action::Select, &d.release);
+    ui.on_action(Action::Down, &d.release);
+    assert!(matches!(ui.dialog, Some(Dialog::Analysis { metric: 1 })));
+    assert_eq!(ui.metric_cursor, 1);
+    ui.on_action(Action::ShowQuery, &d.release);
+    assert!(matches!(ui.dialog, Some(Dialog::Query { metric: 1 })));
+    ui.on_action(Action::Close, &d.release);
+    assert!(ui.dialog.is_none());
+    ui.on_action(Action::Select, &d.release);
+    assert!(matches!(ui.dialog, Some(Dialog::Analysis { metric: 1 })));
+    assert_eq!(ui.on_action(Action::Rollback, &d.release), Some(Command::Rollback));
+    assert!(ui.dialog.is_none());
+}
+
 #[test]
 fn log_filter_and_scroll() {
     let d = support::failing_gate();
@@ -275,6 +352,7 @@ fn danger_is_never_colour_alone() {
         support::failing_gate(),
         support::rolling_back(),
         support::router_error(),
+        support::judged_high(),
     ] {
         let buf = screen(&d.release, &ui, &theme, d.now, LARGE);
         let mut seen = 0;
@@ -320,7 +398,7 @@ fn tiny_sizes_never_panic() {
     let d = support::failing_gate();
     let theme = Theme::default();
     let release = &d.release;
-    for dialog in 0..6 {
+    for dialog in 0..7 {
         let mut ui = ui();
         open(&mut ui, dialog, release);
         ui.filter = "gate".into();
@@ -356,7 +434,7 @@ fn tiny_sizes_never_panic() {
     }
 }
 
-/// Opens dialog number `which` (0: none, then help, confirm, quit, notes, query).
+/// Opens dialog number `which` (0: none, then help, confirm, quit, notes, query, analysis).
 fn open(ui: &mut UiState, which: usize, release: &Release) {
     let action = match which {
         1 => Action::Help,
@@ -365,6 +443,10 @@ fn open(ui: &mut UiState, which: usize, release: &Release) {
         4 => Action::Notes,
         5 => {
             ui.dialog = Some(Dialog::Query { metric: 1 });
+            return;
+        }
+        6 => {
+            ui.dialog = Some(Dialog::Analysis { metric: 0 });
             return;
         }
         _ => return,

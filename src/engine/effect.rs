@@ -46,6 +46,11 @@ pub enum EventKind {
     GateWarning,
     GateFailed,
     TriggerFired,
+    /// The canary judge scored an interval: pass, marginal, fail or no data.
+    JudgePass,
+    JudgeMarginal,
+    JudgeFail,
+    JudgeNoData,
     Held,
     Resumed,
     Paused,
@@ -64,7 +69,16 @@ impl EventKind {
         use EventKind::*;
         matches!(
             self,
-            Go | Approved | Advanced | StageEntered | Promoted | Aborted | RollbackStarted | RolledBack | TriggerFired
+            Go | Approved
+                | Advanced
+                | StageEntered
+                | Promoted
+                | Aborted
+                | RollbackStarted
+                | RolledBack
+                | TriggerFired
+                | JudgeMarginal
+                | JudgeFail
         )
     }
 
@@ -72,8 +86,10 @@ impl EventKind {
     pub fn severity(self) -> Severity {
         use EventKind::*;
         match self {
-            RouterFailed | TriggerFired | GateFailed | Aborted | RollbackStarted | RolledBack => Severity::Danger,
-            Held | Refused | Paused | GateWarning => Severity::Warning,
+            RouterFailed | TriggerFired | GateFailed | JudgeFail | Aborted | RollbackStarted | RolledBack => {
+                Severity::Danger
+            }
+            Held | Refused | Paused | GateWarning | JudgeMarginal | JudgeNoData => Severity::Warning,
             Promoted | Go => Severity::Success,
             _ => Severity::Info,
         }

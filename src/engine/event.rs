@@ -73,6 +73,15 @@ pub enum Reading {
 }
 
 impl Reading {
+    /// The value as the source returned it, finite or not; `None` without one.
+    pub fn raw(&self) -> Option<f64> {
+        match self {
+            Reading::Value(v) => Some(*v),
+            Reading::NoData(_) => None,
+        }
+    }
+
+    /// The value when it is a usable number.
     pub fn value(&self) -> Option<f64> {
         match self {
             Reading::Value(v) if v.is_finite() => Some(*v),

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::bounds::{self, Outcome};
-use crate::plan::Bounds;
+use crate::analysis::bounds::{self, BaselineStats, Outcome};
+use crate::plan::{Bounds, Direction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GateStatus {
@@ -60,13 +60,15 @@ impl Watch {
         self.detail.clear();
     }
 
-    /// Folds in one sample taken at `at`; returns true when the status changed.
+    /// Folds in one sample taken at `at`; returns true when the status changed. `bad` is
+    /// the metric's bad direction (the side of a sigma band that counts).
     pub fn observe(
         &mut self,
         bounds: &Bounds,
+        bad: Direction,
         sustain_secs: u64,
         canary: Result<f64, &str>,
-        baseline: Option<f64>,
+        baseline: &BaselineStats,
         at: DateTime<Utc>,
     ) -> bool {
         let before = self.status;
@@ -76,15 +78,15 @@ impl Watch {
                 self.status = GateStatus::NoData;
                 self.detail = why.to_string();
             }
-            Ok(value) => match bounds::check(bounds, value, baseline) {
+            Ok(value) => match bounds::check(bounds, bad, value, baseline) {
                 Outcome::Within => {
                     self.status = GateStatus::Pass;
                     self.breach_since = None;
                     self.detail = format!("{} within bounds", bounds::fmt_num(value));
                 }
-                Outcome::NeedsBaseline => {
+                Outcome::NeedsBaseline(why) => {
                     self.status = GateStatus::NoData;
-                    self.detail = "baseline has no data".into();
+                    self.detail = why;
                 }
                 Outcome::Breached(why) => {
                     let since = *self.breach_since.get_or_insert(at);

@@ -4,6 +4,7 @@ pub mod data;
 pub mod effect;
 pub mod event;
 pub mod gate;
+pub mod judging;
 pub mod phase;
 pub mod release;
 pub mod series;

@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::analysis::judge::score::score_text;
+
 /// The release state as the header shows it and the journal records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -83,13 +85,42 @@ impl Step {
 /// Why the release is not advancing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HoldReason {
-    ChecklistOpen { open: usize },
-    ApprovalPending { roles: Vec<String> },
-    RouterFailing { message: String },
-    NoData { metric: String, why: String },
-    Stale { metric: String, age_secs: i64 },
-    GateFailing { gate: String },
-    TriggerFired { trigger: String },
+    ChecklistOpen {
+        open: usize,
+    },
+    ApprovalPending {
+        roles: Vec<String>,
+    },
+    RouterFailing {
+        message: String,
+    },
+    NoData {
+        metric: String,
+        why: String,
+    },
+    Stale {
+        metric: String,
+        age_secs: i64,
+    },
+    GateFailing {
+        gate: String,
+    },
+    TriggerFired {
+        trigger: String,
+    },
+    /// The canary judge scored the interval marginal: the operator decides.
+    JudgeMarginal {
+        score: f64,
+    },
+    /// The canary judge failed the interval and the plan asks before rolling back.
+    JudgeFailed {
+        score: f64,
+        why: String,
+    },
+    /// The canary judge had too little data to score the interval.
+    JudgeNoData {
+        why: String,
+    },
 }
 
 impl fmt::Display for HoldReason {
@@ -106,6 +137,17 @@ impl fmt::Display for HoldReason {
             HoldReason::TriggerFired { trigger } => {
                 write!(f, "rollback trigger fired: {trigger} (press R to roll back)")
             }
+            HoldReason::JudgeMarginal { score } => write!(
+                f,
+                "canary judge marginal (score {}): advance to go on, or press R to roll back",
+                score_text(*score)
+            ),
+            HoldReason::JudgeFailed { score, why } => write!(
+                f,
+                "canary judge failed (score {}): {why} (press R to roll back)",
+                score_text(*score)
+            ),
+            HoldReason::JudgeNoData { why } => write!(f, "canary judge: {why}"),
         }
     }
 }

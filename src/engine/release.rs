@@ -10,9 +10,12 @@ use super::data::{self, DataStatus};
 use super::effect::{Effect, EventKind, LogEntry};
 use super::event::{Actor, Command, Event, Observation, Reading};
 use super::gate::{GateStatus, Watch};
+use super::judging::{JudgeRun, Judgement, Latch};
 use super::phase::{HoldReason, PhaseName, Step};
 use super::series::Series;
-use crate::plan::{Bounds, Plan, Span, Weight};
+use crate::analysis::bounds::BaselineStats;
+use crate::analysis::judge::score::{Outcome, score_text};
+use crate::plan::{Bounds, JudgeOnFail, Plan, Span, Weight};
 
 /// Points kept per series: enough for the widest sparkline, bounded for a 24 h release.
 pub const SERIES_CAPACITY: usize = 600;
@@ -88,6 +91,8 @@ pub struct Release {
     /// compare indices, not names.
     gate_metric: Vec<Option<usize>>,
     trigger_metric: Vec<Option<usize>>,
+    /// The canary judge, when the plan has one.
+    judge: Option<JudgeRun>,
     rollback_reason: Option<String>,
     log: VecDeque<LogEntry>,
     /// Entries recorded since the start, including those the bounded log has dropped.
@@ -137,6 +142,7 @@ impl Release {
         let gate_metric = plan.gates.iter().map(|g| metric_index(&g.metric)).collect();
         let trigger_metric = plan.rollback.triggers.iter().map(|t| metric_index(&t.metric)).collect();
         let mut release = Release {
+            judge: JudgeRun::of(&plan),
             gate_metric,
             trigger_metric,
             gates: vec![Watch::default(); plan.gates.len()],
@@ -259,6 +265,35 @@ impl Release {
         self.metrics.get(index)
     }
 
+    /// The canary judge's state, when the plan has a judge.
+    pub fn judge(&self) -> Option<&JudgeRun> {
+        self.judge.as_ref()
+    }
+
+    /// The judgement made at the current weight of the current stage, if any yet.
+    pub fn stage_judgement(&self) -> Option<&Judgement> {
+        self.judge.as_ref()?.current(self.stage, self.holding_since)
+    }
+
+    /// Whether the judge decides the current stage: it has a metric to judge, and there is
+    /// traffic on both versions to compare (none on the canary at 0%, none on the baseline
+    /// at 100%).
+    pub fn judge_active(&self) -> bool {
+        self.judge.is_some()
+            && self.desired > Weight::ZERO
+            && self.desired < Weight::FULL
+            && (0..self.plan.metrics.len()).any(|m| self.metric_analysed(m))
+    }
+
+    /// Whether the current stage analyses metric `index` (all metrics when it names none).
+    pub fn metric_analysed(&self, index: usize) -> bool {
+        let name = &self.plan.metrics[index].name;
+        match &self.plan.stages[self.stage].analyse {
+            None => true,
+            Some(list) => list.iter().any(|m| m == name),
+        }
+    }
+
     pub fn gate(&self, index: usize) -> Option<&Watch> {
         self.gates.get(index)
     }
@@ -343,14 +378,15 @@ impl Release {
         named && self.judgeable(self.plan.gates[gate].bounds()).is_some()
     }
 
-    /// The part of `bounds` that can be judged at the current weight, if any. Ratios
-    /// compare with the baseline's traffic, and at 100% there is none: only absolute
-    /// bounds still apply.
+    /// The part of `bounds` that can be judged at the current weight, if any. Ratios and
+    /// sigma bands compare with the baseline's traffic, and at 100% there is none: only
+    /// absolute bounds still apply.
     pub fn judgeable(&self, bounds: Bounds) -> Option<Bounds> {
         let bounds = if self.desired == Weight::FULL {
             Bounds {
                 max_ratio: None,
                 min_ratio: None,
+                sigma: None,
                 ..bounds
             }
         } else {
@@ -505,15 +541,21 @@ impl Release {
                 .map_or_else(|| self.step.label().to_string(), |h| h.to_string());
             return self.refuse(fx, now, actor, format!("cannot advance: {why}"));
         }
-        if let Some(blocker) = self.advance_blocker() {
+        if let Some(blocker) = self.advance_blocker(true) {
             return self.refuse(fx, now, actor, format!("cannot advance: {blocker}"));
         }
         let remaining = self.hold_remaining().unwrap_or_else(Duration::zero);
-        let msg = if remaining > Duration::zero() {
+        let mut msg = if remaining > Duration::zero() {
             format!("advanced by hand, hold cut short by {}", fmt_duration(remaining))
         } else {
             "advanced by hand".to_string()
         };
+        if let Some(latch) = self.judge.as_ref().and_then(|j| j.latch.as_ref()) {
+            msg.push_str(&format!(
+                " past a marginal canary judgement (score {})",
+                score_text(latch.score)
+            ));
+        }
         self.record(fx, now, actor.clone(), EventKind::Advanced, msg);
         self.advance_stage(now, actor, fx);
     }
@@ -664,8 +706,8 @@ impl Release {
         let Some(state) = self.metrics.get_mut(metric) else {
             return;
         };
-        state.canary.push(at, canary.value());
-        state.baseline.push(at, baseline.value());
+        state.canary.push(at, canary.raw());
+        state.baseline.push(at, baseline.raw());
         // A late sample must not make the data look older than it is.
         state.last_at = Some(state.last_at.map_or(at, |last| last.max(at)));
         let canary_value = match &canary {
@@ -676,6 +718,9 @@ impl Release {
         let baseline_value = baseline.value();
         state.last_canary = Some(canary);
         state.last_baseline = Some(baseline);
+        // Once per sample, for every gate and trigger on this metric.
+        let baseline_stats = self.baseline_stats(metric, baseline_value, at);
+        let bad = self.plan.metrics[metric].bad;
         // Gates judge only samples taken at the current weight, and only while the release
         // is in flight: after promotion or a rollback there is no canary to judge.
         let in_flight = matches!(
@@ -694,7 +739,7 @@ impl Release {
             };
             let before = self.gates[g].status;
             let value = canary_value.as_ref().map(|v| *v).map_err(String::as_str);
-            if self.gates[g].observe(&bounds, gate.sustain.as_secs(), value, baseline_value, at) {
+            if self.gates[g].observe(&bounds, bad, gate.sustain.as_secs(), value, &baseline_stats, at) {
                 let label = gate_label(&self.plan, g);
                 let after = &self.gates[g];
                 let msg = format!(
@@ -730,7 +775,7 @@ impl Release {
                 continue;
             }
             let value = canary_value.as_ref().map(|v| *v).map_err(String::as_str);
-            self.triggers[t].observe(&bounds, trigger.sustain.as_secs(), value, baseline_value, at);
+            self.triggers[t].observe(&bounds, bad, trigger.sustain.as_secs(), value, &baseline_stats, at);
             let after = self.triggers[t].status;
             if after == GateStatus::NoData && before != GateStatus::NoData {
                 let msg = format!(
@@ -763,6 +808,25 @@ impl Release {
         }
     }
 
+    /// What `metric`'s gates and triggers compare a sample taken at `at` with: the
+    /// baseline's value in it, and, when a sigma band watches the metric, the mean and
+    /// standard deviation of the baseline's values over `analysis.baseline_history`.
+    fn baseline_stats(&self, metric: usize, latest: Option<f64>, at: DateTime<Utc>) -> BaselineStats {
+        let on_metric = |m: &Option<usize>| *m == Some(metric);
+        let mut gates = self.gate_metric.iter().zip(&self.plan.gates);
+        let mut triggers = self.trigger_metric.iter().zip(&self.plan.rollback.triggers);
+        let sigma_used = gates.any(|(m, g)| on_metric(m) && g.sigma.is_some())
+            || triggers.any(|(m, t)| on_metric(m) && t.sigma.is_some());
+        if !sigma_used {
+            return BaselineStats::latest_only(latest);
+        }
+        let history = self.plan.analysis.baseline_history;
+        let values = self.metrics[metric]
+            .baseline
+            .values_between(at - history.to_chrono(), at);
+        BaselineStats::new(latest, values, history)
+    }
+
     // ----- the rules, re-checked after every event ------------------------------------
 
     fn reconcile(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
@@ -778,8 +842,19 @@ impl Release {
             self.step = Step::Holding;
             self.holding_since = Some(now);
             self.reset_gates();
+            let active = self.judge_active();
+            if let Some(judge) = &mut self.judge {
+                judge.next_at = active.then(|| now + judge.settings.every.to_chrono());
+                judge.previous_outcome = None;
+            }
         }
         self.mark_stale(now, fx);
+        self.run_judge(now, fx);
+        if self.phase.is_over() {
+            // The judge rolled back.
+            self.holds.clear();
+            return;
+        }
         self.holds = self.hold_reasons(now);
 
         let next = if self.phase == PhaseName::Paused {
@@ -815,7 +890,7 @@ impl Release {
         if self.holding_cleanly()
             && self.manual_weight.is_none()
             && self.hold_elapsed >= self.plan.stages[self.stage].hold.to_chrono()
-            && self.advance_blocker().is_none()
+            && self.advance_blocker(false).is_none()
         {
             self.advance_stage(now, Actor::system(), fx);
             // The new stage's rules apply at once: its holds (approvals, router) and the
@@ -867,6 +942,10 @@ impl Release {
         self.hold_elapsed = Duration::zero();
         self.holding_since = None;
         self.reset_gates();
+        if let Some(judge) = &mut self.judge {
+            judge.latch = None;
+            judge.next_at = None;
+        }
         let stage = &self.plan.stages[self.stage];
         let msg = format!(
             "stage {}/{}: {} (weight {}, hold {})",
@@ -1003,6 +1082,19 @@ impl Release {
                 }
             }
             Step::Holding => {
+                if let Some(judge) = &self.judge {
+                    match (&judge.latch, self.stage_judgement()) {
+                        (Some(latch), _) if latch.outcome == Outcome::Fail => reasons.push(HoldReason::JudgeFailed {
+                            score: latch.score,
+                            why: latch.reason.clone(),
+                        }),
+                        (Some(latch), _) => reasons.push(HoldReason::JudgeMarginal { score: latch.score }),
+                        (None, Some(j)) if j.outcome() == Outcome::NoData => reasons.push(HoldReason::JudgeNoData {
+                            why: j.score.reason.clone(),
+                        }),
+                        _ => {}
+                    }
+                }
                 for (g, watch) in self.gates.iter().enumerate() {
                     let metric = self.plan.gates[g].metric.clone();
                     match watch.status {
@@ -1057,14 +1149,108 @@ impl Release {
         unique
     }
 
-    /// Why the stage may not move on now, if anything stops it.
-    fn advance_blocker(&self) -> Option<String> {
-        if let Some(reason) = self.holds.first() {
+    /// Why the stage may not move on now, if anything stops it. The `operator` may move
+    /// past a marginal judgement: deciding it is what the hold asks them for.
+    fn advance_blocker(&self, operator: bool) -> Option<String> {
+        let decided = |h: &&HoldReason| operator && matches!(h, HoldReason::JudgeMarginal { .. });
+        if let Some(reason) = self.holds.iter().find(|h| !decided(h)) {
             return Some(reason.to_string());
         }
-        (0..self.gates.len())
+        if let Some(g) = (0..self.gates.len())
             .find(|&g| self.gate_analysed(g) && self.desired > Weight::ZERO && self.gates[g].status != GateStatus::Pass)
-            .map(|g| format!("gate {} is {}", gate_label(&self.plan, g), self.gates[g].status.label()))
+        {
+            return Some(format!(
+                "gate {} is {}",
+                gate_label(&self.plan, g),
+                self.gates[g].status.label()
+            ));
+        }
+        if self.judge_active() {
+            let judge = self.judge.as_ref()?;
+            return match self.stage_judgement().map(Judgement::outcome) {
+                None => Some("the canary judge has not judged an interval at this weight yet".into()),
+                Some(Outcome::Pass) => None,
+                Some(Outcome::Marginal)
+                    if operator && judge.latch.as_ref().is_some_and(|l| l.outcome == Outcome::Marginal) =>
+                {
+                    None
+                }
+                Some(outcome) => Some(format!("the canary judge's last verdict is {}", outcome.label())),
+            };
+        }
+        None
+    }
+
+    /// Judges an interval when one is due, and acts on the verdict.
+    fn run_judge(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let due = self.step == Step::Holding
+            && !self.phase.is_over()
+            && self.judge_active()
+            && self.judge.as_ref().and_then(|j| j.next_at).is_some_and(|at| now >= at);
+        if !due {
+            return;
+        }
+        let plan = Arc::clone(&self.plan);
+        let analysed: Vec<bool> = (0..plan.metrics.len()).map(|m| self.metric_analysed(m)).collect();
+        let since = self.holding_since.unwrap_or(now);
+        let Some(judge) = self.judge.as_mut() else { return };
+        let every = judge.settings.every.to_chrono();
+        let from = since.max(now - judge.settings.window.to_chrono());
+        // After a long gap between events, the next interval starts from now.
+        let mut next = judge.next_at.unwrap_or(now);
+        while next <= now {
+            next += every;
+        }
+        judge.next_at = Some(next);
+        let stale_after = plan.analysis.stale_after.to_chrono();
+        let judgement = judge.judge(
+            &plan,
+            &self.metrics,
+            |m| analysed[m],
+            self.stage,
+            from,
+            now,
+            stale_after,
+        );
+        let (outcome, score, reason) = (
+            judgement.outcome(),
+            judgement.score.score,
+            judgement.score.reason.clone(),
+        );
+        let on_fail = judge.settings.on_fail;
+        let kind = match outcome {
+            Outcome::Pass => EventKind::JudgePass,
+            Outcome::Marginal => EventKind::JudgeMarginal,
+            Outcome::Fail => EventKind::JudgeFail,
+            Outcome::NoData => EventKind::JudgeNoData,
+        };
+        let latch = Some(Latch {
+            outcome,
+            score,
+            reason: reason.clone(),
+        });
+        match outcome {
+            Outcome::Marginal if judge.latch.is_none() => judge.latch = latch,
+            Outcome::Fail if on_fail == JudgeOnFail::Ask => judge.latch = latch,
+            _ => {}
+        }
+        let who = Actor {
+            name: "judge".into(),
+            origin: None,
+        };
+        // The log says when the verdict changes; the score history keeps every interval.
+        let previous = judge.previous_outcome;
+        judge.previous_outcome = Some(outcome);
+        if previous != Some(outcome) {
+            self.record(fx, now, who.clone(), kind, format!("{} · {reason}", outcome.label()));
+        }
+        if outcome == Outcome::Fail && on_fail == JudgeOnFail::Rollback {
+            let reason = format!(
+                "canary judge failed the interval (score {}): {reason}",
+                score_text(score)
+            );
+            self.start_rollback(who, reason, now, fx);
+        }
     }
 
     fn stage_name(&self) -> &str {

@@ -4,7 +4,9 @@ use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 
-/// Keeps the newest `capacity` points; a missing sample is stored as a gap (None).
+/// Keeps the newest `capacity` points; a missing sample is stored as a gap (None). A value
+/// the source returned but that is not a number (NaN, ±Inf) is kept as it came: the judge's
+/// NaN strategy decides about it, and readers that plot see a gap.
 #[derive(Debug, Clone)]
 pub struct Series {
     points: VecDeque<(DateTime<Utc>, Option<f64>)>,
@@ -34,8 +36,26 @@ impl Series {
         self.points.is_empty()
     }
 
+    /// The newest point, a non-finite value read as a gap.
     pub fn last(&self) -> Option<(DateTime<Utc>, Option<f64>)> {
-        self.points.back().copied()
+        self.points.back().map(|&(at, v)| (at, v.filter(|v| v.is_finite())))
+    }
+
+    /// When the newest point that carried a value (finite or not) was taken.
+    pub fn newest_value_at(&self) -> Option<DateTime<Utc>> {
+        self.points.iter().rev().find(|(_, v)| v.is_some()).map(|(at, _)| *at)
+    }
+
+    /// The values the source returned for samples taken after `from` and no later than
+    /// `to`, oldest first, non-finite ones included (a late sample sits where it arrived, so
+    /// this filters by time, not position). Gaps are left out: a source that did not answer
+    /// never becomes a value (not even the 0 of a NaN strategy).
+    pub fn values_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<f64> {
+        self.points
+            .iter()
+            .filter(|(at, _)| *at > from && *at <= to)
+            .filter_map(|(_, v)| *v)
+            .collect()
     }
 
     /// The newest `n` points, oldest first.
@@ -43,7 +63,7 @@ impl Series {
         self.points
             .iter()
             .skip(self.points.len().saturating_sub(n))
-            .map(|p| p.1)
+            .map(|p| p.1.filter(|v| v.is_finite()))
     }
 }
 
@@ -60,5 +80,20 @@ mod tests {
         }
         assert_eq!(s.len(), 3);
         assert_eq!(s.tail(5).collect::<Vec<_>>(), vec![Some(7.0), Some(8.0), Some(9.0)]);
+    }
+
+    #[test]
+    fn values_between_keep_what_the_source_returned_and_skip_gaps() {
+        let t = |s: i64| DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(s);
+        let mut s = Series::new(10);
+        s.push(t(0), Some(1.0));
+        s.push(t(5), None);
+        s.push(t(10), Some(f64::NAN));
+        s.push(t(15), Some(4.0));
+        let got = s.values_between(t(0), t(15));
+        assert_eq!(got.len(), 2, "after 0 s, up to and including 15 s, no gap: {got:?}");
+        assert!(got[0].is_nan() && got[1] == 4.0);
+        // Plotting readers see the NaN as a gap.
+        assert_eq!(s.tail(2).collect::<Vec<_>>(), vec![None, Some(4.0)]);
     }
 }

@@ -167,12 +167,186 @@ pub struct AnalysisSettings {
     /// A sample older than this is stale and never counts as passing.
     #[serde(default = "default_stale_after", deserialize_with = "located")]
     pub stale_after: Span,
+    /// How far back a `sigma` bound looks at the baseline's own values for its mean and
+    /// standard deviation.
+    #[serde(default = "default_baseline_history", deserialize_with = "located")]
+    pub baseline_history: Span,
     /// Where metric values come from.
     #[serde(default)]
     pub source: SourceKind,
     /// Required when `source: prometheus`.
     #[serde(default)]
     pub prometheus: Option<PrometheusSource>,
+    /// The canary judge; off when absent.
+    #[serde(default)]
+    pub judge: Option<JudgeSettings>,
+}
+
+/// The most samples kept per metric and side: what a judge window can hold.
+pub const SAMPLES_KEPT: usize = 600;
+
+/// The canary judge: each `every`, the canary's and the baseline's samples over the last
+/// `window` of the current stage are compared metric by metric (rank-sum test), and the
+/// weighted share of passing metrics scores the interval.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeSettings {
+    /// How often an interval is judged.
+    #[serde(default = "default_judge_every", deserialize_with = "located")]
+    pub every: Span,
+    /// How far back one judgement's samples reach (never before the stage's weight was in place).
+    #[serde(default = "default_judge_window", deserialize_with = "located")]
+    pub window: Span,
+    /// Samples each side needs for a metric to be judged; fewer is no data.
+    #[serde(default = "default_min_samples")]
+    pub min_samples: usize,
+    /// A score at or above this passes.
+    #[serde(default = "default_pass_score")]
+    pub pass: f64,
+    /// A score at or above this (and below `pass`) is marginal: hold and ask.
+    #[serde(default = "default_marginal_score")]
+    pub marginal: f64,
+    /// What a failing interval does.
+    #[serde(default)]
+    pub on_fail: JudgeOnFail,
+    /// Confidence level of each metric's shift interval.
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
+    /// Weight of each metric group in the score; equal weights when absent.
+    #[serde(default)]
+    pub groups: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum JudgeOnFail {
+    /// Hold and ask the operator to roll back.
+    #[default]
+    Ask,
+    /// Roll back without asking.
+    Rollback,
+}
+
+fn default_judge_every() -> Span {
+    Span::minutes(1)
+}
+
+fn default_judge_window() -> Span {
+    Span::minutes(2)
+}
+
+fn default_min_samples() -> usize {
+    10
+}
+
+fn default_pass_score() -> f64 {
+    95.0
+}
+
+fn default_marginal_score() -> f64 {
+    75.0
+}
+
+fn default_confidence() -> f64 {
+    0.98
+}
+
+impl Default for JudgeSettings {
+    fn default() -> Self {
+        JudgeSettings {
+            every: default_judge_every(),
+            window: default_judge_window(),
+            min_samples: default_min_samples(),
+            pass: default_pass_score(),
+            marginal: default_marginal_score(),
+            on_fail: JudgeOnFail::default(),
+            confidence: default_confidence(),
+            groups: BTreeMap::new(),
+        }
+    }
+}
+
+/// How the judge treats one metric. Every field has a default, so `judge: {}` is the
+/// judge's defaults with the metric's own `bad` direction.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MetricJudge {
+    /// The group the metric scores in.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// A critical metric that fails fails the whole interval.
+    #[serde(default)]
+    pub critical: bool,
+    /// Which change is bad; the metric's `bad` when absent.
+    #[serde(default)]
+    pub direction: Option<Direction>,
+    /// Missing and non-finite values: dropped (`remove`) or counted as 0 (`replace`).
+    #[serde(default)]
+    pub nan: NanHandling,
+    /// No data is an error (a failing metric) instead of no data.
+    #[serde(default)]
+    pub must_have_data: bool,
+    /// Drop values outside the interquartile fences: `true` (factor 3) or the factor.
+    #[serde(default)]
+    pub outliers: Option<Outliers>,
+    #[serde(default)]
+    pub effect: EffectMeasure,
+    /// High needs the effect size above this (mean ratio: 1.2 = 20% higher).
+    #[serde(default)]
+    pub allowed_increase: Option<f64>,
+    /// Low needs the effect size below this.
+    #[serde(default)]
+    pub allowed_decrease: Option<f64>,
+    /// Relative half-width of the band around zero a shift must clear (0.25 when absent).
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+}
+
+impl MetricJudge {
+    /// The group name the score uses: the metric's own group, or `default`.
+    pub fn group_name(&self) -> &str {
+        self.group.as_deref().unwrap_or(DEFAULT_JUDGE_GROUP)
+    }
+}
+
+/// The group of a metric that names none.
+pub const DEFAULT_JUDGE_GROUP: &str = "default";
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum NanHandling {
+    #[default]
+    Remove,
+    Replace,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EffectMeasure {
+    /// Canary mean over baseline mean.
+    #[default]
+    MeanRatio,
+    /// Chance that a canary value exceeds a baseline value.
+    Cles,
+}
+
+/// `outliers: true` (fence factor 3), `outliers: false`, or `outliers: 2.5`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Outliers {
+    Enabled(bool),
+    Factor(f64),
+}
+
+impl Outliers {
+    /// The fence factor, when outliers are removed.
+    pub fn factor(self) -> Option<f64> {
+        match self {
+            Outliers::Enabled(true) => Some(3.0),
+            Outliers::Enabled(false) => None,
+            Outliers::Factor(k) => Some(k),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -241,13 +415,19 @@ fn default_stale_after() -> Span {
     Span::secs(30)
 }
 
+fn default_baseline_history() -> Span {
+    Span::minutes(10)
+}
+
 impl Default for AnalysisSettings {
     fn default() -> Self {
         AnalysisSettings {
             interval: default_interval(),
             stale_after: default_stale_after(),
+            baseline_history: default_baseline_history(),
             source: SourceKind::Sim,
             prometheus: None,
+            judge: None,
         }
     }
 }
@@ -265,6 +445,9 @@ pub struct Metric {
     /// Which direction of change is bad.
     #[serde(default)]
     pub bad: Direction,
+    /// How the canary judge treats this metric (with `analysis.judge` set).
+    #[serde(default)]
+    pub judge: MetricJudge,
 }
 
 /// Where a query takes the version it is about.
@@ -290,7 +473,9 @@ pub enum Direction {
 }
 
 /// Bounds on a metric. Absolute bounds compare the canary value; ratio bounds compare the
-/// canary with the baseline over the same window (`canary <= baseline * max_ratio`).
+/// canary with the baseline over the same window (`canary <= baseline * max_ratio`); a
+/// `sigma` band compares it with the baseline's own recent history (mean ± sigma × sd, on
+/// the side the metric's `bad` direction names).
 /// (Gates and triggers spell these fields out: serde's flatten cannot reject unknown keys.)
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Bounds {
@@ -298,6 +483,7 @@ pub struct Bounds {
     pub min: Option<f64>,
     pub max_ratio: Option<f64>,
     pub min_ratio: Option<f64>,
+    pub sigma: Option<f64>,
 }
 
 macro_rules! bounds_of {
@@ -309,6 +495,7 @@ macro_rules! bounds_of {
                     min: self.min,
                     max_ratio: self.max_ratio,
                     min_ratio: self.min_ratio,
+                    sigma: self.sigma,
                 }
             }
         }
@@ -320,7 +507,7 @@ bounds_of!(Trigger);
 impl Bounds {
     /// The bounds as the operator reads them: `max 0.5%, max base×1.5`.
     pub fn describe(&self, unit: &str) -> String {
-        let mut parts = Vec::with_capacity(4);
+        let mut parts = Vec::with_capacity(5);
         if let Some(v) = self.max {
             parts.push(format!("max {v}{unit}"));
         }
@@ -333,11 +520,18 @@ impl Bounds {
         if let Some(v) = self.min_ratio {
             parts.push(format!("min base×{v}"));
         }
+        if let Some(v) = self.sigma {
+            parts.push(format!("{v}σ band"));
+        }
         parts.join(", ")
     }
 
     pub fn is_empty(&self) -> bool {
-        self.max.is_none() && self.min.is_none() && self.max_ratio.is_none() && self.min_ratio.is_none()
+        self.max.is_none()
+            && self.min.is_none()
+            && self.max_ratio.is_none()
+            && self.min_ratio.is_none()
+            && self.sigma.is_none()
     }
 }
 
@@ -355,6 +549,9 @@ pub struct Gate {
     pub max_ratio: Option<f64>,
     #[serde(default)]
     pub min_ratio: Option<f64>,
+    /// Outside the baseline's mean ± sigma standard deviations (see `Bounds`).
+    #[serde(default)]
+    pub sigma: Option<f64>,
     /// The bound must be breached this long before the gate fails.
     #[serde(default, rename = "for", deserialize_with = "located")]
     pub sustain: Span,
@@ -383,6 +580,8 @@ pub struct Trigger {
     pub max_ratio: Option<f64>,
     #[serde(default)]
     pub min_ratio: Option<f64>,
+    #[serde(default)]
+    pub sigma: Option<f64>,
     #[serde(default, rename = "for", deserialize_with = "located")]
     pub sustain: Span,
     pub action: TriggerAction,

@@ -8,7 +8,8 @@ use super::duration::Span;
 use super::load::PlanError;
 use super::locate::{Locations, Pos};
 use super::schema::{
-    AnalysisSettings, Bounds, Metric, Plan, PrometheusAuth, ReleaseInfo, Rollback, RouterKind, SourceKind, Stage,
+    AnalysisSettings, Bounds, Metric, MetricJudge, Outliers, Plan, PrometheusAuth, ReleaseInfo, Rollback, RouterKind,
+    SAMPLES_KEPT, SourceKind, Stage,
 };
 
 /// All semantic problems in `plan`, located through `locs` (built from the same text).
@@ -23,6 +24,7 @@ pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Vec<PlanError> {
     v.analysis(&plan.analysis);
     v.backends(plan);
     v.metrics(&plan.metrics);
+    v.judge(plan);
     for (i, gate) in plan.gates.iter().enumerate() {
         let who = format!("gate {}", i + 1);
         let path = format!("gates.{i}");
@@ -163,6 +165,155 @@ impl Validator<'_> {
         self.non_empty("release.on_call.name", &r.on_call.name, "on-call engineer has no name");
     }
 
+    /// The canary judge's settings, and each metric's.
+    fn judge(&mut self, plan: &Plan) {
+        let Some(j) = &plan.analysis.judge else {
+            for (i, m) in plan.metrics.iter().enumerate() {
+                if m.judge != MetricJudge::default() {
+                    self.at(
+                        &format!("metrics.{i}.judge"),
+                        format!(
+                            "metric `{}` has judge settings but the judge is off: add `judge:` under `analysis`",
+                            m.name
+                        ),
+                    );
+                }
+            }
+            return;
+        };
+        let interval = plan.analysis.interval;
+        if j.every == Span::ZERO {
+            self.at(
+                "analysis.judge.every",
+                "judge every 0s: no interval would ever be judged; use e.g. 1m".into(),
+            );
+        }
+        if interval != Span::ZERO && j.window.as_secs() / interval.as_secs() > SAMPLES_KEPT as u64 {
+            self.at(
+                "analysis.judge.window",
+                format!(
+                    "judge window {} holds {} samples at interval {}, but only the newest {SAMPLES_KEPT} are kept: shorten the window or sample less often",
+                    j.window,
+                    j.window.as_secs() / interval.as_secs(),
+                    interval
+                ),
+            );
+        }
+        if j.min_samples < 3 {
+            self.at(
+                "analysis.judge.min_samples",
+                format!(
+                    "min_samples {} is too few for a rank-sum test to mean anything: use at least 3 (10 or more is usual)",
+                    j.min_samples
+                ),
+            );
+        } else if interval != Span::ZERO && j.every != Span::ZERO {
+            let span = j.every.min(j.window);
+            let fits = span.as_secs() / interval.as_secs();
+            if fits < j.min_samples as u64 {
+                let which = if j.window < j.every { "window" } else { "every" };
+                self.at(
+                    &format!("analysis.judge.{which}"),
+                    format!(
+                        "judge {which} {span} holds {fits} samples per side at interval {interval}, fewer than min_samples {}: every judgement would have no data; use at least {}",
+                        j.min_samples,
+                        Span::secs(interval.as_secs() * j.min_samples as u64)
+                    ),
+                );
+            }
+        }
+        for (field, value) in [("pass", j.pass), ("marginal", j.marginal)] {
+            if !(0.0..=100.0).contains(&value) {
+                self.at(
+                    &format!("analysis.judge.{field}"),
+                    format!("judge {field} score {value} is outside 0-100"),
+                );
+            }
+        }
+        if j.marginal > j.pass {
+            self.at(
+                "analysis.judge.marginal",
+                format!(
+                    "judge marginal score {} is above pass {}: marginal is the band just under pass",
+                    j.marginal, j.pass
+                ),
+            );
+        }
+        if !(j.confidence > 0.0 && j.confidence < 1.0) {
+            self.at(
+                "analysis.judge.confidence",
+                format!(
+                    "judge confidence {} must be strictly between 0 and 1 (e.g. 0.98)",
+                    j.confidence
+                ),
+            );
+        }
+        for (group, weight) in &j.groups {
+            let path = format!("analysis.judge.groups.{group}");
+            if !(weight.is_finite() && *weight > 0.0) {
+                self.at(
+                    &path,
+                    format!("judge group `{group}` has weight {weight}: weights must be above 0"),
+                );
+            }
+            if !plan.metrics.iter().any(|m| m.judge.group_name() == group) {
+                let used: Vec<&str> = plan.metrics.iter().map(|m| m.judge.group_name()).collect();
+                let hint = closest(group, used.iter().copied())
+                    .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
+                self.at(&path, format!("judge group `{group}` has no metric{hint}"));
+            }
+        }
+        for (i, m) in plan.metrics.iter().enumerate() {
+            let path = format!("metrics.{i}.judge");
+            let name = &m.name;
+            let group = m.judge.group_name();
+            if !j.groups.is_empty() && !j.groups.contains_key(group) {
+                let at = if m.judge.group.is_some() {
+                    format!("{path}.group")
+                } else {
+                    format!("metrics.{i}.name")
+                };
+                let groups: Vec<&str> = j.groups.keys().map(String::as_str).collect();
+                self.at(
+                    &at,
+                    format!(
+                        "metric `{name}` scores in judge group `{group}`, which has no weight under analysis.judge.groups ({}): set its `judge: {{group: ...}}`",
+                        groups.join(", ")
+                    ),
+                );
+            }
+            if let Some(t) = m.judge.tolerance
+                && !(t.is_finite() && t >= 0.0)
+            {
+                self.at(
+                    &format!("{path}.tolerance"),
+                    format!("metric `{name}`: judge tolerance {t} must be 0 or more (0.25 = a quarter of the mean)"),
+                );
+            }
+            for (field, value) in [
+                ("allowed_increase", m.judge.allowed_increase),
+                ("allowed_decrease", m.judge.allowed_decrease),
+            ] {
+                if let Some(v) = value
+                    && !(v.is_finite() && v >= 0.0)
+                {
+                    self.at(
+                        &format!("{path}.{field}"),
+                        format!("metric `{name}`: judge {field} {v} must be a number 0 or more"),
+                    );
+                }
+            }
+            if let Some(Outliers::Factor(k)) = m.judge.outliers
+                && !(k.is_finite() && k > 0.0)
+            {
+                self.at(
+                    &format!("{path}.outliers"),
+                    format!("metric `{name}`: outlier fence factor {k} must be above 0 (3 is usual)"),
+                );
+            }
+        }
+    }
+
     fn analysis(&mut self, a: &AnalysisSettings) {
         if a.interval == Span::ZERO {
             self.at(
@@ -176,6 +327,16 @@ impl Validator<'_> {
                     "stale_after {} is shorter than interval {}: every sample would be stale \
                      before the next one arrives",
                     a.stale_after, a.interval
+                ),
+            );
+        }
+        if a.interval != Span::ZERO && a.baseline_history.as_secs() < 3 * a.interval.as_secs() {
+            self.at(
+                "analysis.baseline_history",
+                format!(
+                    "baseline_history {} holds fewer than 3 samples at interval {}: a sigma band \
+                     could never be judged; use e.g. 10m",
+                    a.baseline_history, a.interval
                 ),
             );
         }
@@ -351,7 +512,7 @@ impl Validator<'_> {
         if b.is_empty() {
             self.at(
                 path,
-                format!("{who} has no bound: set max, min, max_ratio or min_ratio"),
+                format!("{who} has no bound: set max, min, max_ratio, min_ratio or sigma"),
             );
             return;
         }
@@ -360,6 +521,7 @@ impl Validator<'_> {
             ("min", b.min),
             ("max_ratio", b.max_ratio),
             ("min_ratio", b.min_ratio),
+            ("sigma", b.sigma),
         ];
         let mut usable = true;
         for (field, value) in fields {
@@ -372,6 +534,15 @@ impl Validator<'_> {
                 self.at(
                     &at,
                     format!("{who}: {field} must be above 0 (it multiplies the baseline), found {value}"),
+                );
+                usable = false;
+            } else if field == "sigma" && value <= 0.0 {
+                self.at(
+                    &at,
+                    format!(
+                        "{who}: sigma must be above 0 (the band is the baseline's mean ± sigma standard \
+                         deviations; 2 warns early, 3 is the usual alarm), found {value}"
+                    ),
                 );
                 usable = false;
             }

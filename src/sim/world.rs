@@ -141,6 +141,7 @@ mod tests {
             canary: String::new(),
             baseline: String::new(),
             bad: Default::default(),
+            judge: Default::default(),
         }
     }
 

@@ -52,6 +52,10 @@ pub enum Dialog {
     Query {
         metric: usize,
     },
+    /// The canary judge's analysis of a metric: queries, samples, statistics, the rule.
+    Analysis {
+        metric: usize,
+    },
 }
 
 /// Everything the UI remembers between frames that is not release state.
@@ -107,7 +111,7 @@ impl UiState {
             return Some(Command::Rollback);
         }
         if let Some(dialog) = self.dialog.take() {
-            return self.on_dialog_action(dialog, action);
+            return self.on_dialog_action(dialog, action, release);
         }
         if self.filter_editing {
             match action {
@@ -217,7 +221,7 @@ impl UiState {
         }
     }
 
-    fn on_dialog_action(&mut self, dialog: Dialog, action: Action) -> Option<Command> {
+    fn on_dialog_action(&mut self, dialog: Dialog, action: Action, release: &Release) -> Option<Command> {
         match (dialog, action) {
             (Dialog::Confirm(confirm), Action::Select) => Some(confirm.command),
             (Dialog::Quit, Action::Select) => {
@@ -230,7 +234,20 @@ impl UiState {
                 None
             }
             (_, Action::Close | Action::Quit | Action::Help) => None,
-            (Dialog::Help, _) | (Dialog::Query { .. }, _) => None,
+            // The analysis pages through the metrics and shows a metric's whole query.
+            (Dialog::Analysis { .. }, Action::Up | Action::Down) => {
+                self.focus = Pane::Metrics;
+                self.move_selection(action == Action::Up, release);
+                self.dialog = Some(Dialog::Analysis {
+                    metric: self.metric_cursor,
+                });
+                None
+            }
+            (Dialog::Analysis { metric }, Action::ShowQuery) => {
+                self.dialog = Some(Dialog::Query { metric });
+                None
+            }
+            (Dialog::Help, _) | (Dialog::Query { .. }, _) | (Dialog::Analysis { .. }, _) => None,
             (dialog, _) => {
                 // Any other key leaves a question open: only Enter confirms, Esc cancels.
                 self.dialog = Some(dialog);
@@ -313,9 +330,11 @@ impl UiState {
                 None
             }
             Pane::Metrics => {
-                self.dialog = Some(Dialog::Query {
-                    metric: self.metric_cursor,
-                });
+                if !release.plan().metrics.is_empty() {
+                    self.dialog = Some(Dialog::Analysis {
+                        metric: self.metric_cursor.min(release.plan().metrics.len() - 1),
+                    });
+                }
                 None
             }
             Pane::Log => None,

@@ -7,9 +7,10 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::draw::{Ctx, GRID_WIDTH, age, clock, data_span, fill_row, put_line, put_right, width as text_width};
+use super::draw::{Ctx, GRID_WIDTH, age, clock, data_span, fill_row, fit, put_line, put_right, width as text_width};
+use super::keys::{Action, BINDINGS};
 use super::theme::{Theme, phase_symbol};
-use crate::engine::{GateStatus, PhaseName, Step, fmt_duration};
+use crate::engine::{GateStatus, HoldReason, PhaseName, Step, fmt_duration};
 
 /// Rows the header takes at a given terminal width.
 pub fn height(width: u16) -> u16 {
@@ -265,29 +266,53 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> (Line<'static>, Option<Styl
     }
 }
 
-/// `prefix` and as many hold reasons as fit in `width`, then how many more there are.
+/// `prefix` and as many hold reasons as fit in `width`, then how many more there are. The
+/// first reason is always shown: in a shorter wording, or cut with an ellipsis, if need be.
 fn reasons(ctx: &Ctx, prefix: &str, width: usize) -> String {
     let holds = ctx.release.holds();
     let mut text = prefix.to_string();
     for (i, reason) in holds.iter().enumerate() {
-        let piece = if i == 0 {
-            reason.to_string()
-        } else {
-            format!("; {reason}")
-        };
         let rest = holds.len() - i - 1;
         let more = if rest > 0 {
             format!(" (+{rest} more)")
         } else {
             String::new()
         };
-        if i > 0 && text_width(&text) + text_width(&piece) + text_width(&more) > width {
+        if i == 0 {
+            let room = width.saturating_sub(text_width(&text) + text_width(&more) + 1);
+            let mut piece = reason.to_string();
+            if text_width(&piece) > room {
+                piece = tight(reason);
+            }
+            text.push_str(&fit(&piece, room));
+            continue;
+        }
+        let piece = format!("; {reason}");
+        if text_width(&text) + text_width(&piece) + text_width(&more) > width {
             text.push_str(&format!(" (+{} more)", holds.len() - i));
             break;
         }
         text.push_str(&piece);
     }
     text
+}
+
+/// A hold reason in fewer words for a narrow terminal: the judge's reasons name the keys
+/// first, so the part that says what to do survives the cut.
+fn tight(reason: &HoldReason) -> String {
+    let key = |action: Action| BINDINGS.iter().find(|b| b.action == action).map_or("?", |b| b.keys);
+    match reason {
+        HoldReason::JudgeMarginal { score } => format!(
+            "canary judge marginal ({score:.0}): {} goes on, {} rolls back",
+            key(Action::Advance),
+            key(Action::Rollback)
+        ),
+        HoldReason::JudgeFailed { score, why } => format!(
+            "canary judge failed ({score:.0}): {} rolls back; {why}",
+            key(Action::Rollback)
+        ),
+        _ => reason.to_string(),
+    }
 }
 
 fn calm(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {

@@ -104,7 +104,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: "Enter/Space",
         action: A::Select,
         bound: &[k(C::Enter, A::Select), k(C::Char(' '), A::Select)],
-        help: "tick item / sign approval / apply weight",
+        help: "tick item / sign approval / apply weight / metric analysis",
         footer: hint("select", "select"),
     },
     Binding {

@@ -5,6 +5,7 @@ pub mod dialogs;
 pub mod draw;
 pub mod footer;
 pub mod header;
+pub mod judge;
 pub mod keys;
 pub mod panes;
 pub mod theme;

@@ -10,6 +10,8 @@ use std::path::Path;
 use ratatui::style::{Color, Modifier, Style};
 use serde::{Deserialize, Deserializer};
 
+use crate::analysis::judge::Classification;
+use crate::analysis::judge::score::Outcome;
 use crate::engine::{GateStatus, PhaseName, Severity};
 
 const DARK: &str = include_str!("../../themes/dark.yaml");
@@ -246,6 +248,24 @@ impl Theme {
         }
     }
 
+    /// A metric's classification by the canary judge: only Pass is calm.
+    pub fn classification(&self, c: Classification) -> Style {
+        match c {
+            Classification::Pass => self.success,
+            Classification::NoData => self.warning,
+            Classification::High | Classification::Low | Classification::Error => self.danger,
+        }
+    }
+
+    /// The canary judge's verdict on an interval.
+    pub fn outcome(&self, o: Outcome) -> Style {
+        match o {
+            Outcome::Pass => self.success,
+            Outcome::Marginal | Outcome::NoData => self.warning,
+            Outcome::Fail => self.danger,
+        }
+    }
+
     /// The state badge in the header.
     pub fn phase(&self, phase: PhaseName) -> Style {
         let base = match phase {
@@ -268,6 +288,28 @@ pub fn gate_badge(status: GateStatus) -> &'static str {
         GateStatus::Fail => "✖ FAIL",
         GateStatus::NoData => "? NO DATA",
         GateStatus::Stale => "~ STALE",
+    }
+}
+
+/// The symbol and word for a metric's classification by the canary judge (the judge's own
+/// words: Pass, High, Low, NoData, Error).
+pub fn classification_badge(c: Classification) -> &'static str {
+    match c {
+        Classification::Pass => "✔ Pass",
+        Classification::High => "✖ High",
+        Classification::Low => "✖ Low",
+        Classification::NoData => "? NoData",
+        Classification::Error => "✖ Error",
+    }
+}
+
+/// The symbol and word for the canary judge's verdict on an interval.
+pub fn outcome_badge(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "✔ PASS",
+        Outcome::Marginal => "▲ MARGINAL",
+        Outcome::Fail => "✖ FAIL",
+        Outcome::NoData => "? NO DATA",
     }
 }
 
@@ -425,6 +467,15 @@ mod tests {
                 badge.chars().next().is_some_and(|c| !c.is_alphanumeric()),
                 "{badge} starts with a symbol"
             );
+        }
+        use Classification as C;
+        for c in [C::Pass, C::High, C::Low, C::NoData, C::Error] {
+            let badge = classification_badge(c);
+            assert!(badge.ends_with(c.as_str()) && !badge.starts_with(c.as_str()), "{badge}");
+        }
+        for o in [Outcome::Pass, Outcome::Marginal, Outcome::Fail, Outcome::NoData] {
+            let badge = outcome_badge(o);
+            assert!(badge.ends_with(o.label()) && !badge.starts_with(o.label()), "{badge}");
         }
     }
 }

@@ -33,6 +33,9 @@ pub enum Health {
     ErrorSpike,
     /// The latency query returns nothing for the canary.
     LatencyMissing,
+    /// Canary p99 around 205 ms against the baseline's 176: under every gate (×1.16 < ×1.2),
+    /// but over the judge's band and allowed increase (×1.1): latency is High.
+    LatencyHigh,
 }
 
 pub struct Drive {
@@ -128,6 +131,8 @@ impl Drive {
             no_traffic()
         } else if self.health == Health::LatencyMissing {
             Reading::NoData("prometheus: empty result for the canary query".into())
+        } else if self.health == Health::LatencyHigh {
+            Reading::Value(205.0 + 3.0 * k)
         } else {
             Reading::Value(182.0 + 3.0 * k)
         };
@@ -187,11 +192,28 @@ pub fn healthy_midway() -> Drive {
     d
 }
 
-/// At 25% the error rate climbs over the 0.5% gate (not the 1% trigger): held.
+/// At 25% the error rate climbs over the 0.5% gate (not the 1% trigger): held, a few
+/// seconds after the gate's minute of breach and before the judge's window is mostly bad
+/// (the judge then rolls back: errors are critical in the plan).
 pub fn failing_gate() -> Drive {
     let mut d = healthy_midway();
     d.health = Health::ErrorsHigh;
-    d.run(150);
+    d.run_until("the gate fails", |r| r.phase() != PhaseName::Running);
+    d.run(10);
+    assert_eq!(d.release.phase(), PhaseName::Held);
+    d
+}
+
+/// From the start of the 25% hold the canary's p99 runs 16% over the baseline's, two judged
+/// intervals later: no gate minds, but the judge finds latency High, the interval scores 60
+/// (errors pass, weight 60; latency fails, weight 40): MARGINAL, and the stage is held.
+pub fn judged_high() -> Drive {
+    let mut d = Drive::new();
+    d.go();
+    d.run_until("stage 3 starts", |r| r.stage() == 2);
+    d.health = Health::LatencyHigh;
+    d.hold_at(2);
+    d.run(120);
     assert_eq!(d.release.phase(), PhaseName::Held);
     d
 }

@@ -126,15 +126,16 @@ pub fn classify(ev: &Evidence, direction: Direction) -> (Classification, String)
     }
 }
 
-/// Compact number for reasons: up to 6 significant digits.
+/// Compact number for reasons: 4 significant digits, enough to compare an interval with a
+/// band by eye (the JSON output carries the full values).
 pub(crate) fn fmt(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
     }
-    let s = format!("{v:.6e}");
+    let s = format!("{v:.3e}");
     let parsed: f64 = s.parse().unwrap_or(v);
     if (1e-4..1e9).contains(&parsed.abs()) {
-        let digits = (5 - parsed.abs().log10().floor() as i32).max(0) as usize;
+        let digits = (3 - parsed.abs().log10().floor() as i32).max(0) as usize;
         let t = format!("{parsed:.digits$}");
         if t.contains('.') {
             t.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -196,8 +197,9 @@ mod tests {
     #[test]
     fn fmt_is_compact() {
         assert_eq!(fmt(1.0), "1");
-        assert_eq!(fmt(0.123456789), "0.123457");
-        assert_eq!(fmt(1234.5), "1234.5");
+        assert_eq!(fmt(0.123456789), "0.1235");
+        assert_eq!(fmt(1234.5), "1235");
+        assert_eq!(fmt(56.2704), "56.27");
         assert_eq!(fmt(1e-7), "1e-7");
     }
 }

@@ -27,6 +27,7 @@ pub mod effect;
 pub mod hodges_lehmann;
 pub mod prepare;
 pub mod ranksum;
+pub mod score;
 
 pub use classify::{Classification, Direction};
 pub use effect::EffectKind;

@@ -142,6 +142,7 @@ mod tests {
             canary: r#"rate(x{version="{{version}}"}[1m]) / rate(y{version="{{version}}"}[1m])"#.into(),
             baseline: r#"rate(x{version="{{version}}"}[1m])"#.into(),
             bad: Default::default(),
+            judge: Default::default(),
         };
         let (canary, baseline) = metric.resolved("2.0", "1.9");
         assert_eq!(canary, r#"rate(x{version="2.0"}[1m]) / rate(y{version="2.0"}[1m])"#);

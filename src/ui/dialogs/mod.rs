@@ -1,5 +1,7 @@
-//! Dialogs drawn centred over everything: help, confirmations, quit, notes, a metric's query.
+//! Dialogs drawn centred over everything: help, confirmations, quit, notes, a metric's query
+//! and its analysis by the canary judge.
 
+pub mod analysis;
 pub mod confirm;
 pub mod help;
 pub mod notes;
@@ -26,6 +28,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         Some(Dialog::Quit) => quit::render(ctx, area, buf),
         Some(Dialog::Notes(text)) => notes::render(ctx, text, area, buf),
         Some(Dialog::Query { metric }) => query::render(ctx, *metric, area, buf),
+        Some(Dialog::Analysis { metric }) => analysis::render(ctx, *metric, area, buf),
     }
 }
 

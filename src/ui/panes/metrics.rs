@@ -1,6 +1,10 @@
 //! Metrics pane: per metric, sparklines of the canary and the baseline on one shared scale
 //! (labelled, so they read apart without colour), the newest values with their unit, the
 //! gates and rollback triggers on it with threshold, status word and why, and the data age.
+//!
+//! With a canary judge in the plan: a summary line on top (the latest verdict and score, the
+//! score history as a sparkline, when the next interval is judged) and one judge row per
+//! metric (classification, means, the shift with its interval, effect size, sample counts).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,19 +12,24 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::analysis::bounds::fmt_num;
+use crate::analysis::judge::Classification;
+use crate::engine::judging::JudgeRun;
 use crate::engine::series::Series;
 use crate::engine::{GateStatus, Reading, Watch};
 use crate::plan::{Bounds, Direction, Span as PlanSpan, TriggerAction, Weight};
 use crate::ui::app::Pane;
 use crate::ui::draw::{Ctx, data_span, fill_row, fit, pad, pane_frame, put_cell, put_line, put_right, width};
+use crate::ui::judge;
 use crate::ui::keys::{Action, BINDINGS};
-use crate::ui::theme::{Theme, gate_badge};
+use crate::ui::theme::{Theme, classification_badge, gate_badge, outcome_badge};
 
 const BARS: [&str; 9] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
 /// Indent, series label and value column around a sparkline.
 const INDENT: usize = 3;
 const LABEL: usize = 7;
 const VALUE: usize = 11;
+/// The most score points the judge summary's sparkline shows.
+const SCORE_SPARK: usize = 20;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     let area = area.intersection(buf.area);
@@ -39,13 +48,29 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
         );
         return;
     }
+    // The judge summary stays on top; the metrics scroll under it.
+    let mut inner = inner;
+    if let Some(run) = ctx.release.judge() {
+        summary(ctx, run, inner, buf);
+        inner.y += 1;
+        inner.height -= 1;
+        if inner.is_empty() {
+            return;
+        }
+    }
+    let judge_rows = usize::from(ctx.release.judge().is_some());
     let n = plan.metrics.len();
     let checks = |name: &str| {
         plan.gates.iter().filter(|g| g.metric == name).count()
             + plan.rollback.triggers.iter().filter(|t| t.metric == name).count()
     };
     // Rows with one-row sparklines; taller sparklines when the pane has room to spare.
-    let base: usize = plan.metrics.iter().map(|m| 3 + checks(&m.name)).sum::<usize>() + (n - 1);
+    let base: usize = plan
+        .metrics
+        .iter()
+        .map(|m| 3 + judge_rows + checks(&m.name))
+        .sum::<usize>()
+        + (n - 1);
     let spare = (inner.height as usize).saturating_sub(base);
     let spark_h = 1 + (spare / (2 * n)).min(2);
 
@@ -55,12 +80,13 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     let mut row = 0;
     for m in &plan.metrics {
         starts.push(row);
-        row += 1 + 2 * spark_h + checks(&m.name) + 1;
+        row += 1 + 2 * spark_h + judge_rows + checks(&m.name) + 1;
     }
     starts.push(row);
     let height = inner.height as usize;
     let block_end = starts[cursor + 1] - 1;
     let offset = block_end.saturating_sub(height).min(starts[cursor]);
+    let judge_rows = ctx.release.judge().map(|_| JudgeRows::new(ctx, inner.width as usize));
 
     for (i, _) in plan.metrics.iter().enumerate() {
         let top = starts[i] as isize - offset as isize;
@@ -68,22 +94,265 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
         if top + rows as isize <= 0 || top >= height as isize {
             continue;
         }
-        metric_block(ctx, inner, buf, i, top, spark_h, focused && i == cursor, i == cursor);
+        let block = Block {
+            i,
+            top,
+            spark_h,
+            highlighted: focused && i == cursor,
+            selected: i == cursor,
+            judge: judge_rows.as_ref(),
+        };
+        metric_block(ctx, inner, buf, &block);
     }
 }
 
-/// Draws metric `i` with its first row at `top` (may be above the area: those rows clip).
-#[allow(clippy::too_many_arguments)]
-fn metric_block(
-    ctx: &Ctx,
-    area: Rect,
-    buf: &mut Buffer,
+/// Where and how one metric's block is drawn.
+struct Block<'a> {
     i: usize,
+    /// The block's first row; may be above the area: those rows clip.
     top: isize,
     spark_h: usize,
     highlighted: bool,
     selected: bool,
-) {
+    judge: Option<&'a JudgeRows>,
+}
+
+/// The judge summary: the latest verdict and score at this weight, the score history, when
+/// the next interval is judged; then, room permitting, the groups and a holding verdict.
+fn summary(ctx: &Ctx, run: &JudgeRun, area: Rect, buf: &mut Buffer) {
+    let r = ctx.release;
+    let t = ctx.theme;
+    let w = area.width as usize;
+    let current = r.stage_judgement();
+    let idle = judge::idle(r, None);
+    let mut head = vec![Span::styled(" canary judge ", t.title)];
+    let timing = match current {
+        Some(j) => {
+            head.push(Span::styled(outcome_badge(j.outcome()), t.outcome(j.outcome())));
+            head.push(Span::styled(format!(" score {}", judge::score(j.score.score)), t.text));
+            Some(Span::styled(idle.short(ctx.now, true), t.muted))
+        }
+        None => {
+            // Nothing judged at this weight: where the judge stands is the headline.
+            let symbol = if matches!(idle, judge::Idle::Next(_)) {
+                "… "
+            } else {
+                "· "
+            };
+            head.push(Span::styled(format!("{symbol}{}", idle.short(ctx.now, false)), t.info));
+            None
+        }
+    };
+    // Then the score history; then, each if it fits: the last verdict of an earlier stage,
+    // the verdict holding the stage, the groups.
+    let mut extra: Vec<Vec<Span>> = Vec::new();
+    if current.is_none()
+        && let Some(last) = &run.last
+    {
+        extra.push(vec![
+            Span::styled("last ", t.muted),
+            Span::styled(outcome_badge(last.outcome()), t.outcome(last.outcome())),
+            Span::styled(
+                format!(" {} at {}", judge::score(last.score.score), judge::stage_name(r, last)),
+                t.muted,
+            ),
+        ]);
+    }
+    if let Some(latch) = &run.latch
+        && current.is_none_or(|j| j.outcome() != latch.outcome)
+    {
+        extra.push(vec![
+            Span::styled("held by ", t.warning),
+            Span::styled(outcome_badge(latch.outcome), t.outcome(latch.outcome)),
+            Span::styled(format!(" {}", judge::score(latch.score)), t.warning),
+        ]);
+    }
+    if let Some(j) = current
+        && j.score.groups.len() > 1
+    {
+        let groups: Vec<String> = j
+            .score
+            .groups
+            .iter()
+            .map(|g| format!("{} {}/{}", g.name, g.passed, g.judged))
+            .collect();
+        extra.push(vec![Span::styled(groups.join(" · "), t.muted)]);
+    }
+    let used = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
+    let gap = 2;
+    let mut total = used(&head) + timing.as_ref().map_or(0, |s| gap + s.width());
+    // The sparkline takes what is left, up to SCORE_SPARK points.
+    let points = run.scores.len().min(SCORE_SPARK);
+    let spark_w = points.min(w.saturating_sub(total + gap + 1));
+    if spark_w >= 1 {
+        total += gap + spark_w;
+    }
+    let mut x = put_line(buf, area, 0, 0, &Line::from(head)) as usize;
+    if spark_w >= 1 {
+        // Scores on a fixed 0-100 scale, the newest at the right.
+        x += gap;
+        spark_cells(&run.scores, spark_w, 0.0, 100.0, 1, 0, |i, symbol| {
+            put_cell(buf, area, (x + i) as u16, 0, symbol, t.info);
+        });
+        x += spark_w;
+    }
+    if let Some(timing) = timing {
+        x = put_line(buf, area, x as u16, 0, &Line::from(vec![Span::raw("  "), timing])) as usize;
+    }
+    for spans in extra {
+        let more = gap + 1 + used(&spans);
+        if total + more + 1 > w {
+            continue;
+        }
+        total += more;
+        let mut spans = spans;
+        spans.insert(0, Span::styled(" · ", t.muted));
+        x = put_line(buf, area, x as u16, 0, &Line::from(spans)) as usize;
+    }
+}
+
+/// The judge rows of every metric, in columns shared by all of them so they line up, with the
+/// fields that fit the pane's width (the shift first, then the effect, the means, the counts).
+struct JudgeRows {
+    rows: Vec<JudgeRow>,
+    badge_w: usize,
+    /// Width of each field's column; 0 for a column left out.
+    cols: [usize; FIELDS],
+}
+
+/// The order fields show in: means, shift, effect, counts.
+const FIELDS: usize = 4;
+/// The order fields are given room in, most important first.
+const PRIORITY: [usize; FIELDS] = [1, 2, 0, 3];
+
+enum JudgeRow {
+    /// No verdict: why, in a few words.
+    Quiet(String),
+    Verdict {
+        class: Classification,
+        /// For no data and errors: the reason instead of numbers.
+        reason: Option<String>,
+        fields: [Option<String>; FIELDS],
+    },
+}
+
+impl JudgeRows {
+    fn new(ctx: &Ctx, w: usize) -> JudgeRows {
+        let r = ctx.release;
+        let plan = r.plan();
+        let current = r.stage_judgement();
+        let rows: Vec<JudgeRow> = plan
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let verdict = current.and_then(|j| j.metrics.get(i)).and_then(Option::as_ref);
+                let Some(v) = verdict else {
+                    let why = match (current, judge::idle(r, Some(i))) {
+                        (Some(_), _) | (None, judge::Idle::NotAnalysed) => "not analysed at this stage".to_string(),
+                        (None, judge::Idle::Next(_)) => "not judged at this weight yet".to_string(),
+                        (None, idle) => idle.short(ctx.now, false),
+                    };
+                    return JudgeRow::Quiet(why);
+                };
+                if matches!(v.classification, Classification::NoData | Classification::Error) {
+                    return JudgeRow::Verdict {
+                        class: v.classification,
+                        reason: Some(v.reason.clone()),
+                        fields: Default::default(),
+                    };
+                }
+                let kind = judge::config(r, i).map(|c| c.effect).unwrap_or_default();
+                JudgeRow::Verdict {
+                    class: v.classification,
+                    reason: None,
+                    fields: [
+                        judge::means(v, &m.unit),
+                        judge::estimate(v, &m.unit),
+                        judge::effect(v, kind),
+                        Some(judge::counts(v)),
+                    ],
+                }
+            })
+            .collect();
+        let badge_w = rows
+            .iter()
+            .filter_map(|row| match row {
+                JudgeRow::Verdict { class, .. } => Some(width(classification_badge(*class))),
+                JudgeRow::Quiet(_) => None,
+            })
+            .max()
+            .unwrap_or(0);
+        let mut widest = [0; FIELDS];
+        for row in &rows {
+            if let JudgeRow::Verdict { fields, .. } = row {
+                for (k, f) in fields.iter().enumerate() {
+                    widest[k] = widest[k].max(f.as_deref().map_or(0, width));
+                }
+            }
+        }
+        // Fields in order of importance, each if it still fits (one cell spare at the right).
+        let mut used = INDENT + LABEL + badge_w;
+        let mut cols = [0; FIELDS];
+        for k in PRIORITY {
+            if widest[k] > 0 && used + 2 + widest[k] < w {
+                cols[k] = widest[k];
+                used += 2 + widest[k];
+            }
+        }
+        JudgeRows { rows, badge_w, cols }
+    }
+
+    fn line(&self, ctx: &Ctx, i: usize, w: usize) -> Line<'static> {
+        let t = ctx.theme;
+        let mut spans = vec![
+            Span::raw(" ".repeat(INDENT)),
+            Span::styled(pad("judge", LABEL), t.muted),
+        ];
+        match &self.rows[i] {
+            JudgeRow::Quiet(why) => {
+                let rest = w.saturating_sub(INDENT + LABEL + 3);
+                spans.push(Span::styled(format!("· {}", fit(why, rest)), t.muted));
+            }
+            JudgeRow::Verdict { class, reason, fields } => {
+                spans.push(Span::styled(
+                    pad(classification_badge(*class), self.badge_w),
+                    t.classification(*class),
+                ));
+                if let Some(reason) = reason {
+                    let rest = w.saturating_sub(INDENT + LABEL + self.badge_w + 2 + 1);
+                    spans.push(Span::raw("  "));
+                    spans.push(Span::styled(fit(reason, rest).into_owned(), t.classification(*class)));
+                    return Line::from(spans);
+                }
+                for (k, field) in fields.iter().enumerate() {
+                    if self.cols[k] == 0 {
+                        continue;
+                    }
+                    let style = match k {
+                        1 if *class != Classification::Pass => t.classification(*class),
+                        1 | 2 => t.text,
+                        _ => t.muted,
+                    };
+                    spans.push(Span::raw("  "));
+                    spans.push(Span::styled(pad(field.as_deref().unwrap_or("—"), self.cols[k]), style));
+                }
+            }
+        }
+        Line::from(spans)
+    }
+}
+
+/// Draws one metric's block: title, sparklines, the judge row, gates and triggers.
+fn metric_block(ctx: &Ctx, area: Rect, buf: &mut Buffer, block: &Block) {
+    let &Block {
+        i,
+        top,
+        spark_h,
+        highlighted,
+        selected,
+        judge,
+    } = block;
     let r = ctx.release;
     let t = ctx.theme;
     let plan = r.plan();
@@ -125,19 +394,29 @@ fn metric_block(
     ]);
     emit(buf, &title, highlighted.then_some(t.selection));
     if title_row >= 0 && (title_row as u16) < area.height {
-        let mut right = vec![data_span(&r.data_status(i, ctx.now), None, t)];
-        if selected && let Some(b) = BINDINGS.iter().find(|b| b.action == Action::ShowQuery) {
-            right.insert(0, Span::styled(format!("{} query · ", b.keys), t.muted));
+        let data = data_span(&r.data_status(i, ctx.now), None, t);
+        let after = (title.width() + 1) as u16;
+        // The selected metric names its keys, when there is room; the data age always.
+        let mut hints = Vec::new();
+        if selected {
+            let key = |action: Action| BINDINGS.iter().find(|b| b.action == action).map(|b| b.keys);
+            if judge.is_some()
+                && let Some(keys) = key(Action::Select)
+            {
+                let first = keys.split('/').next().unwrap_or(keys);
+                hints.push(Span::styled(format!("{first} analysis · "), t.muted));
+            }
+            if let Some(keys) = key(Action::ShowQuery) {
+                hints.push(Span::styled(format!("{keys} query · "), t.muted));
+            }
         }
-        right.push(Span::raw(" "));
-        let right = Line::from(right);
-        put_right(
-            buf,
-            area,
-            (width(&metric.name) + unit.len() + 4) as u16,
-            title_row as u16,
-            &right,
-        );
+        // Fewer hints until it fits (the query key last to go).
+        let _ = (0..=hints.len()).rev().any(|k| {
+            let mut spans: Vec<Span> = hints[hints.len() - k..].to_vec();
+            spans.push(data.clone());
+            spans.push(Span::raw(" "));
+            put_right(buf, area, after, title_row as u16, &Line::from(spans))
+        });
     }
 
     // Sparklines on one shared scale, newest at the right, values after them.
@@ -167,6 +446,11 @@ fn metric_block(
                 }
             }
         }
+    }
+
+    // The judge's verdict on this metric at this weight.
+    if let Some(rows) = judge {
+        emit(buf, &rows.line(ctx, i, w), None);
     }
 
     // Gates and triggers on this metric.

@@ -1,0 +1,256 @@
+//! The canary judge in words: its numbers as the metrics pane and the analysis dialog show
+//! them, and why it has not judged (yet). Pure functions of the release and the time.
+
+use chrono::{DateTime, Utc};
+
+use crate::analysis::bounds::fmt_num;
+use crate::analysis::judge::{EffectKind, JudgeConfig, Verdict};
+use crate::engine::judging::{Judgement, config_for};
+use crate::engine::{PhaseName, Release, Step, fmt_duration};
+use crate::plan::Weight;
+
+/// `+5.90`, `-0.020`, `0`: a shift with its sign.
+pub fn signed(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{}", fmt_num(v))
+    } else {
+        fmt_num(v)
+    }
+}
+
+/// `text unit`, or `text` for a metric without a unit.
+pub fn with_unit(text: &str, unit: &str) -> String {
+    if unit.is_empty() {
+        text.to_string()
+    } else {
+        format!("{text} {unit}")
+    }
+}
+
+/// `Δ +5.90 [+2.10, +9.80] ms`: the shift of the canary from the baseline and its interval.
+pub fn estimate(v: &Verdict, unit: &str) -> Option<String> {
+    let est = v.estimate.filter(|e| e.is_finite())?;
+    let text = match v.ci {
+        Some((lo, hi)) if lo.is_finite() && hi.is_finite() => {
+            format!("Δ {} [{}, {}]", signed(est), signed(lo), signed(hi))
+        }
+        _ => format!("Δ {}", signed(est)),
+    };
+    Some(with_unit(&text, unit))
+}
+
+/// `×1.03` (mean ratio) or `CLES 0.62` (chance a canary value exceeds a baseline value).
+pub fn effect(v: &Verdict, kind: EffectKind) -> Option<String> {
+    let e = v.effect_size.filter(|e| !e.is_nan())?;
+    Some(match kind {
+        EffectKind::MeanRatio if e.is_infinite() => format!("×{}∞", if e < 0.0 { "-" } else { "" }),
+        EffectKind::MeanRatio => format!("×{e:.2}"),
+        EffectKind::Cles => format!("CLES {e:.2}"),
+    })
+}
+
+/// `0.200 vs 0.180 %`: the canary's and the baseline's means over the window.
+pub fn means(v: &Verdict, unit: &str) -> Option<String> {
+    let (c, b) = (v.experiment.mean?, v.control.mean?);
+    Some(with_unit(&format!("{} vs {}", fmt_num(c), fmt_num(b)), unit))
+}
+
+/// `n 60/60`: samples judged, canary then baseline.
+pub fn counts(v: &Verdict) -> String {
+    format!("n {}/{}", v.experiment.n, v.control.n)
+}
+
+/// A score 0-100: whole numbers as they are, others with one decimal, so a 94.6 that is not
+/// a pass at 95 never shows as 95.
+pub fn score(s: f64) -> String {
+    if (s - s.round()).abs() < 1e-9 {
+        format!("{s:.0}")
+    } else {
+        format!("{:.1}", (s * 10.0).floor() / 10.0)
+    }
+}
+
+/// A p-value as people read it: three decimals, or `< 0.001`.
+pub fn p_value(p: f64) -> String {
+    if p.is_nan() {
+        "—".into()
+    } else if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// The judge's settings for metric `index`, when the plan has a judge.
+pub fn config(release: &Release, index: usize) -> Option<JudgeConfig> {
+    let judge = release.judge()?;
+    let metric = release.plan().metrics.get(index)?;
+    Some(config_for(metric, &judge.settings))
+}
+
+/// Where the judge stands when it is not judging the current weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    /// The plan has no `analysis.judge`.
+    Off,
+    /// Rolled back, rolling back or aborted: nothing left to judge.
+    Stopped(PhaseName),
+    /// No canary traffic to compare (0%).
+    AtZero,
+    /// No baseline traffic to compare (100%, promoted).
+    AtFull,
+    /// The current stage does not analyse the metric (or any metric).
+    NotAnalysed,
+    /// The stage's weight is not in place yet.
+    NotHolding,
+    /// Judging: the next interval is judged then.
+    Next(DateTime<Utc>),
+}
+
+/// Where the judge stands for the current stage; `metric` narrows it to one metric.
+pub fn idle(release: &Release, metric: Option<usize>) -> Idle {
+    let Some(judge) = release.judge() else {
+        return Idle::Off;
+    };
+    match release.phase() {
+        p @ (PhaseName::RollingBack | PhaseName::RolledBack | PhaseName::Aborted) => return Idle::Stopped(p),
+        PhaseName::Done => return Idle::AtFull,
+        _ => {}
+    }
+    let weight = release.desired_weight();
+    if weight == Weight::ZERO {
+        return Idle::AtZero;
+    }
+    if weight == Weight::FULL {
+        return Idle::AtFull;
+    }
+    if metric.is_some_and(|m| !release.metric_analysed(m)) || !release.judge_active() {
+        return Idle::NotAnalysed;
+    }
+    match judge.next_at {
+        Some(at) if release.step() == Step::Holding => Idle::Next(at),
+        _ => Idle::NotHolding,
+    }
+}
+
+impl Idle {
+    /// A few words for the pane: "next in 35s", "rests at 100%".
+    pub fn short(self, now: DateTime<Utc>, judged: bool) -> String {
+        match self {
+            Idle::Off => "off".into(),
+            Idle::Stopped(p) => format!("stopped: {}", p.label().to_lowercase()),
+            Idle::AtZero => "waits for traffic".into(),
+            Idle::AtFull => "rests at 100%".into(),
+            Idle::NotAnalysed => "not analysed at this stage".into(),
+            Idle::NotHolding => "starts when the weight holds".into(),
+            Idle::Next(at) if judged => format!("next {}", due(at, now)),
+            Idle::Next(at) => format!("first interval {}", due(at, now)),
+        }
+    }
+
+    /// Why there is no judgement at this weight, in a sentence.
+    pub fn sentence(self, release: &Release, now: DateTime<Utc>) -> String {
+        let stage = &release.plan().stages[release.stage()];
+        match self {
+            Idle::Off => "Not judged: the canary judge is off (the plan sets no analysis.judge).".into(),
+            Idle::Stopped(p) => format!(
+                "Not judged: the release is {}, the judge has stopped.",
+                p.label().to_lowercase()
+            ),
+            Idle::AtZero => {
+                "Not judged: the judge waits for traffic; at 0% the canary serves nothing to compare.".into()
+            }
+            Idle::AtFull => "Not judged: the judge rests at 100%, with no baseline traffic left to compare.".into(),
+            Idle::NotAnalysed => format!("Not judged: stage {} does not analyse this metric.", stage.name),
+            Idle::NotHolding => format!(
+                "Not judged yet: the judge starts when {} holds at {}.",
+                stage.name,
+                release.desired_weight()
+            ),
+            Idle::Next(at) => format!(
+                "Not judged yet: the first interval at this weight is judged at {} ({}).",
+                at.format("%H:%M:%S"),
+                due(at, now)
+            ),
+        }
+    }
+}
+
+/// `in 35s`, or `due now` once the time has come (the judge runs on the next sample).
+fn due(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if at <= now {
+        "due now".into()
+    } else {
+        format!("in {}", fmt_duration(at - now))
+    }
+}
+
+/// The stage a judgement was made at, as the pane names it: `canary 25%`.
+pub fn stage_name(release: &Release, j: &Judgement) -> String {
+    release
+        .plan()
+        .stages
+        .get(j.stage)
+        .map_or_else(|| format!("stage {}", j.stage + 1), |s| s.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::judge::{Classification, SampleSummary};
+
+    fn verdict() -> Verdict {
+        Verdict {
+            classification: Classification::High,
+            p_value: Some(0.0004),
+            estimate: Some(5.9),
+            ci: Some((2.1, 9.8)),
+            effect_size: Some(1.034),
+            control: SampleSummary {
+                n: 60,
+                mean: Some(176.0),
+                ..SampleSummary::default()
+            },
+            experiment: SampleSummary {
+                n: 58,
+                mean: Some(182.0),
+                ..SampleSummary::default()
+            },
+            reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn numbers_read_with_sign_unit_and_interval() {
+        let v = verdict();
+        assert_eq!(estimate(&v, "ms").unwrap(), "Δ +5.90 [+2.10, +9.80] ms");
+        assert_eq!(effect(&v, EffectKind::MeanRatio).unwrap(), "×1.03");
+        assert_eq!(effect(&v, EffectKind::Cles).unwrap(), "CLES 1.03");
+        assert_eq!(means(&v, "ms").unwrap(), "182 vs 176 ms");
+        assert_eq!(counts(&v), "n 58/60");
+        assert_eq!(p_value(0.0004), "< 0.001");
+        assert_eq!(p_value(0.0412), "0.041");
+        assert_eq!(signed(-0.02), "-0.020");
+        assert_eq!(signed(0.0), "0");
+        assert_eq!(score(60.0), "60");
+        assert_eq!(score(94.96), "94.9");
+        assert_eq!(score(87.5), "87.5");
+        let inf = Verdict {
+            effect_size: Some(f64::INFINITY),
+            ..v
+        };
+        assert_eq!(effect(&inf, EffectKind::MeanRatio).unwrap(), "×∞");
+    }
+
+    #[test]
+    fn missing_numbers_are_left_out() {
+        let v = Verdict {
+            estimate: None,
+            ci: None,
+            effect_size: None,
+            ..verdict()
+        };
+        assert_eq!(estimate(&v, "ms"), None);
+        assert_eq!(effect(&v, EffectKind::MeanRatio), None);
+    }
+}
