@@ -97,7 +97,36 @@ impl Stack {
     /// A plan for this stack: ladder 10 -> 50 -> 100 with short holds, error-rate and
     /// latency gates, automatic rollback triggers.
     fn plan(&self) -> PathBuf {
-        let text = format!(
+        self.write_plan(self.plan_text())
+    }
+
+    /// The same plan with the canary judge on, judging every 10 s, and a median latency
+    /// metric that no gate or trigger watches: only the judge can catch a slower median.
+    fn judged_plan(&self) -> PathBuf {
+        let text = self
+            .plan_text()
+            .replace(
+                "  stale_after: 4s\n",
+                "  stale_after: 4s\n  judge: { every: 10s, window: 10s, min_samples: 8, on_fail: rollback }\n",
+            )
+            .replace(
+                "gates:\n",
+                "  - name: latency_p50\n    unit: ms\n    canary: 1000 * histogram_quantile(0.5, sum by (le) \
+                 (rate(http_request_duration_seconds_bucket{version=\"{{version}}\"}[5s])))\n    baseline: 1000 * \
+                 histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{version=\"{{version}}\"}\
+                 [5s])))\n    judge: { critical: true, allowed_increase: 1.2 }\ngates:\n",
+            );
+        self.write_plan(text)
+    }
+
+    fn write_plan(&self, text: String) -> PathBuf {
+        let path = self.dir.path().join("plan.yaml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn plan_text(&self) -> String {
+        format!(
             r#"release:
   name: checkout
   version: "{CANARY}"
@@ -143,10 +172,7 @@ stages:
 "#,
             socket = self.socket_link.display(),
             url = self.prometheus.url(),
-        );
-        let path = self.dir.path().join("plan.yaml");
-        std::fs::write(&path, text).unwrap();
-        path
+        )
     }
 
     /// Requests each version has served so far, from its own counters.
@@ -318,6 +344,34 @@ fn a_latency_only_regression_is_caught() {
     assert!(transcript.contains("trigger p99 twice baseline fired"), "{transcript}");
     assert!(!transcript.contains("trigger error spike fired"));
     assert_eq!(stack.haproxy.weight("canary1"), 0);
+}
+
+#[test]
+fn a_slower_median_only_the_judge_sees_is_rolled_back_by_the_judge() {
+    let Some(_serial) = stack_available() else { return };
+    // Every request 50% slower, no errors, no slow tail: p99 stays under the gate's and the
+    // trigger's ratios to the baseline's (about 35 ms against 25 ms), the median does not.
+    let stack = Stack::start(&["--latency-ms", "30"]);
+    let mut shipdeck = Shipdeck::start(&stack.judged_plan(), stack.dir.path());
+    assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(3), "{}", shipdeck.transcript());
+    let transcript = shipdeck.transcript();
+    assert!(
+        transcript.contains("ROLLBACK by judge") && transcript.contains("critical metric latency_p50 is High"),
+        "{transcript}"
+    );
+    assert!(!transcript.contains("fired"), "no trigger fired: {transcript}");
+    assert_eq!(stack.haproxy.weight("canary1"), 0);
+}
+
+#[test]
+fn with_the_judge_on_a_good_canary_is_still_promoted() {
+    let Some(_serial) = stack_available() else { return };
+    let stack = Stack::start(&[]);
+    let mut shipdeck = Shipdeck::start(&stack.judged_plan(), stack.dir.path());
+    assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(0), "{}", shipdeck.transcript());
+    let transcript = shipdeck.transcript();
+    assert!(transcript.contains("PASS · score 100"), "{transcript}");
+    assert_eq!(stack.haproxy.weight("canary1"), 100);
 }
 
 #[test]
