@@ -1,7 +1,8 @@
 //! Property tests of the canary judge's classification.
 
 use proptest::prelude::*;
-use shipdeck::analysis::judge::{Classification, Direction, EffectKind, JudgeConfig, judge};
+use shipdeck::analysis::judge::prepare::prepare;
+use shipdeck::analysis::judge::{Classification, Direction, EffectKind, JudgeConfig, NanStrategy, judge};
 
 fn mirrored(c: Classification) -> Classification {
     match c {
@@ -56,6 +57,39 @@ proptest! {
         let es: Vec<f64> = e.iter().map(|v| v * k).collect();
         let b = judge(&cs, &es, &cfg);
         prop_assert_eq!(a.classification, b.classification, "k = {}\n{:?}\n{:?}", k, a, b);
+    }
+}
+
+/// Any finite value, with the corners of the total order: both zeros, subnormals, extremes.
+fn any_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        prop::num::f64::NORMAL | prop::num::f64::SUBNORMAL | prop::num::f64::ZERO,
+        prop::sample::select(vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE
+        ]),
+        (0u8..4).prop_map(f64::from),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Preparation sorts exactly as `sort_unstable_by(f64::total_cmp)` does, bit for bit (the
+    /// order of -0.0 and 0.0 included): the means and quantiles see the same sequence.
+    #[test]
+    fn preparation_sorts_in_total_order(raw in prop::collection::vec(any_value(), 0..300)) {
+        let mut sorted = raw.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let want: Vec<u64> = sorted.iter().map(|x| x.to_bits()).collect();
+        let got: Vec<u64> = prepare(&raw, NanStrategy::Remove, None).values.iter().map(|x| x.to_bits()).collect();
+        prop_assert_eq!(got, want);
     }
 }
 

@@ -6,8 +6,10 @@
 //! `tol.root = 1e-4`. As in R, the point estimate is the root of the statistic *without*
 //! continuity correction (R sets `correct <- FALSE` before that `uniroot` call).
 //!
-//! Each evaluation is one merge of two sorted samples (O(n_x + n_y)); Brent needs a few
-//! dozen evaluations per root.
+//! Brent needs a few dozen evaluations per root; the three searches share one
+//! [`ShiftEvaluator`], which remembers the counts at the shifts already evaluated so that each
+//! new evaluation only revisits the elements whose count can still change (exactly the values
+//! of a full merge of the two sorted samples, see there).
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -41,9 +43,9 @@ pub enum ShiftError {
     NotANumber(f64),
 }
 
-/// The statistic of R's `W(d)` closure.
-fn stat(ev: &ShiftEvaluator<'_>, d: f64, correct: bool) -> f64 {
-    let (dz, sigma) = ev.centred(d);
+/// The statistic of R's `W(d)` closure, from the centred statistic and sigma at `d`.
+fn stat(centred: (f64, f64), correct: bool) -> f64 {
+    let (dz, sigma) = centred;
     let corr = if correct { correction(dz) } else { 0.0 };
     (dz - corr) / sigma
 }
@@ -51,17 +53,31 @@ fn stat(ev: &ShiftEvaluator<'_>, d: f64, correct: bool) -> f64 {
 /// Estimate and two-sided interval at `conf_level` for sorted, non-empty, NaN-free samples.
 /// `tol` is R's `tol.root` (use [`R_TOL_ROOT`]).
 pub fn shift(x: &[f64], y: &[f64], conf_level: f64, tol: f64) -> Result<Shift, ShiftError> {
+    // Built at the first evaluation, after shift_with's checks.
+    let mut ev = None;
+    shift_with(x, y, conf_level, tol, |d| {
+        ev.get_or_insert_with(|| ShiftEvaluator::new(x, y)).centred(d)
+    })
+}
+
+/// [`shift`] with `centred(d)` (the centred statistic and sigma of `c(x - d, y)`) supplied.
+fn shift_with(
+    x: &[f64],
+    y: &[f64],
+    conf_level: f64,
+    tol: f64,
+    mut centred: impl FnMut(f64) -> (f64, f64),
+) -> Result<Shift, ShiftError> {
     if !(conf_level > 0.0 && conf_level < 1.0) {
         return Err(ShiftError::BadConfidence(conf_level));
     }
     let alpha = 1.0 - conf_level;
-    let ev = ShiftEvaluator::new(x, y);
     let mumin = x[0] - y[y.len() - 1];
     let mumax = x[x.len() - 1] - y[0];
-    let w_min = stat(&ev, mumin, true);
-    let w_max = stat(&ev, mumax, true);
+    let w_min = stat(centred(mumin), true);
+    let w_max = stat(centred(mumax), true);
     let normal = Normal::standard();
-    let root = |zq: f64| -> Result<f64, ShiftError> {
+    let mut root = |zq: f64| -> Result<f64, ShiftError> {
         let f_lower = w_min - zq;
         if f_lower.is_nan() {
             return Err(ShiftError::AllTied);
@@ -79,7 +95,7 @@ pub fn shift(x: &[f64], y: &[f64], conf_level: f64, tol: f64) -> Result<Shift, S
         if mumin >= mumax {
             return Err(ShiftError::EmptyRange);
         }
-        zeroin(mumin, mumax, f_lower, f_upper, |d| stat(&ev, d, true) - zq, tol)
+        zeroin(mumin, mumax, f_lower, f_upper, |d| stat(centred(d), true) - zq, tol)
     };
     // qnorm(alpha/2, lower.tail = FALSE) and qnorm(alpha/2)
     let z_hi = -normal.inverse_cdf(alpha / 2.0);
@@ -91,14 +107,14 @@ pub fn shift(x: &[f64], y: &[f64], conf_level: f64, tol: f64) -> Result<Shift, S
     if mumin >= mumax {
         return Err(ShiftError::EmptyRange);
     }
-    let f_lower = stat(&ev, mumin, false);
-    let f_upper = stat(&ev, mumax, false);
+    let f_lower = stat(centred(mumin), false);
+    let f_upper = stat(centred(mumax), false);
     if f_lower.is_nan() || f_upper.is_nan() {
         return Err(ShiftError::AllTied);
     }
     // f(mumin) > 0 > f(mumax) whenever not all observations are tied, so the sign check of
     // uniroot always passes here.
-    let estimate = zeroin(mumin, mumax, f_lower, f_upper, |d| stat(&ev, d, false), tol)?;
+    let estimate = zeroin(mumin, mumax, f_lower, f_upper, |d| stat(centred(d), false), tol)?;
     Ok(Shift {
         estimate,
         ci_low,
@@ -196,6 +212,51 @@ mod tests {
         assert!((s.estimate - 0.5600561608358734).abs() < 1e-12, "{s:?}");
         assert!((s.ci_low - -0.55995169526318367).abs() < 1e-12, "{s:?}");
         assert!((s.ci_high - 1.23296040830331100).abs() < 1e-12, "{s:?}");
+    }
+
+    /// The root searches take exactly the same steps with the evaluator as with the plain
+    /// statistic: same estimate and interval, bit for bit, and the same errors.
+    #[test]
+    fn evaluator_gives_the_plain_search_bit_for_bit() {
+        use crate::analysis::judge::ranksum::centred;
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut unit = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for round in 0..300 {
+            let n = |u: f64| 1 + (u * if round % 4 == 0 { 12.0 } else { 400.0 }) as usize;
+            let (nx, ny) = (n(unit()), n(unit()));
+            let mut draw = |count: usize, shift: f64| -> Vec<f64> {
+                sorted(
+                    (0..count)
+                        .map(|_| match round % 4 {
+                            0 => (unit() * 6.0).floor() + shift.round(),
+                            1 => ((unit() * 100.0).round() / 100.0) * f64::from(u8::from(unit() > 0.1)) + shift / 100.0,
+                            2 => 1e16 + 2.0 * (unit() * 50.0).floor() + shift,
+                            _ => {
+                                200.0
+                                    + 40.0 * (unit() + unit() + unit())
+                                    + shift
+                                    + if unit() < 0.02 { 500.0 * unit() } else { 0.0 }
+                            }
+                        })
+                        .collect(),
+                )
+            };
+            let offset = 30.0 * (nx * 7 % 11) as f64 / 11.0 - 10.0;
+            let y = draw(ny, 0.0);
+            let x = draw(nx, offset);
+            let fast = shift(&x, &y, 0.98, R_TOL_ROOT);
+            let plain = shift_with(&x, &y, 0.98, R_TOL_ROOT, |d| centred(&x, &y, d));
+            let key = |r: &Result<Shift, ShiftError>| {
+                r.clone()
+                    .map(|s| [s.estimate.to_bits(), s.ci_low.to_bits(), s.ci_high.to_bits()])
+            };
+            assert_eq!(key(&fast), key(&plain), "round {round}\nx = {x:?}\ny = {y:?}");
+        }
     }
 
     #[test]

