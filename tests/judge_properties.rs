@@ -92,29 +92,3 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
-
-/// `cargo test --release --test judge_properties -- --ignored --nocapture`
-#[test]
-#[ignore = "timing, run in release"]
-fn time_per_metric_600_600() {
-    let mut state = 0x9e3779b97f4a7c15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let control: Vec<f64> = (0..600).map(|_| 200.0 + 40.0 * next()).collect();
-    let experiment: Vec<f64> = (0..600).map(|_| 205.0 + 40.0 * next()).collect();
-    let cfg = JudgeConfig::default();
-    let runs = 2000;
-    let start = std::time::Instant::now();
-    let mut n = 0;
-    for _ in 0..runs {
-        n += judge(std::hint::black_box(&control), std::hint::black_box(&experiment), &cfg)
-            .control
-            .n;
-    }
-    let per = start.elapsed() / runs;
-    eprintln!("judge 600/600: {per:?} per metric ({n})");
-}
