@@ -455,52 +455,6 @@ fn open(ui: &mut UiState, which: usize, release: &Release) {
     assert!(ui.dialog.is_some(), "{action:?} opens a dialog");
 }
 
-/// Rendering must stay far below a millisecond per frame, even with a full 5000-line log.
-/// Timing depends on the machine and the build: run it with
-/// `cargo test --release --test screens -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn render_speed() {
-    let mut d = support::healthy_midway();
-    for i in 0..5000 {
-        d.command(
-            Command::Note(format!("note {i}: the quick brown fox jumps over the lazy dog")),
-            "ana",
-        );
-    }
-    let theme = Theme::default();
-    for (label, filter) in [("following", ""), ("filter matching nothing", "fox 4")] {
-        let mut ui = ui();
-        ui.filter = filter.into();
-        let ctx = Ctx {
-            release: &d.release,
-            ui: &ui,
-            theme: &theme,
-            now: d.now,
-        };
-        let area = Rect::new(0, 0, 160, 48);
-        let mut buf = Buffer::empty(area);
-        let frames = 2000;
-        let start = std::time::Instant::now();
-        for _ in 0..frames {
-            buf.reset();
-            draw::render(&ctx, area, &mut buf);
-        }
-        let per = start.elapsed() / frames;
-        // The same through a terminal: adds ratatui's diff against the previous frame.
-        let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
-        let start = std::time::Instant::now();
-        for _ in 0..frames {
-            terminal
-                .draw(|f| draw::draw(f, &d.release, &ui, &theme, d.now))
-                .unwrap();
-        }
-        let with_terminal = start.elapsed() / frames;
-        println!("{label}: render {per:?}, with terminal diff {with_terminal:?} per 160x48 frame");
-        assert!(per < std::time::Duration::from_millis(1), "{label}: {per:?}");
-    }
-}
-
 #[test]
 fn a_journal_failure_is_shown_loudly_at_both_sizes() {
     let d = support::healthy_midway();
