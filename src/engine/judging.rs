@@ -2,6 +2,7 @@
 //! what it concluded. Pure like the rest of the engine; the statistics are in
 //! `analysis::judge`.
 
+use std::ops::Bound::Excluded;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
@@ -29,6 +30,13 @@ impl Judgement {
     pub fn outcome(&self) -> Outcome {
         self.score.outcome
     }
+}
+
+/// The values of `series` an interval from `from` to `to` judges: those taken after `from`
+/// and before `to`. The judgement is made on the first event at `to`; leaving that instant
+/// out keeps every metric's sample of it out, whichever metric's sample came first.
+pub fn window_values(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<f64> {
+    series.values_in((Excluded(from), Excluded(to)))
 }
 
 /// The judge's state over a release.
@@ -96,8 +104,8 @@ impl JudgeRun {
         let configs = &self.configs;
         let judge_one = |i: usize| {
             let state = &metrics[i];
-            let control = state.baseline.values_between(from, to);
-            let experiment = state.canary.values_between(from, to);
+            let control = window_values(&state.baseline, from, to);
+            let experiment = window_values(&state.canary, from, to);
             let verdict = judge::judge(&control, &experiment, &configs[i]);
             let quiet = [("baseline", &state.baseline), ("canary", &state.canary)]
                 .into_iter()

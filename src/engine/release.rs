@@ -2,6 +2,7 @@
 //! Pure: it takes events and the current time, and returns effects. No I/O, no clock.
 
 use std::collections::VecDeque;
+use std::ops::Bound::{Excluded, Included};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -823,7 +824,7 @@ impl Release {
         let history = self.plan.analysis.baseline_history;
         let values = self.metrics[metric]
             .baseline
-            .values_between(at - history.to_chrono(), at);
+            .values_in((Excluded(at - history.to_chrono()), Included(at)));
         BaselineStats::new(latest, values, history)
     }
 

@@ -1,6 +1,7 @@
 //! A bounded time series: memory stays constant however long the release runs.
 
 use std::collections::VecDeque;
+use std::ops::RangeBounds;
 
 use chrono::{DateTime, Utc};
 
@@ -46,14 +47,14 @@ impl Series {
         self.points.iter().rev().find(|(_, v)| v.is_some()).map(|(at, _)| *at)
     }
 
-    /// The values the source returned for samples taken after `from` and no later than
-    /// `to`, oldest first, non-finite ones included (a late sample sits where it arrived, so
-    /// this filters by time, not position). Gaps are left out: a source that did not answer
-    /// never becomes a value (not even the 0 of a NaN strategy).
-    pub fn values_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<f64> {
+    /// The values the source returned for samples taken in `range`, oldest first,
+    /// non-finite ones included (a late sample sits where it arrived, so this filters by
+    /// time, not position). Gaps are left out: a source that did not answer never becomes a
+    /// value (not even the 0 of a NaN strategy).
+    pub fn values_in(&self, range: impl RangeBounds<DateTime<Utc>>) -> Vec<f64> {
         self.points
             .iter()
-            .filter(|(at, _)| *at > from && *at <= to)
+            .filter(|(at, _)| range.contains(at))
             .filter_map(|(_, v)| *v)
             .collect()
     }
@@ -69,6 +70,8 @@ impl Series {
 
 #[cfg(test)]
 mod tests {
+    use std::ops::Bound::{Excluded, Included};
+
     use super::*;
 
     #[test]
@@ -83,16 +86,18 @@ mod tests {
     }
 
     #[test]
-    fn values_between_keep_what_the_source_returned_and_skip_gaps() {
+    fn values_in_a_range_keep_what_the_source_returned_and_skip_gaps() {
         let t = |s: i64| DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(s);
         let mut s = Series::new(10);
         s.push(t(0), Some(1.0));
         s.push(t(5), None);
         s.push(t(10), Some(f64::NAN));
         s.push(t(15), Some(4.0));
-        let got = s.values_between(t(0), t(15));
+        let got = s.values_in((Excluded(t(0)), Included(t(15))));
         assert_eq!(got.len(), 2, "after 0 s, up to and including 15 s, no gap: {got:?}");
         assert!(got[0].is_nan() && got[1] == 4.0);
+        let got = s.values_in((Excluded(t(0)), Excluded(t(15))));
+        assert_eq!(got.len(), 1, "after 0 s and before 15 s: {got:?}");
         // Plotting readers see the NaN as a gap.
         assert_eq!(s.tail(2).collect::<Vec<_>>(), vec![None, Some(4.0)]);
     }

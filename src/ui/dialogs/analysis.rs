@@ -11,7 +11,7 @@ use crate::analysis::bounds::fmt_num;
 use crate::analysis::judge::prepare::prepare;
 use crate::analysis::judge::{Classification, Direction, EffectKind, JudgeConfig, Verdict};
 use crate::engine::fmt_duration;
-use crate::engine::judging::Judgement;
+use crate::engine::judging::{Judgement, window_values};
 use crate::ui::draw::{Ctx, clock, fit, pad, put_line, width, wrap};
 use crate::ui::judge::{self, with_unit};
 use crate::ui::theme::{classification_badge, outcome_badge};
@@ -165,7 +165,7 @@ fn lines(ctx: &Ctx, metric: usize, w: usize, fit: Fit) -> Vec<Line<'static>> {
         blank(&mut out, false);
         let state = r.metric(metric);
         let samples = |series: Option<&crate::engine::series::Series>| {
-            let raw = series.map(|s| s.values_between(j.from, j.to)).unwrap_or_default();
+            let raw = series.map(|s| window_values(s, j.from, j.to)).unwrap_or_default();
             prepare(&raw, cfg.nan, cfg.outlier_factor).values
         };
         let canary = samples(state.map(|s| &s.canary));
