@@ -1,10 +1,12 @@
 //! From per-metric classifications to one score and verdict for the interval.
 //!
 //! Each group scores the share of its judged metrics that pass (no-data metrics are not
-//! judged); the interval scores the weighted mean of the groups that judged anything, on
-//! 0-100. No data for half or more of the metrics scores 0 with the verdict `NoData`
-//! (missing data never counts as healthy, and is not a reason to roll back either). A
-//! critical metric that fails scores 0 and fails the interval whatever the others say.
+//! judged); the interval scores the weighted mean of the groups, on 0-100. In order:
+//! - a critical metric that fails scores 0 and fails the interval whatever the others say
+//!   (even when others have no data);
+//! - missing data never counts as healthy, and is not a reason to roll back either: no data
+//!   for a critical metric, for every metric of a weighted group, or for half or more of the
+//!   metrics scores 0 with the verdict `NoData`.
 
 use std::collections::BTreeMap;
 
@@ -119,20 +121,6 @@ pub fn score(metrics: &[Scored<'_>], weights: &BTreeMap<String, f64>, thresholds
     if metrics.is_empty() {
         return done(0.0, Outcome::NoData, groups, "no metric is judged".into());
     }
-    let no_data: Vec<&str> = metrics
-        .iter()
-        .filter(|m| m.classification == Classification::NoData)
-        .map(|m| m.name)
-        .collect();
-    if 2 * no_data.len() >= metrics.len() {
-        let reason = format!(
-            "no data for {} of {} metrics ({}): score 0",
-            no_data.len(),
-            metrics.len(),
-            no_data.join(", ")
-        );
-        return done(0.0, Outcome::NoData, groups, reason);
-    }
     if let Some(critical) = metrics.iter().find(|m| m.critical && fails(m.classification)) {
         let reason = format!(
             "critical metric {} is {}: the interval fails",
@@ -141,10 +129,42 @@ pub fn score(metrics: &[Scored<'_>], weights: &BTreeMap<String, f64>, thresholds
         );
         return done(0.0, Outcome::Fail, groups, reason);
     }
+    let no_data: Vec<&str> = metrics
+        .iter()
+        .filter(|m| m.classification == Classification::NoData)
+        .map(|m| m.name)
+        .collect();
+    let unseen = metrics
+        .iter()
+        .find(|m| m.critical && m.classification == Classification::NoData)
+        .map(|m| format!("no data for critical metric {}: score 0", m.name))
+        .or_else(|| {
+            let empty = groups.iter().find(|g| g.judged == 0 && g.weight > 0.0)?;
+            Some(format!("no data for any metric of group {}: score 0", empty.name))
+        })
+        .or_else(|| {
+            (2 * no_data.len() >= metrics.len()).then(|| {
+                format!(
+                    "no data for {} of {} metrics ({}): score 0",
+                    no_data.len(),
+                    metrics.len(),
+                    no_data.join(", ")
+                )
+            })
+        });
+    if let Some(reason) = unseen {
+        return done(0.0, Outcome::NoData, groups, reason);
+    }
     let (sum, weight) = groups.iter().filter(|g| g.judged > 0).fold((0.0, 0.0), |(s, w), g| {
         (s + g.weight * g.passed as f64 / g.judged as f64, w + g.weight)
     });
-    let score = if weight > 0.0 { 100.0 * sum / weight } else { 0.0 };
+    // Rounded to 1e-9: weights like 1 and 2 with 19 of 20 passing in each make 95 come out
+    // as 94.99999999999999, which must not fall under a pass threshold of 95.
+    let score = if weight > 0.0 {
+        (100.0 * sum / weight * 1e9).round() / 1e9
+    } else {
+        0.0
+    };
     let outcome = if score >= thresholds.pass {
         Outcome::Pass
     } else if score >= thresholds.marginal {
@@ -276,6 +296,49 @@ mod tests {
         // Not critical: one in ten failing is a score of 90.
         metrics[9].critical = false;
         assert_eq!(score(&metrics, &BTreeMap::new(), T).score, 90.0);
+    }
+
+    #[test]
+    fn a_failing_critical_metric_fails_even_beside_missing_data() {
+        let critical = Scored {
+            critical: true,
+            ..m("errors", "errors", High)
+        };
+        let s = score(&[critical, m("latency", "latency", NoData)], &BTreeMap::new(), T);
+        assert_eq!((s.score, s.outcome), (0.0, Outcome::Fail), "{}", s.reason);
+    }
+
+    #[test]
+    fn no_data_for_a_critical_metric_or_a_whole_group_is_no_data() {
+        let weights = BTreeMap::from([("errors".to_string(), 60.0), ("latency".to_string(), 40.0)]);
+        let metrics = |critical: bool| {
+            vec![
+                Scored {
+                    critical,
+                    ..m("5xx", "errors", NoData)
+                },
+                m("p50", "latency", Pass),
+                m("p99", "latency", Pass),
+            ]
+        };
+        let s = score(&metrics(true), &weights, T);
+        assert_eq!((s.score, s.outcome), (0.0, Outcome::NoData));
+        assert_eq!(s.reason, "no data for critical metric 5xx: score 0");
+        let s = score(&metrics(false), &weights, T);
+        assert_eq!((s.score, s.outcome), (0.0, Outcome::NoData));
+        assert_eq!(s.reason, "no data for any metric of group errors: score 0");
+    }
+
+    #[test]
+    fn a_share_that_is_the_pass_threshold_passes() {
+        let weights = BTreeMap::from([("a".to_string(), 1.0), ("b".to_string(), 2.0)]);
+        let mut metrics = Vec::new();
+        for group in ["a", "b"] {
+            metrics.extend((0..20).map(|i| m("x", group, if i == 0 { High } else { Pass })));
+        }
+        let s = score(&metrics, &weights, T);
+        assert_eq!((s.score, s.outcome), (95.0, Outcome::Pass), "{}", s.reason);
+        assert_eq!(score_text(s.score), "95");
     }
 
     #[test]
