@@ -134,23 +134,24 @@ pub fn score(metrics: &[Scored<'_>], weights: &BTreeMap<String, f64>, thresholds
         .filter(|m| m.classification == Classification::NoData)
         .map(|m| m.name)
         .collect();
-    let unseen = metrics
-        .iter()
-        .find(|m| m.critical && m.classification == Classification::NoData)
-        .map(|m| format!("no data for critical metric {}: score 0", m.name))
+    let half = (2 * no_data.len() >= metrics.len()).then(|| {
+        format!(
+            "no data for {} of {} metrics ({}): score 0",
+            no_data.len(),
+            metrics.len(),
+            no_data.join(", ")
+        )
+    });
+    let unseen = half
+        .or_else(|| {
+            let critical = metrics
+                .iter()
+                .find(|m| m.critical && m.classification == Classification::NoData)?;
+            Some(format!("no data for critical metric {}: score 0", critical.name))
+        })
         .or_else(|| {
             let empty = groups.iter().find(|g| g.judged == 0 && g.weight > 0.0)?;
             Some(format!("no data for any metric of group {}: score 0", empty.name))
-        })
-        .or_else(|| {
-            (2 * no_data.len() >= metrics.len()).then(|| {
-                format!(
-                    "no data for {} of {} metrics ({}): score 0",
-                    no_data.len(),
-                    metrics.len(),
-                    no_data.join(", ")
-                )
-            })
         });
     if let Some(reason) = unseen {
         return done(0.0, Outcome::NoData, groups, reason);
