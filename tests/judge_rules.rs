@@ -65,12 +65,15 @@ struct Canary {
     latency: f64,
     /// The canary's queries answer nothing.
     silent: bool,
+    /// The canary's queries answer +Inf (a ratio over no requests).
+    infinite: bool,
 }
 
 const HEALTHY: Canary = Canary {
     errors: 0.0,
     latency: 1.0,
     silent: false,
+    infinite: false,
 };
 
 struct Run {
@@ -131,6 +134,8 @@ impl Run {
             ] {
                 let canary = if self.canary.silent || self.release.actual_weight() == Some(Weight::ZERO) {
                     Reading::NoData("empty result".into())
+                } else if self.canary.infinite {
+                    Reading::Value(f64::INFINITY)
                 } else {
                     Reading::Value(canary)
                 };
@@ -362,8 +367,24 @@ fn a_canary_gone_quiet_is_no_data_even_with_enough_older_samples() {
     assert_eq!(j.score.outcome, Outcome::NoData, "{:?}", j.score);
     let errors = j.metrics[ERRORS].as_ref().unwrap();
     assert_eq!(errors.classification, Classification::NoData);
-    assert_eq!(errors.reason, "canary data stale: newest value 60s old");
+    assert_eq!(errors.reason, "canary data stale: newest finite value 60s old");
     assert_eq!(run.release.stage(), 0);
+}
+
+#[test]
+fn a_canary_answering_only_infinity_is_no_data_whatever_its_older_values_say() {
+    let mut run = Run::new("rollback", LADDER);
+    run.run_for(60);
+    assert_eq!(run.outcome(), Some(Outcome::Pass));
+    // The queries still answer, but with values the NaN strategy drops: what is left is a
+    // minute of older samples, enough in number but no longer the canary's present.
+    run.canary.infinite = true;
+    run.run_for(60);
+    let j = run.release.stage_judgement().unwrap();
+    assert_eq!(j.score.outcome, Outcome::NoData, "{:?}", j.score);
+    let latency = j.metrics[LATENCY].as_ref().unwrap();
+    assert_eq!(latency.reason, "canary data stale: newest finite value 60s old");
+    assert_eq!(run.release.stage(), 0, "not promoted on the older samples");
 }
 
 #[test]

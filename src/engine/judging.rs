@@ -107,11 +107,15 @@ impl JudgeRun {
             let control = window_values(&state.baseline, from, to);
             let experiment = window_values(&state.canary, from, to);
             let verdict = judge::judge(&control, &experiment, &configs[i]);
+            // Values the NaN strategy drops do not keep a side fresh: a canary answering
+            // only NaN or ±Inf has stopped giving the judge anything.
+            let finite = configs[i].nan == NanStrategy::Remove;
             let quiet = [("baseline", &state.baseline), ("canary", &state.canary)]
                 .into_iter()
-                .find(|(_, series)| series.newest_value_at().is_none_or(|at| to - at > stale_after));
+                .map(|(side, series)| (side, series.newest_value_at(finite)))
+                .find(|(_, newest)| newest.is_none_or(|at| to - at > stale_after));
             match quiet {
-                Some((side, series)) => gone_quiet(verdict, side, series.newest_value_at(), to, &configs[i]),
+                Some((side, newest)) => gone_quiet(verdict, side, newest, to, finite, &configs[i]),
                 None => with_enough_samples(verdict, min, &configs[i]),
             }
         };
@@ -226,6 +230,7 @@ fn gone_quiet(
     side: &str,
     newest: Option<DateTime<Utc>>,
     to: DateTime<Utc>,
+    finite: bool,
     cfg: &JudgeConfig,
 ) -> Verdict {
     if v.classification != Classification::Error {
@@ -235,9 +240,10 @@ fn gone_quiet(
             Classification::NoData
         };
     }
+    let value = if finite { "finite value" } else { "value" };
     v.reason = match newest {
-        Some(at) => format!("{side} data stale: newest value {}s old", (to - at).num_seconds()),
-        None => format!("{side} has no value yet"),
+        Some(at) => format!("{side} data stale: newest {value} {}s old", (to - at).num_seconds()),
+        None => format!("{side} has no {value} yet"),
     };
     v
 }

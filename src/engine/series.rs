@@ -42,9 +42,14 @@ impl Series {
         self.points.back().map(|&(at, v)| (at, v.filter(|v| v.is_finite())))
     }
 
-    /// When the newest point that carried a value (finite or not) was taken.
-    pub fn newest_value_at(&self) -> Option<DateTime<Utc>> {
-        self.points.iter().rev().find(|(_, v)| v.is_some()).map(|(at, _)| *at)
+    /// When the newest point that carried a value was taken: any value, or (`finite`) only a
+    /// finite one.
+    pub fn newest_value_at(&self, finite: bool) -> Option<DateTime<Utc>> {
+        self.points
+            .iter()
+            .rev()
+            .find(|(_, v)| v.is_some_and(|v| !finite || v.is_finite()))
+            .map(|(at, _)| *at)
     }
 
     /// The values the source returned for samples taken in `range`, oldest first,
