@@ -48,7 +48,7 @@ proptest! {
 
     #[test]
     fn scaling_keeps_the_classification(c in sample(), e in sample(), shift in 0.0f64..600.0,
-                                        k in prop_oneof![0.01f64..0.1, 0.1f64..10.0, 10.0f64..1000.0],
+                                        k in prop_oneof![1e-7f64..1e-4, 0.01f64..0.1, 0.1f64..10.0, 10.0f64..1000.0],
                                         dir in direction(), eff in effect()) {
         let e: Vec<f64> = e.iter().map(|v| v + shift).collect();
         let cfg = JudgeConfig { direction: dir, effect: eff, ..JudgeConfig::default() };

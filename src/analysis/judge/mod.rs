@@ -61,7 +61,8 @@ pub struct JudgeConfig {
     pub tolerance: f64,
     /// Confidence level of the interval, strictly between 0 and 1.
     pub confidence: f64,
-    /// Root-finding tolerance in data units (R's `tol.root`, 1e-4).
+    /// Root-finding tolerance in data units (R's `tol.root`, 1e-4); the search tightens it
+    /// for small data (see [`root_tolerance`]).
     pub root_tolerance: f64,
 }
 
@@ -79,6 +80,23 @@ impl Default for JudgeConfig {
             confidence: DEFAULT_CONFIDENCE,
             root_tolerance: R_TOL_ROOT,
         }
+    }
+}
+
+/// Root-finding tolerances at most this share of the shift range searched.
+const RELATIVE_ROOT_TOLERANCE: f64 = 1e-6;
+
+/// R's `tol.root` is in data units: 1e-4 is nothing for latencies in ms, but for an error
+/// rate given as a fraction (0.0005) it is as wide as the tolerance band, and the verdict
+/// would depend on the unit. The search is tightened to a millionth of the shift range it
+/// covers; where that is wider than `tol` (ranges above 100 units), R's own tolerance stands,
+/// and R's answers are matched to it either way.
+fn root_tolerance(x: &[f64], y: &[f64], tol: f64) -> f64 {
+    let range = (x[x.len() - 1] - y[0]) - (x[0] - y[y.len() - 1]);
+    if range.is_finite() && range > 0.0 {
+        tol.min(range * RELATIVE_ROOT_TOLERANCE)
+    } else {
+        tol
     }
 }
 
@@ -209,7 +227,7 @@ pub fn judge(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Verdict 
             ci_high: d,
         }
     } else {
-        match hodges_lehmann::shift(x, y, cfg.confidence, cfg.root_tolerance) {
+        match hodges_lehmann::shift(x, y, cfg.confidence, root_tolerance(x, y, cfg.root_tolerance)) {
             Ok(s) => s,
             Err(err) => {
                 v.p_value = Some(rs.p_value).filter(|p| !p.is_nan());
