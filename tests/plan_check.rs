@@ -377,6 +377,41 @@ fn arbitrary_text_never_panics() {
 }
 
 #[test]
+fn judge_effect_limits_must_be_ones_the_effect_can_pass() {
+    let canary = fs::read_to_string("plans/canary.yaml").unwrap();
+    // A CLES never exceeds 1: with 1.2 the metric could never be High.
+    let text = canary.replace("      critical: true ", "      effect: cles\n      critical: true ");
+    let lines: Vec<String> = plan::parse(&text, "canary.yaml")
+        .expect_err("invalid")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "canary.yaml:39:25: metric `error_rate`: judge allowed_increase 1.2 must be at least 0.5 and under 1 \
+          for cles, which runs from 0 to 1 with 0.5 for no change"
+        ]
+    );
+    // Every window holds one sample fewer than its span in intervals: 1m at 5s is 11.
+    let text = canary.replace("    min_samples: 10 ", "    min_samples: 12 ");
+    let lines: Vec<String> = plan::parse(&text, "canary.yaml")
+        .expect_err("invalid")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "canary.yaml:19:12: judge every 1m holds 11 samples per side at interval 5s, fewer than min_samples 12: \
+          every judgement would have no data; use at least 1m5s"
+        ]
+    );
+    let text = canary.replace("    min_samples: 10 ", "    min_samples: 11 ");
+    plan::parse(&text, "canary.yaml").expect("11 samples fit in a minute at 5s");
+}
+
+#[test]
 fn judge_settings_are_checked_where_they_are_written() {
     let canary = fs::read_to_string("plans/canary.yaml").unwrap();
     let text = canary
@@ -392,8 +427,8 @@ fn judge_settings_are_checked_where_they_are_written() {
     assert_eq!(
         lines,
         [
-            "canary.yaml:19:12: judge every 30s holds 6 samples per side at interval 5s, fewer than min_samples 10: \
-             every judgement would have no data; use at least 50s",
+            "canary.yaml:19:12: judge every 30s holds 5 samples per side at interval 5s, fewer than min_samples 10: \
+             every judgement would have no data; use at least 55s",
             "canary.yaml:23:15: judge marginal score 99 is above pass 95: marginal is the band just under pass",
             "canary.yaml:27:16: judge group `latency` has no metric (did you mean `latncy`?)",
             "canary.yaml:45:14: metric `latency_p99` scores in judge group `latncy`, which has no weight under \

@@ -11,7 +11,7 @@ use super::release::MetricState;
 use super::series::Series;
 use crate::analysis::judge::score::{self, Outcome, Score, Scored, Thresholds};
 use crate::analysis::judge::{self, Classification, EffectKind, JudgeConfig, NanStrategy, Verdict};
-use crate::plan::{self, EffectMeasure, JudgeSettings, Metric, NanHandling, Plan, SAMPLES_KEPT};
+use crate::plan::{self, JudgeSettings, Metric, NanHandling, Plan, SAMPLES_KEPT};
 
 /// One judged interval.
 #[derive(Debug, Clone, PartialEq)]
@@ -265,10 +265,7 @@ pub fn config_for(metric: &Metric, settings: &JudgeSettings) -> JudgeConfig {
         },
         must_have_data: j.must_have_data,
         outlier_factor: j.outliers.and_then(|o| o.factor()),
-        effect: match j.effect {
-            EffectMeasure::MeanRatio => EffectKind::MeanRatio,
-            EffectMeasure::Cles => EffectKind::Cles,
-        },
+        effect: EffectKind::from(j.effect),
         allowed_increase: j.allowed_increase,
         allowed_decrease: j.allowed_decrease,
         tolerance: j.tolerance.unwrap_or(defaults.tolerance),

@@ -11,6 +11,7 @@ use super::schema::{
     AnalysisSettings, Bounds, Metric, MetricJudge, Outliers, Plan, PrometheusAuth, ReleaseInfo, Rollback, RouterKind,
     SAMPLES_KEPT, SourceKind, Stage,
 };
+use crate::analysis::judge::EffectKind;
 
 /// All semantic problems in `plan`, located through `locs` (built from the same text).
 pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Vec<PlanError> {
@@ -208,8 +209,10 @@ impl Validator<'_> {
                 ),
             );
         } else if interval != Span::ZERO && j.every != Span::ZERO {
+            // The judged window leaves out both of its ends (the judgement's own instant
+            // included), so a span of n intervals holds n - 1 samples when they line up.
             let span = j.every.min(j.window);
-            let fits = span.as_secs() / interval.as_secs();
+            let fits = span.as_secs().div_ceil(interval.as_secs()).saturating_sub(1);
             if fits < j.min_samples as u64 {
                 let which = if j.window < j.every { "window" } else { "every" };
                 self.at(
@@ -217,7 +220,7 @@ impl Validator<'_> {
                     format!(
                         "judge {which} {span} holds {fits} samples per side at interval {interval}, fewer than min_samples {}: every judgement would have no data; use at least {}",
                         j.min_samples,
-                        Span::secs(interval.as_secs() * j.min_samples as u64)
+                        Span::secs(interval.as_secs() * (j.min_samples as u64 + 1))
                     ),
                 );
             }
@@ -290,17 +293,13 @@ impl Validator<'_> {
                     format!("metric `{name}`: judge tolerance {t} must be 0 or more (0.25 = a quarter of the mean)"),
                 );
             }
-            for (field, value) in [
-                ("allowed_increase", m.judge.allowed_increase),
-                ("allowed_decrease", m.judge.allowed_decrease),
+            let effect = EffectKind::from(m.judge.effect);
+            for (field, increase, value) in [
+                ("allowed_increase", true, m.judge.allowed_increase),
+                ("allowed_decrease", false, m.judge.allowed_decrease),
             ] {
-                if let Some(v) = value
-                    && !(v.is_finite() && v >= 0.0)
-                {
-                    self.at(
-                        &format!("{path}.{field}"),
-                        format!("metric `{name}`: judge {field} {v} must be a number 0 or more"),
-                    );
+                if let Some(problem) = value.and_then(|v| effect.limit_problem(increase, v)) {
+                    self.at(&format!("{path}.{field}"), format!("metric `{name}`: judge {problem}"));
                 }
             }
             if let Some(Outliers::Factor(k)) = m.judge.outliers

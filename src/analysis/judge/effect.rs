@@ -21,6 +21,45 @@ impl EffectKind {
             EffectKind::Cles => 0.5,
         }
     }
+
+    /// Why `limit` cannot be this effect's allowed increase (`increase`) or decrease, if it
+    /// cannot. A limit on the wrong side of neutral, or one the effect can never pass (a
+    /// CLES above 1, a ratio under 0), would leave the metric unable to fail that way.
+    pub fn limit_problem(self, increase: bool, limit: f64) -> Option<String> {
+        let (ok, rule) = match (self, increase) {
+            (EffectKind::MeanRatio, true) => (
+                limit >= 1.0,
+                "1 or more for the mean ratio (1.2 = canary mean 20% above baseline)",
+            ),
+            (EffectKind::MeanRatio, false) => (
+                limit > 0.0 && limit <= 1.0,
+                "above 0 and at most 1 for the mean ratio (0.8 = canary mean 20% below baseline)",
+            ),
+            (EffectKind::Cles, true) => (
+                (0.5..1.0).contains(&limit),
+                "at least 0.5 and under 1 for cles, which runs from 0 to 1 with 0.5 for no change",
+            ),
+            (EffectKind::Cles, false) => (
+                limit > 0.0 && limit <= 0.5,
+                "above 0 and at most 0.5 for cles, which runs from 0 to 1 with 0.5 for no change",
+            ),
+        };
+        let field = if increase {
+            "allowed_increase"
+        } else {
+            "allowed_decrease"
+        };
+        (!(ok && limit.is_finite())).then(|| format!("{field} {limit} must be {rule}"))
+    }
+}
+
+impl From<crate::plan::EffectMeasure> for EffectKind {
+    fn from(measure: crate::plan::EffectMeasure) -> Self {
+        match measure {
+            crate::plan::EffectMeasure::MeanRatio => EffectKind::MeanRatio,
+            crate::plan::EffectMeasure::Cles => EffectKind::Cles,
+        }
+    }
 }
 
 /// Arithmetic mean; `None` for an empty sample.
@@ -54,6 +93,39 @@ pub fn cles(w: f64, n_experiment: usize, n_control: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_must_be_ones_the_effect_can_pass() {
+        use EffectKind::*;
+        for (kind, increase, limit) in [
+            (MeanRatio, true, 1.2),
+            (MeanRatio, false, 0.8),
+            (Cles, true, 0.7),
+            (Cles, false, 0.3),
+        ] {
+            assert_eq!(kind.limit_problem(increase, limit), None, "{kind:?} {increase} {limit}");
+        }
+        assert_eq!(
+            Cles.limit_problem(true, 1.2).as_deref(),
+            Some(
+                "allowed_increase 1.2 must be at least 0.5 and under 1 for cles, which runs from 0 to 1 with 0.5 for no change"
+            )
+        );
+        for (kind, increase, limit) in [
+            (MeanRatio, true, 0.9),
+            (MeanRatio, false, 0.0),
+            (MeanRatio, false, 1.5),
+            (Cles, false, 0.6),
+            (Cles, true, 1.0),
+            (MeanRatio, true, f64::NAN),
+            (MeanRatio, true, f64::INFINITY),
+        ] {
+            assert!(
+                kind.limit_problem(increase, limit).is_some(),
+                "{kind:?} {increase} {limit}"
+            );
+        }
+    }
 
     #[test]
     fn ratio_cases() {

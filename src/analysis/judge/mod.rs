@@ -201,6 +201,14 @@ pub fn judge(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Verdict 
         v.reason = format!("tolerance {} is negative", cfg.tolerance);
         return v;
     }
+    let limits = [(true, cfg.allowed_increase), (false, cfg.allowed_decrease)];
+    if let Some(problem) = limits
+        .into_iter()
+        .find_map(|(increase, limit)| cfg.effect.limit_problem(increase, limit?))
+    {
+        v.reason = problem;
+        return v;
+    }
     let (x, y) = (&e.values, &c.values);
     let (me, mc) = (v.experiment.mean.unwrap_or(0.0), v.control.mean.unwrap_or(0.0));
     let rs = ranksum::rank_sum(x, y);
@@ -268,6 +276,22 @@ mod tests {
 
     fn series(start: f64, step: f64, n: usize) -> Vec<f64> {
         (0..n).map(|i| start + step * ((i * 7919) % n) as f64).collect()
+    }
+
+    #[test]
+    fn a_limit_the_effect_can_never_pass_is_an_error() {
+        let bad = JudgeConfig {
+            effect: EffectKind::Cles,
+            allowed_increase: Some(1.2),
+            ..cfg()
+        };
+        let v = judge(&series(100.0, 1.0, 30), &series(300.0, 1.0, 30), &bad);
+        assert_eq!(v.classification, Classification::Error);
+        assert!(
+            v.reason.starts_with("allowed_increase 1.2 must be at least 0.5"),
+            "{}",
+            v.reason
+        );
     }
 
     #[test]
