@@ -323,6 +323,42 @@ fn a_failing_interval_holds_and_asks_when_the_plan_says_ask() {
 }
 
 #[test]
+fn a_failed_interval_keeps_holding_while_the_operator_dials_the_weight() {
+    let mut run = Run::new("ask", LADDER);
+    run.canary.errors = 0.5;
+    run.run_for(60);
+    assert!(
+        matches!(run.release.holds(), [HoldReason::JudgeFailed { .. }]),
+        "{:?}",
+        run.release.holds()
+    );
+    // Down to 1% to limit the harm, with the router yet to confirm it.
+    let weight = Weight::new(1).unwrap();
+    let fx = run
+        .release
+        .handle(Event::Command(Command::SetWeight { weight, stage: 0 }, ana()), run.now);
+    assert!(fx.contains(&Effect::SetWeight(weight)), "{fx:?}");
+    assert_eq!(run.release.phase(), PhaseName::Held, "{:?}", run.release.holds());
+    assert!(
+        matches!(run.release.holds(), [HoldReason::JudgeFailed { .. }]),
+        "the failed verdict still holds while the weight moves: {:?}",
+        run.release.holds()
+    );
+    assert!(
+        run.release.stage_judgement().is_none(),
+        "the verdict at 5% is not the verdict at 1%"
+    );
+    run.send(Event::Observe(Observation::WeightApplied { actual: weight }));
+    assert!(
+        matches!(run.release.holds(), [HoldReason::JudgeFailed { .. }]),
+        "{:?}",
+        run.release.holds()
+    );
+    let why = refused(&run.advance()).expect("dialling the weight does not decide the verdict");
+    assert!(why.contains("canary judge failed"), "{why}");
+}
+
+#[test]
 fn a_silent_canary_holds_with_no_data_and_never_passes_or_rolls_back() {
     let mut run = Run::new("rollback", LADDER);
     run.canary.silent = true;

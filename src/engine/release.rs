@@ -273,6 +273,10 @@ impl Release {
 
     /// The judgement made at the current weight of the current stage, if any yet.
     pub fn stage_judgement(&self) -> Option<&Judgement> {
+        // While a new weight is on its way, the last verdict was about the old one.
+        if self.step != Step::Holding {
+            return None;
+        }
         self.judge.as_ref()?.current(self.stage, self.holding_since)
     }
 
@@ -1061,6 +1065,16 @@ impl Release {
 
     fn hold_reasons(&self, now: DateTime<Utc>) -> Vec<HoldReason> {
         let mut reasons = Vec::new();
+        // A latched verdict holds the stage until someone decides it, whatever the weight
+        // does meanwhile: dialling the weight is not a decision.
+        match self.judge.as_ref().and_then(|j| j.latch.as_ref()) {
+            Some(latch) if latch.outcome == Outcome::Fail => reasons.push(HoldReason::JudgeFailed {
+                score: latch.score,
+                why: latch.reason.clone(),
+            }),
+            Some(latch) => reasons.push(HoldReason::JudgeMarginal { score: latch.score }),
+            None => {}
+        }
         match self.step {
             Step::Preparing => {
                 let progress = &self.progress[self.stage];
@@ -1083,18 +1097,14 @@ impl Release {
                 }
             }
             Step::Holding => {
-                if let Some(judge) = &self.judge {
-                    match (&judge.latch, self.stage_judgement()) {
-                        (Some(latch), _) if latch.outcome == Outcome::Fail => reasons.push(HoldReason::JudgeFailed {
-                            score: latch.score,
-                            why: latch.reason.clone(),
-                        }),
-                        (Some(latch), _) => reasons.push(HoldReason::JudgeMarginal { score: latch.score }),
-                        (None, Some(j)) if j.outcome() == Outcome::NoData => reasons.push(HoldReason::JudgeNoData {
-                            why: j.score.reason.clone(),
-                        }),
-                        _ => {}
-                    }
+                let latched = self.judge.as_ref().is_some_and(|j| j.latch.is_some());
+                if let Some(j) = self.stage_judgement()
+                    && !latched
+                    && j.outcome() == Outcome::NoData
+                {
+                    reasons.push(HoldReason::JudgeNoData {
+                        why: j.score.reason.clone(),
+                    });
                 }
                 for (g, watch) in self.gates.iter().enumerate() {
                     let metric = self.plan.gates[g].metric.clone();
