@@ -246,7 +246,7 @@ fn statistics(
     labelled(out, "dropped", vec![Span::styled(dropped, t.text)], w);
 
     let shift = match judge::estimate(v, unit) {
-        Some(e) => format!("{e} at {:.0}%", cfg.confidence * 100.0),
+        Some(e) => format!("{e} at {}%", percent(cfg.confidence)),
         None => "—".into(),
     };
     let p = v.p_value.map_or_else(|| "—".into(), judge::p_value);
@@ -273,6 +273,12 @@ fn statistics(
     labelled(out, "rule", vec![Span::styled(rule(v, cfg, unit), t.muted)], w);
 }
 
+/// A share as a percentage with up to two decimals: 0.995 is "99.5", never "100".
+fn percent(share: f64) -> String {
+    let text = format!("{:.2}", share * 100.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The band and the rule: what High (and Low) would need.
 fn rule(v: &Verdict, cfg: &JudgeConfig, unit: &str) -> String {
     let means = v.control.mean.unwrap_or(0.0).abs() + v.experiment.mean.unwrap_or(0.0).abs();
@@ -286,8 +292,8 @@ fn rule(v: &Verdict, cfg: &JudgeConfig, unit: &str) -> String {
     let down = cfg.allowed_decrease.unwrap_or(neutral);
     let band = with_unit(&format!("±{}", fmt_num(band)), unit);
     let clears = format!(
-        "the interval clears the {band} band ({:.0}% of the mean)",
-        cfg.tolerance * 100.0
+        "the interval clears the {band} band ({}% of the mean)",
+        percent(cfg.tolerance)
     );
     match cfg.direction {
         Direction::Increase => format!("High if {clears} upward and the effect exceeds {}", effect(up)),
@@ -465,4 +471,18 @@ fn histograms(ctx: &Ctx, canary: &[f64], baseline: &[f64], unit: &str, w: usize,
         Span::styled(format!("{left}{}{right}", " ".repeat(gap)), t.muted),
     ]));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_read_as_percentages_without_rounding_to_a_neighbour() {
+        assert_eq!(percent(0.98), "98");
+        assert_eq!(percent(0.995), "99.5");
+        assert_eq!(percent(0.005), "0.5");
+        assert_eq!(percent(0.25), "25");
+        assert_eq!(percent(1.0), "100");
+    }
 }
