@@ -35,8 +35,11 @@ pub fn prepare(raw: &[f64], nan: NanStrategy, outlier_factor: Option<f64>) -> Pr
     let dropped_nan = raw.len() - values.len();
     sort_total(&mut values);
     let mut dropped_outliers = 0;
+    // With an IQR of 0 (most samples equal, as an error rate of mostly zeros), the fences
+    // would drop every other value, the errors themselves: nothing is an outlier then.
     if let Some(k) = outlier_factor
         && !values.is_empty()
+        && quantile(&values, 0.75) > quantile(&values, 0.25)
     {
         let (lo, hi) = fences(&values, k);
         let before = values.len();
@@ -100,6 +103,15 @@ mod tests {
         let p = prepare(&[3.0, f64::NAN, 1.0, f64::NEG_INFINITY], NanStrategy::Replace, None);
         assert_eq!(p.values, vec![0.0, 0.0, 1.0, 3.0]);
         assert_eq!(p.dropped_nan, 0);
+    }
+
+    #[test]
+    fn a_zero_iqr_drops_nothing() {
+        // Mostly zeros with a few errors: Q1 = Q3 = 0, so the fences are [0, 0].
+        let raw = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 5.0];
+        let p = prepare(&raw, NanStrategy::Remove, Some(DEFAULT_OUTLIER_FACTOR));
+        assert_eq!(p.dropped_outliers, 0);
+        assert_eq!(p.values.len(), raw.len());
     }
 
     #[test]
