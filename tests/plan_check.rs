@@ -412,6 +412,27 @@ fn judge_effect_limits_must_be_ones_the_effect_can_pass() {
 }
 
 #[test]
+fn a_stage_with_traffic_that_analyses_nothing_is_refused() {
+    let canary = fs::read_to_string("plans/canary.yaml").unwrap();
+    let stage = "  - name: canary 5%\n";
+    assert!(canary.contains(stage), "canary.yaml has the 5% stage");
+    let text = canary.replace(stage, "  - name: canary 5%\n    analyse: []\n");
+    let lines: Vec<String> = plan::parse(&text, "canary.yaml")
+        .expect_err("invalid")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].ends_with(
+            "stage `canary 5%` sends 5% to the canary but analyses no metric: no gate or judge would watch it; \
+             list the metrics, or leave `analyse` out to analyse them all"
+        ),
+        "{lines:?}"
+    );
+}
+
+#[test]
 fn judge_settings_are_checked_where_they_are_written() {
     let canary = fs::read_to_string("plans/canary.yaml").unwrap();
     let text = canary

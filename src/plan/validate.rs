@@ -9,7 +9,7 @@ use super::load::PlanError;
 use super::locate::{Locations, Pos};
 use super::schema::{
     AnalysisSettings, Bounds, Metric, MetricJudge, Outliers, Plan, PrometheusAuth, ReleaseInfo, Rollback, RouterKind,
-    SAMPLES_KEPT, SourceKind, Stage,
+    SAMPLES_KEPT, SourceKind, Stage, Weight,
 };
 use crate::analysis::judge::EffectKind;
 
@@ -696,6 +696,15 @@ impl Validator<'_> {
             }
             for (j, metric) in stage.analyse.iter().flatten().enumerate() {
                 self.metric_ref(&format!("{path}.analyse.{j}"), &who, "analyses", metric, metrics);
+            }
+            if stage.analyse.as_ref().is_some_and(Vec::is_empty) && stage.weight > Weight::ZERO {
+                self.at(
+                    &format!("{path}.analyse"),
+                    format!(
+                        "{who} sends {}% to the canary but analyses no metric: no gate or judge would watch it; list the metrics, or leave `analyse` out to analyse them all",
+                        stage.weight.percent()
+                    ),
+                );
             }
         }
         self.unique(
