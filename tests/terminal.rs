@@ -51,6 +51,35 @@ fn rollback_key_shows_on_the_next_frame_and_records_who() {
 }
 
 #[test]
+fn rollback_works_while_the_terminal_is_not_reading() {
+    // An SSH link that stalls without dropping: the screen's output fills the terminal's
+    // buffer and writing it blocks. The release must not wait for the screen.
+    let mut pty = Pty::spawn(&["demo", "--speed", "0.1", "--manual", "--journal", "j.jsonl"], 160, 48);
+    assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
+    pty.pause_reading();
+    // Each help toggle repaints much of the screen: together far more than the terminal
+    // buffers.
+    for _ in 0..100 {
+        pty.send(b"?");
+    }
+    pty.send(b"R");
+    let journal = pty.dir.join("j.jsonl");
+    let rolled_back = || std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("rollback_started"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !rolled_back() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        rolled_back(),
+        "R was not acted on while the terminal was not reading:\n{}",
+        pty.text()
+    );
+    // Reading again: the screen catches up with a full repaint.
+    pty.resume_reading();
+    assert!(pty.wait_text("ROLLED BACK", LIMIT), "screen:\n{}", pty.text());
+}
+
+#[test]
 fn rollback_works_with_a_dialog_open() {
     let mut pty = Pty::spawn(&["demo", "--speed", "5"], 160, 48);
     assert!(pty.wait_text("PENDING", LIMIT));
@@ -86,6 +115,30 @@ fn q_asks_while_live_then_exits_and_restores_the_terminal() {
         assert!(raw.contains("\x1b[?1049l"), "alternate screen not left");
         assert!(raw.contains("\x1b[?25h"), "cursor not shown again");
     });
+}
+
+#[test]
+fn signals_from_kill_close_the_journal_and_restore_the_terminal() {
+    // In raw mode Ctrl-C is a key; SIGINT and SIGQUIT can still come from `kill`.
+    for signal in ["INT", "QUIT", "TERM", "HUP"] {
+        let mut pty = Pty::spawn(&["demo", "--speed", "5", "--journal", "j.jsonl"], 80, 24);
+        assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pty.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(pty.wait_exit(Duration::from_secs(10)), Some(0), "SIG{signal}");
+        pty.with_screen(|s| {
+            let raw = String::from_utf8_lossy(&s.raw);
+            assert!(raw.contains("\x1b[?1049l"), "SIG{signal}: alternate screen not left");
+        });
+        let journal = std::fs::read_to_string(pty.dir.join("j.jsonl")).unwrap();
+        assert!(
+            journal.contains(&format!("SIG{signal}")),
+            "SIG{signal} not in the close note:\n{journal}"
+        );
+    }
 }
 
 #[test]

@@ -6,11 +6,14 @@ use std::time::Duration;
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use futures::StreamExt;
-use ratatui::DefaultTerminal;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::{Position, Rect};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
+use super::frame_writer::{Dropped, FrameWriter};
 use super::session::Session;
 use crate::engine::Observation;
 use crate::ui::app::{Dialog, UiState};
@@ -22,15 +25,25 @@ use crate::ui::theme::Theme;
 /// only changes when a shown second changes.
 const TICK: Duration = Duration::from_millis(250);
 
+type Cockpit = Terminal<CrosstermBackend<FrameWriter>>;
+
 pub async fn run(session: Session, observations: mpsc::Receiver<Observation>, theme: Theme, ui: UiState) -> Result<()> {
-    let mut terminal = ratatui::try_init().wrap_err("cannot take over the terminal")?;
-    let result = event_loop(&mut terminal, session, observations, &theme, ui).await;
+    // Raw mode, the alternate screen and a panic hook that restores them; frames then go
+    // through a writer thread so a stalled terminal cannot stall the release.
+    drop(ratatui::try_init().wrap_err("cannot take over the terminal")?);
+    let (writer, dropped) = FrameWriter::spawn(std::io::stdout()).wrap_err("cannot start the terminal writer")?;
+    let result = match Terminal::new(CrosstermBackend::new(writer)) {
+        Ok(mut terminal) => event_loop(&mut terminal, &dropped, session, observations, &theme, ui).await,
+        Err(e) => Err(e).wrap_err("cannot take over the terminal"),
+    };
+    // The terminal (and its writer thread) is gone by here: the restore comes after its last frame.
     ratatui::try_restore().wrap_err("cannot restore the terminal")?;
     result
 }
 
 async fn event_loop(
-    terminal: &mut DefaultTerminal,
+    terminal: &mut Cockpit,
+    dropped: &Dropped,
     mut session: Session,
     mut observations: mpsc::Receiver<Observation>,
     theme: &Theme,
@@ -41,6 +54,9 @@ async fn event_loop(
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // In raw mode Ctrl-C is a key; these come from `kill` and must not skip the restore.
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigquit = signal(SignalKind::quit())?;
     let mut dirty = true;
     let mut shown_second = i64::MIN;
     let mut shown_records = u64::MAX;
@@ -49,6 +65,13 @@ async fn event_loop(
         let journal_error = session.journal_error();
         if journal_error != ui.journal_error {
             ui.journal_error = journal_error;
+            dirty = true;
+        }
+        if dropped.take() {
+            // The screen missed a frame: paint all of it, not a difference. (`resize` clears
+            // without `clear`'s cursor query, which a stalled terminal could not answer.)
+            let area = Rect::from((Position::ORIGIN, terminal.size()?));
+            terminal.resize(area)?;
             dirty = true;
         }
         if dirty {
@@ -96,6 +119,14 @@ async fn event_loop(
             }
             _ = sighup.recv() => {
                 session.close(ui.operator.clone(), "SIGHUP: the terminal went away");
+                return Ok(());
+            }
+            _ = sigint.recv() => {
+                session.close(ui.operator.clone(), "SIGINT");
+                return Ok(());
+            }
+            _ = sigquit.recv() => {
+                session.close(ui.operator.clone(), "SIGQUIT");
                 return Ok(());
             }
         }

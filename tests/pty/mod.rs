@@ -13,6 +13,8 @@ pub struct Screen {
     /// Every byte the program wrote, for checks on escape sequences and volume.
     pub raw: Vec<u8>,
     pub closed: bool,
+    /// The reader has stopped taking output, like a stalled SSH link.
+    paused: bool,
 }
 
 pub struct Pty {
@@ -56,6 +58,7 @@ impl Pty {
                 parser: vt100::Parser::new(nz(rows), nz(cols), 0),
                 raw: Vec::new(),
                 closed: false,
+                paused: false,
             }),
             Condvar::new(),
         ));
@@ -63,6 +66,10 @@ impl Pty {
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             loop {
+                {
+                    let (lock, cvar) = &*shared;
+                    let _resumed = cvar.wait_while(lock.lock().unwrap(), |s| s.paused).unwrap();
+                }
                 let n = reader.read(&mut buf).unwrap_or(0);
                 let (lock, cvar) = &*shared;
                 let mut screen = lock.lock().unwrap();
@@ -83,6 +90,18 @@ impl Pty {
             _master: pair.master,
             dir,
         }
+    }
+
+    /// Stops reading the program's output (after the read under way), so its writes fill
+    /// the terminal's buffer and then block.
+    pub fn pause_reading(&self) {
+        self.state.0.lock().unwrap().paused = true;
+    }
+
+    pub fn resume_reading(&self) {
+        let (lock, cvar) = &*self.state;
+        lock.lock().unwrap().paused = false;
+        cvar.notify_all();
     }
 
     pub fn resize(&self, cols: u16, rows: u16) {
