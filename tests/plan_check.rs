@@ -433,6 +433,21 @@ fn a_stage_with_traffic_that_analyses_nothing_is_refused() {
 }
 
 #[test]
+fn a_bad_prometheus_url_is_located_but_not_repeated() {
+    let plan = fs::read_to_string("plans/haproxy-canary.yaml").unwrap();
+    let text = plan.replace("    url: http://127.0.0.1:9090", "    url: prom:9090?api_key=hunter2");
+    let lines: Vec<String> = plan::parse(&text, "p.yaml")
+        .expect_err("invalid")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        ["p.yaml:30:10: prometheus url must start with http:// or https://"]
+    );
+}
+
+#[test]
 fn judge_settings_are_checked_where_they_are_written() {
     let canary = fs::read_to_string("plans/canary.yaml").unwrap();
     let text = canary

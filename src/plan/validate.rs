@@ -398,7 +398,8 @@ impl Validator<'_> {
                 if !(p.url.starts_with("http://") || p.url.starts_with("https://")) {
                     self.at(
                         "analysis.prometheus.url",
-                        format!("prometheus url {:?} must start with http:// or https://", p.url),
+                        // Not repeated: a mistyped URL may still carry a credential.
+                        "prometheus url must start with http:// or https://".to_string(),
                     );
                 }
                 if p.timeout == Span::ZERO {

@@ -23,6 +23,8 @@ pub struct Client {
     http: reqwest::Client,
     query_url: Url,
     range_url: Url,
+    /// `scheme://host:port/path/`, for the log: no credentials, query or fragment.
+    base: String,
     /// `host:port`, for messages.
     authority: String,
     timeout: Duration,
@@ -49,6 +51,7 @@ impl Client {
             http,
             query_url: join("api/v1/query")?,
             range_url: join("api/v1/query_range")?,
+            base: base.to_string(),
             authority: format!(
                 "{}:{}",
                 base.host_str().unwrap_or("?"),
@@ -59,6 +62,11 @@ impl Client {
             backoff: Mutex::new(Backoff::new(BackoffPolicy::default())),
             credentials,
         })
+    }
+
+    /// The base URL the API paths are appended to, safe to log.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     pub fn set_backoff(&self, policy: BackoffPolicy) {
@@ -165,7 +173,8 @@ impl Client {
 }
 
 /// The plan's URL as a base the API paths are appended to. Credentials in the URL are
-/// refused: they belong in environment variables or files.
+/// refused: they belong in environment variables or files. So is a query string or a
+/// fragment: it would not be sent, and is where an `api_key=` would hide.
 fn base_url(text: &str) -> Result<Url, String> {
     let mut url = Url::parse(text).map_err(|e| format!("analysis.prometheus.url is not a valid URL: {e}"))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -181,8 +190,14 @@ fn base_url(text: &str) -> Result<Url, String> {
             url.scheme()
         ));
     }
-    url.set_query(None);
-    url.set_fragment(None);
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(
+            "analysis.prometheus.url has a query string or fragment (`?...` or `#...`), which is never sent: \
+             remove it and give only scheme://host:port/path; put credentials under analysis.prometheus.auth \
+             (bearer_token_env, bearer_token_file, or username with password_env or password_file)"
+                .into(),
+        );
+    }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);
@@ -215,11 +230,26 @@ mod tests {
             url.join("api/v1/query").unwrap().as_str(),
             "http://prom:9090/api/v1/query"
         );
-        let url = base_url("https://gw.example/prometheus?x=1").unwrap();
+        let url = base_url("https://gw.example/prometheus").unwrap();
         assert_eq!(
             url.join("api/v1/query_range").unwrap().as_str(),
             "https://gw.example/prometheus/api/v1/query_range"
         );
+    }
+
+    #[test]
+    fn a_query_string_or_fragment_in_the_url_is_refused_without_echoing_it() {
+        for text in [
+            "https://gw.example/prometheus?x=1",
+            "https://gw.example/prometheus?api_key=hunter2",
+            "https://gw.example/prometheus#hunter2",
+            "https://gw.example/prometheus?",
+        ] {
+            let err = base_url(text).unwrap_err();
+            assert!(err.contains("query string or fragment"), "{text}: {err}");
+            assert!(err.contains("analysis.prometheus.auth"), "{text}: {err}");
+            assert!(!err.contains("hunter2") && !err.contains("x=1"), "{text}: {err}");
+        }
     }
 
     #[test]

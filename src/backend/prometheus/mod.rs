@@ -55,9 +55,10 @@ impl PrometheusMetrics {
             .ok_or("the plan has no `analysis.prometheus:` block to read metrics from")?;
         let credentials = Credentials::load(source.auth.as_ref())?;
         let auth = format!("{credentials:?}");
-        // Logged once the client has accepted the URL (it refuses one carrying a password).
+        // Logged once the client has accepted the URL (it refuses one carrying a password,
+        // a query string or a fragment), and only as the cleaned base.
         let client = Client::new(source, credentials)?;
-        tracing::info!(url = %source.url, %auth, "prometheus metrics source");
+        tracing::info!(url = %client.base(), %auth, "prometheus metrics source");
         Ok(PrometheusMetrics {
             client: Arc::new(client),
             canary_version: plan.release.version.clone(),
