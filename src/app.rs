@@ -14,6 +14,7 @@ use crate::cli::{Cli, Command, HeadlessArgs};
 use crate::clock::Clock;
 use crate::journal::Journal;
 use crate::plan::{Plan, RouterKind, SourceKind};
+use crate::runtime::output_thread::OutputThread;
 use crate::runtime::{Backends, Session, headless, operator, tui};
 use crate::sim::{Crew, Scenario, SimWorld};
 use crate::ui::app::UiState;
@@ -141,7 +142,7 @@ fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &Headless
                     operator,
                     tick: clock.tick_period(),
                 };
-                let mut out = std::io::stdout().lock();
+                let mut out = OutputThread::spawn(std::io::stdout())?;
                 Ok(headless::run(session, observations, options, &mut out).await?.code())
             }
         }

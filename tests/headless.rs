@@ -87,40 +87,42 @@ fn an_invalid_plan_exits_2() {
 }
 
 #[test]
-fn sigint_leaves_traffic_where_it_is_journals_the_stop_and_exits_4() {
-    let journal = temp("sigint");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
-        .args([
-            "run",
-            "--headless",
-            "--yes",
-            "--speed",
-            "5",
-            "plans/canary.yaml",
-            "--journal",
-        ])
-        .arg(&journal)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // Wait for the first traffic shift to be confirmed.
-    let shifted = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .any(|l| l.contains("router confirms canary weight 5%"));
-    assert!(shifted);
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert_eq!(child.wait().unwrap().code(), Some(4));
-    let text = std::fs::read_to_string(&journal).unwrap();
-    let last = text.lines().last().unwrap();
-    assert!(
-        last.contains("stopped by SIGINT") && last.contains("canary weight 5%"),
-        "{last}"
-    );
-    assert!(!text.contains("rollback_started"), "a stop must not move traffic");
+fn a_signal_leaves_traffic_where_it_is_journals_the_stop_and_exits_4() {
+    for signal in ["INT", "TERM", "HUP"] {
+        let journal = temp(&format!("sig{signal}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+            .args([
+                "run",
+                "--headless",
+                "--yes",
+                "--speed",
+                "5",
+                "plans/canary.yaml",
+                "--journal",
+            ])
+            .arg(&journal)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Wait for the first traffic shift to be confirmed.
+        let shifted = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.contains("router confirms canary weight 5%"));
+        assert!(shifted);
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(child.wait().unwrap().code(), Some(4), "SIG{signal}");
+        let text = std::fs::read_to_string(&journal).unwrap();
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.contains(&format!("stopped by SIG{signal}")) && last.contains("canary weight 5%"),
+            "{last}"
+        );
+        assert!(!text.contains("rollback_started"), "a stop must not move traffic");
+    }
 }

@@ -53,6 +53,7 @@ pub async fn run(
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
     let mut printed = 0u64;
     let mut held_since = None;
     let signer = Actor::person(
@@ -105,6 +106,7 @@ pub async fn run(
             _ = ticker.tick() => session.tick(),
             _ = sigint.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGINT", printed, out),
             _ = sigterm.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGTERM", printed, out),
+            _ = sighup.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGHUP", printed, out),
         }
     }
 }

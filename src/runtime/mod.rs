@@ -5,6 +5,7 @@ pub mod frame_writer;
 pub mod headless;
 pub mod journal_writer;
 pub mod operator;
+pub mod output_thread;
 pub mod session;
 pub mod tasks;
 pub mod tui;
