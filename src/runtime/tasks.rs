@@ -49,7 +49,31 @@ pub async fn router_task(
             let Some(weight) = *desired.borrow_and_update() else {
                 break;
             };
-            let obs = match timeout(CALL_TIMEOUT, router.apply(weight)).await {
+            // While the call runs, a new wish of 0 (rollback, abort) cancels it and is applied
+            // at once. Dropping the call is safe: HAProxy is only ever sent absolute weights,
+            // so the next apply overwrites whatever part was written, and a weight counts only
+            // once a finished apply has read it back. Any other new wish waits for the call.
+            let call = timeout(CALL_TIMEOUT, router.apply(weight));
+            tokio::pin!(call);
+            let (mut watching, mut newer) = (true, false);
+            let result = loop {
+                tokio::select! {
+                    result = &mut call => break Some(result),
+                    changed = desired.changed(), if watching => match changed {
+                        Err(_) => watching = false,
+                        Ok(()) if weight != Weight::ZERO && *desired.borrow() == Some(Weight::ZERO) => break None,
+                        Ok(()) => newer = true,
+                    },
+                }
+            };
+            let Some(result) = result else {
+                continue;
+            };
+            if newer {
+                // Seen above, but not applied yet: let the code below pick it up as before.
+                desired.mark_changed();
+            }
+            let obs = match result {
                 Ok(Ok(actual)) => Observation::WeightApplied { actual },
                 Ok(Err(message)) => Observation::RouterFailed { message },
                 Err(_) => Observation::RouterFailed {
@@ -117,5 +141,121 @@ pub async fn metrics_task(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use futures::FutureExt;
+    use futures::future::BoxFuture;
+    use tokio::sync::Notify;
+
+    use super::*;
+
+    /// Records every call; apply(0) answers at once, any other weight waits for `gate`.
+    struct GatedRouter {
+        calls: mpsc::UnboundedSender<Weight>,
+        gate: Arc<Notify>,
+        dropped_unfinished: Arc<AtomicBool>,
+    }
+
+    struct DropFlag(Arc<AtomicBool>);
+
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    impl TrafficRouter for GatedRouter {
+        fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, String>> {
+            self.calls.send(weight).unwrap();
+            let (gate, flag) = (self.gate.clone(), DropFlag(self.dropped_unfinished.clone()));
+            async move {
+                if weight != Weight::ZERO {
+                    gate.notified().await;
+                }
+                std::mem::forget(flag);
+                Ok(weight)
+            }
+            .boxed()
+        }
+
+        fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), String>> {
+            async { Ok(()) }.boxed()
+        }
+    }
+
+    struct Harness {
+        desired: watch::Sender<Option<Weight>>,
+        _restore: mpsc::Sender<String>,
+        calls: mpsc::UnboundedReceiver<Weight>,
+        out: mpsc::Receiver<Observation>,
+        gate: Arc<Notify>,
+        dropped_unfinished: Arc<AtomicBool>,
+    }
+
+    fn start() -> Harness {
+        let (calls_tx, calls) = mpsc::unbounded_channel();
+        let gate = Arc::new(Notify::new());
+        let dropped_unfinished = Arc::new(AtomicBool::new(false));
+        let router = GatedRouter {
+            calls: calls_tx,
+            gate: gate.clone(),
+            dropped_unfinished: dropped_unfinished.clone(),
+        };
+        let (desired, desired_rx) = watch::channel(None);
+        let (restore, restore_rx) = mpsc::channel(1);
+        let (out_tx, out) = mpsc::channel(8);
+        tokio::spawn(router_task(Box::new(router), desired_rx, restore_rx, out_tx));
+        Harness {
+            desired,
+            _restore: restore,
+            calls,
+            out,
+            gate,
+            dropped_unfinished,
+        }
+    }
+
+    fn w(percent: u8) -> Weight {
+        Weight::new(percent).unwrap()
+    }
+
+    #[tokio::test]
+    async fn rollback_cancels_a_hanging_move_instead_of_queueing_behind_it() {
+        let mut h = start();
+        h.desired.send(Some(w(50))).unwrap();
+        assert_eq!(h.calls.recv().await, Some(w(50)));
+        // The move to 50% never finishes; the rollback must not wait for it (or its timeout).
+        h.desired.send(Some(Weight::ZERO)).unwrap();
+        assert_eq!(h.calls.recv().await, Some(Weight::ZERO));
+        assert_eq!(
+            h.out.recv().await,
+            Some(Observation::WeightApplied { actual: Weight::ZERO })
+        );
+        assert!(
+            h.dropped_unfinished.load(Ordering::SeqCst),
+            "the move to 50% was not cancelled"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_move_waits_for_the_call_in_flight_then_applies_the_newest() {
+        let mut h = start();
+        h.desired.send(Some(w(50))).unwrap();
+        assert_eq!(h.calls.recv().await, Some(w(50)));
+        h.desired.send(Some(w(20))).unwrap();
+        h.desired.send(Some(w(30))).unwrap();
+        tokio::task::yield_now().await;
+        h.gate.notify_one();
+        assert_eq!(h.out.recv().await, Some(Observation::WeightApplied { actual: w(50) }));
+        assert_eq!(h.calls.recv().await, Some(w(30)));
+        h.gate.notify_one();
+        assert_eq!(h.out.recv().await, Some(Observation::WeightApplied { actual: w(30) }));
+        assert!(!h.dropped_unfinished.load(Ordering::SeqCst));
     }
 }
