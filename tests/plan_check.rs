@@ -8,6 +8,15 @@ use std::time::{Duration, Instant};
 use shipdeck::check;
 use shipdeck::plan;
 
+/// The located messages a plan text that must be invalid is refused with.
+fn refusals(text: &str, origin: &str) -> Vec<String> {
+    plan::parse(text, origin)
+        .expect_err("invalid")
+        .iter()
+        .map(|e| e.to_string())
+        .collect()
+}
+
 /// Runs `check` and returns (exit status, stdout, stderr).
 fn run(paths: &[PathBuf]) -> (i32, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -381,11 +390,7 @@ fn judge_effect_limits_must_be_ones_the_effect_can_pass() {
     let canary = fs::read_to_string("plans/canary.yaml").unwrap();
     // A CLES never exceeds 1: with 1.2 the metric could never be High.
     let text = canary.replace("      critical: true ", "      effect: cles\n      critical: true ");
-    let lines: Vec<String> = plan::parse(&text, "canary.yaml")
-        .expect_err("invalid")
-        .iter()
-        .map(|e| e.to_string())
-        .collect();
+    let lines = refusals(&text, "canary.yaml");
     assert_eq!(
         lines,
         [
@@ -395,11 +400,7 @@ fn judge_effect_limits_must_be_ones_the_effect_can_pass() {
     );
     // Every window holds one sample fewer than its span in intervals: 1m at 5s is 11.
     let text = canary.replace("    min_samples: 10 ", "    min_samples: 12 ");
-    let lines: Vec<String> = plan::parse(&text, "canary.yaml")
-        .expect_err("invalid")
-        .iter()
-        .map(|e| e.to_string())
-        .collect();
+    let lines = refusals(&text, "canary.yaml");
     assert_eq!(
         lines,
         [
@@ -417,11 +418,7 @@ fn a_stage_with_traffic_that_analyses_nothing_is_refused() {
     let stage = "  - name: canary 5%\n";
     assert!(canary.contains(stage), "canary.yaml has the 5% stage");
     let text = canary.replace(stage, "  - name: canary 5%\n    analyse: []\n");
-    let lines: Vec<String> = plan::parse(&text, "canary.yaml")
-        .expect_err("invalid")
-        .iter()
-        .map(|e| e.to_string())
-        .collect();
+    let lines = refusals(&text, "canary.yaml");
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].ends_with(
@@ -436,11 +433,7 @@ fn a_stage_with_traffic_that_analyses_nothing_is_refused() {
 fn a_bad_prometheus_url_is_located_but_not_repeated() {
     let plan = fs::read_to_string("plans/haproxy-canary.yaml").unwrap();
     let text = plan.replace("    url: http://127.0.0.1:9090", "    url: prom:9090?api_key=hunter2");
-    let lines: Vec<String> = plan::parse(&text, "p.yaml")
-        .expect_err("invalid")
-        .iter()
-        .map(|e| e.to_string())
-        .collect();
+    let lines = refusals(&text, "p.yaml");
     assert_eq!(
         lines,
         ["p.yaml:30:10: prometheus url must start with http:// or https://"]
@@ -455,11 +448,7 @@ fn judge_settings_are_checked_where_they_are_written() {
         .replace("    marginal: 50 ", "    marginal: 99 ")
         .replace("      group: latency\n", "      group: latncy\n")
         .replace("      tolerance: 0.1 ", "      tolerance: -1  ");
-    let lines: Vec<String> = plan::parse(&text, "canary.yaml")
-        .expect_err("invalid")
-        .iter()
-        .map(|e| e.to_string())
-        .collect();
+    let lines = refusals(&text, "canary.yaml");
     assert_eq!(
         lines,
         [
