@@ -68,6 +68,7 @@ fn main() {
             Duration::from_secs(1),
             Duration::from_secs(5),
             Clock::new(1.0),
+            chrono::Utc::now(),
             tx,
         ));
         // Warm up (connections, first answers), then measure.

@@ -8,12 +8,13 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use shipdeck::engine::release::{LOG_CAPACITY, SERIES_CAPACITY};
+use shipdeck::engine::metric::SERIES_CAPACITY;
+use shipdeck::engine::release::LOG_CAPACITY;
 use shipdeck::engine::{
-    Actor, Command, DataStatus, Effect, Event, EventKind, GateStatus, HoldReason, LogEntry, Observation, PhaseName,
-    Reading, Release, Step,
+    Actor, Command, DataStatus, Effect, Event, EventKind, GateStatus, History, HoldReason, LogEntry, Observation,
+    PastPoint, PhaseName, Reading, Release, Step,
 };
-use shipdeck::plan::Weight;
+use shipdeck::plan::{Span, Weight};
 
 // ----- plans ----------------------------------------------------------------------------
 
@@ -1731,4 +1732,325 @@ fn at_full_weight_a_sigma_band_rests_like_a_ratio() {
     }
     sim.tick_at(61);
     assert_eq!(sim.release.phase(), PhaseName::Done, "{:?}", sim.holds());
+}
+
+// ----- history, late and early samples: only live evidence decides ----------------------
+
+impl Sim {
+    /// What a backfill of the 10 minutes before t0 reads back: errors and latency every
+    /// 5 s, the canary's errors at `canary_errors` and the baseline's at GOOD.
+    fn history(&mut self, canary_errors: f64) -> Vec<Effect> {
+        let points = (1..=120)
+            .rev()
+            .flat_map(|k| {
+                let at = t0() - Duration::seconds(5 * k);
+                [
+                    PastPoint {
+                        metric: ERRORS,
+                        at,
+                        canary: Some(canary_errors),
+                        baseline: Some(GOOD),
+                    },
+                    PastPoint {
+                        metric: LATENCY,
+                        at,
+                        canary: Some(200.0),
+                        baseline: Some(noisy_baseline(-5 * k)),
+                    },
+                ]
+            })
+            .collect();
+        self.observe(Observation::History(History {
+            span: Span::minutes(10),
+            points,
+            problem: None,
+        }))
+    }
+}
+
+/// The retry after a failed attempt, in the order the runtime may deliver it: the backfill
+/// holds the failed attempt's bad samples and arrives before go, or after the canary is
+/// already exposed. Either way the good live canary is promoted.
+#[test]
+fn a_bad_history_then_a_good_live_canary_is_promoted() {
+    let spec = Spec {
+        triggers: AUTO_TRIGGER,
+        ..Spec::default()
+    };
+    for history_first in [true, false] {
+        let mut sim = if history_first {
+            let (mut sim, _) = Sim::new(spec);
+            sim.history(BAD);
+            sim.cmd(Command::Approve { role: "lead".into() });
+            sim
+        } else {
+            let mut sim = Sim::started(spec);
+            sim.history(BAD);
+            sim
+        };
+        assert_eq!(
+            sim.release.phase(),
+            PhaseName::Running,
+            "history first: {history_first}"
+        );
+        let fx = sim.feed_to(ERRORS, 900, GOOD);
+        assert!(
+            !kinds(&fx).contains(&EventKind::RollbackStarted) && restores(&fx).is_empty(),
+            "history first: {history_first}: {fx:#?}"
+        );
+        assert_eq!(sim.release.phase(), PhaseName::Done, "history first: {history_first}");
+        assert!(
+            !records(&fx).iter().any(|r| r.event == EventKind::GateWarning),
+            "nothing warned about: {fx:#?}"
+        );
+    }
+}
+
+/// History changes nothing about how fast a bad live canary is rolled back.
+#[test]
+fn a_good_history_then_a_bad_live_canary_still_rolls_back_as_fast() {
+    let rolled_back_at = |with_history: bool| {
+        let mut sim = Sim::started(Spec {
+            gates: SLOW_GATE,
+            triggers: AUTO_TRIGGER,
+            ..Spec::default()
+        });
+        if with_history {
+            sim.history(GOOD);
+        }
+        sim.feed_to(ERRORS, 30, GOOD);
+        while sim.release.phase() != PhaseName::RolledBack {
+            assert!(sim.secs() < 600, "never rolled back");
+            let next = sim.secs() + 5;
+            sim.errors_at(next, BAD);
+        }
+        sim.secs()
+    };
+    assert_eq!(rolled_back_at(false), 95, "bad from 35 s, for 1m");
+    assert_eq!(rolled_back_at(true), 95);
+}
+
+#[test]
+fn a_backfill_is_one_journal_entry_and_touches_no_gate_trigger_or_data_age() {
+    let mut sim = Sim::started(Spec {
+        triggers: AUTO_TRIGGER,
+        ..Spec::default()
+    });
+    sim.errors_at(5, GOOD);
+    let (gates, triggers) = (
+        sim.release.gate(0).unwrap().status,
+        sim.release.trigger(0).unwrap().status,
+    );
+    let before = sim.release.data_status(ERRORS, sim.now);
+    sim.now += Duration::seconds(1);
+    let fx = sim.history(BAD);
+    let entries = records(&fx);
+    assert_eq!(entries.len(), 1, "{fx:#?}");
+    assert_eq!(entries[0].event, EventKind::Backfilled);
+    assert_eq!(
+        entries[0].message,
+        "backfilled 10m: 120 samples per metric, shown as history, never used to decide"
+    );
+    assert_eq!(sim.release.gate(0).unwrap().status, gates);
+    assert_eq!(sim.release.trigger(0).unwrap().status, triggers);
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert_eq!(
+        sim.release.data_status(ERRORS, sim.now),
+        DataStatus::Fresh {
+            age: Duration::seconds(1)
+        },
+        "the data's age is the live sample's, not history's ({before:?} before)"
+    );
+    assert_eq!(
+        sim.release.data_status(LATENCY, sim.now),
+        DataStatus::Nothing,
+        "history is not data"
+    );
+    let errors = sim.release.metric(ERRORS).unwrap();
+    assert_eq!(errors.canary.len(), 121, "120 history points, then the live one");
+    assert_eq!(errors.last_canary, Some(Reading::Value(GOOD)));
+    assert_eq!(sim.release.metric(LATENCY).unwrap().last_canary, None);
+
+    // Counts that differ between metrics are named, and so is what went wrong.
+    let (mut sim, _) = Sim::new(Spec::default());
+    let fx = sim.observe(Observation::History(History {
+        span: Span::minutes(10),
+        points: vec![PastPoint {
+            metric: ERRORS,
+            at: t0() - Duration::seconds(5),
+            canary: None,
+            baseline: Some(GOOD),
+        }],
+        problem: Some("latency: no data (empty result)".into()),
+    }));
+    assert_eq!(
+        records(&fx)[0].message,
+        "backfilled 10m: samples per metric: errors 1, latency 0, shown as history, never used to \
+         decide (latency: no data (empty result))"
+    );
+}
+
+/// The backfill's instants may reach the release's own time; the live samples cover that,
+/// so history keeps only what came before the start.
+#[test]
+fn history_from_the_release_s_own_time_is_left_to_the_live_samples() {
+    let (mut sim, _) = Sim::new(Spec::default());
+    let fx = sim.observe(Observation::History(History {
+        span: Span::minutes(1),
+        points: [-10, -5, 0, 5]
+            .into_iter()
+            .map(|s| PastPoint {
+                metric: ERRORS,
+                at: t0() + Duration::seconds(s),
+                canary: Some(GOOD),
+                baseline: Some(GOOD),
+            })
+            .collect(),
+        problem: None,
+    }));
+    assert!(records(&fx)[0].message.contains("errors 2, latency 0"), "{fx:#?}");
+    assert_eq!(sim.release.metric(ERRORS).unwrap().canary.len(), 2);
+}
+
+/// Data goes stale from live samples only: history older than `stale_after` (all of it)
+/// never makes the release look stale, before or after go.
+#[test]
+fn history_never_makes_the_release_look_stale() {
+    let (mut sim, _) = Sim::new(Spec::default());
+    sim.now += Duration::seconds(2);
+    let fx = sim.history(BAD);
+    assert_eq!(kinds(&fx), vec![EventKind::Backfilled]);
+    assert_eq!(sim.release.data_health(sim.now).1, DataStatus::Nothing);
+    sim.cmd(Command::Approve { role: "lead".into() });
+    let fx = sim.history(BAD);
+    assert_eq!(kinds(&fx), vec![EventKind::Backfilled], "{fx:#?}");
+    assert!(sim.holds().is_empty(), "{:?}", sim.holds());
+}
+
+/// A trigger's `for` counts only samples of the canary serving traffic now: a breach
+/// before the canary went back to 0% does not carry over into its next exposure.
+#[test]
+fn a_trigger_counts_only_samples_of_the_current_exposure() {
+    let mut sim = Sim::started(Spec {
+        gates: SLOW_GATE,
+        triggers: AUTO_TRIGGER,
+        ..Spec::default()
+    });
+    sim.feed_to(ERRORS, 30, GOOD);
+    sim.feed_to(ERRORS, 60, BAD); // breached for 25 s at 5%
+    assert_eq!(sim.release.trigger(0).unwrap().status, GateStatus::Warn);
+    sim.cmd(sim.set_weight(Weight::ZERO));
+    assert_eq!(sim.release.actual_weight(), Some(Weight::ZERO));
+    assert_eq!(sim.release.trigger(0).unwrap().status, GateStatus::Idle);
+    sim.feed_to(ERRORS, 80, BAD); // no canary traffic: nothing for a trigger
+    sim.cmd(sim.set_weight(w(5)));
+    let fx = sim.feed_to(ERRORS, 140, BAD); // 55 s of this exposure
+    assert!(restores(&fx).is_empty(), "{fx:#?}");
+    assert_eq!(sim.release.trigger(0).unwrap().status, GateStatus::Warn);
+    let fx = sim.feed_to(ERRORS, 145, BAD); // 60 s
+    assert_eq!(restores(&fx), vec!["1.9.0".to_string()]);
+}
+
+/// A slow poll answering after a newer one: its sample is kept at its time, but it moves
+/// no breach clock, so it can neither fire a trigger nor pass a gate on its own.
+#[test]
+fn a_late_sample_cannot_fire_a_trigger_or_pass_a_gate() {
+    let late = |sim: &mut Sim, secs: i64, value: f64| {
+        sim.observe(Observation::Sample {
+            metric: ERRORS,
+            canary: Reading::Value(value),
+            baseline: Reading::Value(GOOD),
+            at: t0() + Duration::seconds(secs),
+        })
+    };
+    // Trigger: a bad sample from 68 s ago must not start the breach clock back then.
+    let mut sim = Sim::started(Spec {
+        gates: SLOW_GATE,
+        triggers: AUTO_TRIGGER,
+        ..Spec::default()
+    });
+    sim.feed_to(ERRORS, 100, GOOD);
+    let fx = late(&mut sim, 32, BAD);
+    assert!(records(&fx).is_empty(), "{fx:#?}");
+    let fx = sim.errors_at(105, BAD);
+    assert!(restores(&fx).is_empty(), "{fx:#?}");
+    assert_eq!(sim.release.trigger(0).unwrap().status, GateStatus::Warn);
+    assert_eq!(sim.release.trigger(0).unwrap().breach_since, Some(sim.now));
+    // Kept at its time, for the judge's windows and the sparklines.
+    let kept = sim
+        .release
+        .metric(ERRORS)
+        .unwrap()
+        .canary
+        .values_in(t0() + Duration::seconds(32)..=t0() + Duration::seconds(32));
+    assert_eq!(kept, vec![BAD]);
+
+    // Gate: a good sample from before the breach must not clear it.
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 30, GOOD);
+    sim.feed_to(ERRORS, 50, BAD);
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
+    let since = sim.release.gate(0).unwrap().breach_since;
+    let fx = late(&mut sim, 33, GOOD);
+    assert!(records(&fx).is_empty(), "{fx:#?}");
+    assert_eq!(sim.release.gate(0).unwrap().status, GateStatus::Warn);
+    assert_eq!(sim.release.gate(0).unwrap().breach_since, since);
+    let fx = sim.feed_to(ERRORS, 95, BAD);
+    assert!(kinds(&fx).contains(&EventKind::GateFailed), "{fx:#?}");
+}
+
+/// A sample stamped after the engine's present (a clock running ahead) is not used, and
+/// says so once until a usable sample comes.
+#[test]
+fn a_sample_from_the_future_is_not_used_and_reported_once() {
+    let mut sim = Sim::started(Spec::default());
+    sim.errors_at(5, GOOD);
+    let ahead = |sim: &mut Sim| {
+        let at = sim.now + Duration::seconds(30);
+        sim.observe(Observation::Sample {
+            metric: ERRORS,
+            canary: Reading::Value(BAD),
+            baseline: Reading::Value(GOOD),
+            at,
+        })
+    };
+    let fx = ahead(&mut sim);
+    assert_eq!(kinds(&fx), vec![EventKind::GateWarning]);
+    assert_eq!(
+        records(&fx)[0].message,
+        "a sample of errors is stamped 30s after the engine's clock: not used (is a clock wrong?)"
+    );
+    assert!(records(&ahead(&mut sim)).is_empty(), "said once");
+    assert_eq!(sim.release.metric(ERRORS).unwrap().canary.len(), 1, "not kept");
+    assert_eq!(sim.release.gate(0).unwrap().detail, "0.100 within bounds");
+    sim.errors_at(10, GOOD);
+    assert_eq!(
+        kinds(&ahead(&mut sim)),
+        vec![EventKind::GateWarning],
+        "said again after a usable one"
+    );
+}
+
+/// History may serve a sigma band as the baseline's history: the band judges the first
+/// live sample instead of waiting for three live baseline points.
+#[test]
+fn history_serves_a_sigma_band_as_the_baseline_s_history() {
+    let mut sim = Sim::started(Spec {
+        gates: SIGMA_GATE,
+        triggers: LATENCY_TRIGGER,
+        ..Spec::default()
+    });
+    sim.history(GOOD);
+    sim.feed_latency_to(5, 310.0);
+    assert_eq!(
+        sim.release.gate(0).unwrap().status,
+        GateStatus::Pass,
+        "{}",
+        sim.gate_detail(0)
+    );
+    assert!(
+        sim.gate_detail(0).contains("310 within bounds"),
+        "{}",
+        sim.gate_detail(0)
+    );
 }

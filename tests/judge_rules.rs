@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use shipdeck::analysis::judge::Classification;
 use shipdeck::analysis::judge::score::Outcome;
 use shipdeck::engine::{
-    Actor, Command, Effect, Event, EventKind, HoldReason, Observation, PhaseName, Reading, Release,
+    Actor, Command, Effect, Event, EventKind, History, HoldReason, Observation, PastPoint, PhaseName, Reading, Release,
 };
-use shipdeck::plan::Weight;
+use shipdeck::plan::{Span, Weight};
 
 const ERRORS: usize = 0;
 const LATENCY: usize = 1;
@@ -446,4 +446,50 @@ fn the_judge_rests_at_full_weight() {
     run.run_for(60);
     assert_eq!(run.release.phase(), PhaseName::Done);
     assert!(run.release.judge().unwrap().last.is_none());
+}
+
+/// The backfill read at start: ten minutes of both metrics before t0, the canary as given.
+fn history(canary_errors: f64, canary_latency: f64) -> Observation {
+    let points = (1..=120)
+        .rev()
+        .flat_map(|k| {
+            let at = t0() - Duration::seconds(5 * k);
+            [(ERRORS, canary_errors, 0.2), (LATENCY, canary_latency, 180.0)].map(|(metric, canary, baseline)| {
+                PastPoint {
+                    metric,
+                    at,
+                    canary: Some(canary),
+                    baseline: Some(baseline),
+                }
+            })
+        })
+        .collect();
+    Observation::History(History {
+        span: Span::minutes(10),
+        points,
+        problem: None,
+    })
+}
+
+/// History is never in a judged window: a failed attempt's canary read back at start does
+/// not fail the retry's first interval, nor does history keep a silent canary "fresh".
+#[test]
+fn history_is_never_judged() {
+    let mut run = Run::new("rollback", LADDER);
+    run.send(Event::Observe(history(5.0, 900.0)));
+    run.run_for(60);
+    let judgement = run.release.stage_judgement().expect("judged at one minute");
+    assert_eq!(judgement.score.outcome, Outcome::Pass, "{:?}", judgement.score);
+    for verdict in judgement.metrics.iter().flatten() {
+        assert_eq!((verdict.control.n, verdict.experiment.n), (11, 11), "{verdict:?}");
+    }
+
+    let mut run = Run::new("rollback", LADDER);
+    run.send(Event::Observe(history(0.2, 180.0)));
+    run.canary.silent = true;
+    run.run_for(60);
+    let judgement = run.release.stage_judgement().expect("judged at one minute");
+    assert_eq!(judgement.score.outcome, Outcome::NoData, "{:?}", judgement.score);
+    let errors = judgement.metrics[ERRORS].as_ref().unwrap();
+    assert_eq!(errors.reason, "canary has no finite value in the window");
 }

@@ -16,7 +16,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use shipdeck::backend::MetricsSource;
 use shipdeck::backend::prometheus::{BackoffPolicy, PrometheusMetrics};
-use shipdeck::engine::{Observation, Reading};
+use shipdeck::engine::{PastPoint, Reading};
 use shipdeck::plan::{Metric, Plan, PrometheusAuth, PrometheusSource, SourceKind, Span};
 
 use fake::{FakeApi, Reply, Request};
@@ -475,24 +475,24 @@ async fn backfill_lines_up_both_sides_oldest_first() {
     })
     .await;
     let two = plan(&api.url(), &["a", "b"], |_| {});
-    let observations = source(&two).backfill(&two.metrics, at()).await;
+    let history = source(&two).backfill(&two.metrics, at()).await.expect("a backfill");
 
-    let sample = |metric, secs, canary, baseline| Observation::Sample {
+    let point = |metric, secs, canary, baseline| PastPoint {
         metric,
+        at: DateTime::from_timestamp(secs, 0).unwrap(),
         canary,
         baseline,
-        at: DateTime::from_timestamp(secs, 0).unwrap(),
     };
-    let gap = || Reading::NoData("no data (no sample at this time)".into());
-    let empty = || Reading::NoData("no data (empty result)".into());
+    assert_eq!(history.span, Span::secs(60));
     assert_eq!(
-        observations,
+        history.points,
         vec![
-            sample(0, t - 2, Reading::Value(1.0), gap()),
-            sample(1, t - 2, empty(), Reading::Value(30.0)),
-            sample(0, t - 1, Reading::Value(2.0), Reading::Value(10.0)),
+            point(0, t - 2, Some(1.0), None),
+            point(1, t - 2, None, Some(30.0)),
+            point(0, t - 1, Some(2.0), Some(10.0)),
         ]
     );
+    assert_eq!(history.problem, None, "every metric had something");
     let requests = api.requests();
     assert_eq!(requests.len(), 4);
     for r in &requests {
@@ -507,7 +507,7 @@ async fn backfill_lines_up_both_sides_oldest_first() {
         source(&no_backfill)
             .backfill(&no_backfill.metrics, at())
             .await
-            .is_empty()
+            .is_none()
     );
     assert_eq!(api.requests().len(), 4, "no query when the plan asks for no backfill");
 }
@@ -549,9 +549,9 @@ async fn real_prometheus_values_backfill_outage_and_recovery() {
         let source = source.clone();
         let metrics = &plan.metrics;
         async move {
-            let history = source.backfill(metrics, Utc::now()).await;
-            if history.len() >= 3 {
-                Ok(history)
+            let history = source.backfill(metrics, Utc::now()).await.unwrap_or_default();
+            if history.points.len() >= 3 {
+                Ok(history.points)
             } else {
                 Err(format!("{history:?}"))
             }
@@ -560,11 +560,11 @@ async fn real_prometheus_values_backfill_outage_and_recovery() {
     .await;
     let times: Vec<DateTime<Utc>> = history
         .iter()
-        .map(|o| match o {
-            Observation::Sample {
+        .map(|p| match p {
+            PastPoint {
                 metric: 0,
-                canary: Reading::Value(11.0),
-                baseline: Reading::Value(10.0),
+                canary: Some(11.0),
+                baseline: Some(10.0),
                 at,
             } => *at,
             other => panic!("unexpected backfill observation {other:?}"),

@@ -8,7 +8,7 @@ pub mod sim;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
-use crate::engine::{Observation, Reading};
+use crate::engine::{History, Reading};
 use crate::plan::{Metric, Weight};
 
 /// Moves traffic between the stable version and the canary.
@@ -21,10 +21,11 @@ pub trait TrafficRouter: Send + 'static {
 
 /// Answers metric queries for the canary and the baseline.
 pub trait MetricsSource: Send + Sync + 'static {
-    /// Past samples for the sparklines at start (oldest first), so the baseline shows at
-    /// once. Sources without history return none.
-    fn backfill<'a>(&'a self, _metrics: &'a [Metric], _until: DateTime<Utc>) -> BoxFuture<'a, Vec<Observation>> {
-        Box::pin(async { Vec::new() })
+    /// What the source holds of the time before `until` (the release's start), for the
+    /// sparklines and the baseline's sigma bands: never evidence. `None` from sources
+    /// without history, or when the plan asks for none.
+    fn backfill<'a>(&'a self, _metrics: &'a [Metric], _until: DateTime<Utc>) -> BoxFuture<'a, Option<History>> {
+        Box::pin(async { None })
     }
 
     fn sample<'a>(&'a self, index: usize, metric: &'a Metric, at: DateTime<Utc>) -> BoxFuture<'a, (Reading, Reading)>;

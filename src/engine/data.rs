@@ -4,8 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::event::Reading;
-use super::release::MetricState;
-use crate::plan::Weight;
+use super::metric::MetricState;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataStatus {
@@ -40,12 +39,22 @@ impl DataStatus {
     }
 }
 
-/// The status of one metric. While the canary serves traffic its reading must carry a
-/// value; before that, the baseline's must.
-pub fn status_of(state: &MetricState, canary_exposed: bool, stale_after: Duration, now: DateTime<Utc>) -> DataStatus {
+/// The status of one metric. While the canary serves traffic (since `exposed_since`) its
+/// reading must carry a value, and only a sample of this exposure says anything about it;
+/// before that, the baseline's reading must carry a value.
+pub fn status_of(
+    state: &MetricState,
+    exposed_since: Option<DateTime<Utc>>,
+    stale_after: Duration,
+    now: DateTime<Utc>,
+) -> DataStatus {
     let Some(at) = state.last_at else {
         return DataStatus::Nothing;
     };
+    let canary_exposed = exposed_since.is_some();
+    if state.last_since(exposed_since).is_none() && canary_exposed {
+        return DataStatus::Nothing;
+    }
     let reading = if canary_exposed {
         &state.last_canary
     } else {
@@ -66,9 +75,4 @@ pub fn status_of(state: &MetricState, canary_exposed: bool, stale_after: Duratio
         None if age > stale_after => DataStatus::Stale { age },
         None => DataStatus::Fresh { age },
     }
-}
-
-/// Whether the canary should be producing data.
-pub fn exposed(actual: Option<Weight>) -> bool {
-    actual.is_some_and(|w| w > Weight::ZERO)
 }

@@ -32,6 +32,8 @@ pub struct LogEntry {
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Started,
+    /// The metrics source's history was read at start: one entry for all of it.
+    Backfilled,
     ItemTicked,
     ItemUnticked,
     Approved,

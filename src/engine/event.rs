@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Weight;
+use crate::plan::{Span, Weight};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -57,12 +57,35 @@ pub enum Observation {
         baseline: Reading,
         at: DateTime<Utc>,
     },
+    /// The past, read once at start (a range query): history for the sparklines and the
+    /// baseline's sigma bands, never evidence for a decision (see `evidence`).
+    History(History),
     /// The router confirmed the canary weight it now serves.
     WeightApplied { actual: Weight },
     /// The router could not apply or read the weight.
     RouterFailed { message: String },
     /// The previous version was restored (rollback completed on the platform side).
     PreviousRestored,
+}
+
+/// What a metrics source read back of the time before the release started.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct History {
+    /// How far back the source was asked to read.
+    pub span: Span,
+    /// Oldest first; a side the source had nothing for at that instant is `None`.
+    pub points: Vec<PastPoint>,
+    /// Why the source read back nothing (or less than asked), when it knows.
+    pub problem: Option<String>,
+}
+
+/// One instant of one metric's history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PastPoint {
+    pub metric: usize,
+    pub at: DateTime<Utc>,
+    pub canary: Option<f64>,
+    pub baseline: Option<f64>,
 }
 
 /// A metric value, or why there is none. Only `Value` can ever pass a gate.

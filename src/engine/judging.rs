@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::release::MetricState;
+use super::metric::MetricState;
 use super::series::Series;
 use crate::analysis::judge::score::{self, Outcome, Score, Scored, Thresholds};
 use crate::analysis::judge::{self, Classification, EffectKind, JudgeConfig, NanStrategy, Verdict};
@@ -87,8 +87,8 @@ impl JudgeRun {
     }
 
     /// Judges the samples from `from` to `to` of the metrics `analysed` says. A side whose
-    /// newest value is older than `stale_after` at `to` has gone quiet: its older samples
-    /// must not pass the interval, so the metric is no data.
+    /// newest value in the window is older than `stale_after` at `to` has gone quiet: its
+    /// older samples must not pass the interval, so the metric is no data.
     #[allow(clippy::too_many_arguments)]
     pub fn judge(
         &mut self,
@@ -112,7 +112,7 @@ impl JudgeRun {
             let finite = configs[i].nan == NanStrategy::Remove;
             let quiet = [("baseline", &state.baseline), ("canary", &state.canary)]
                 .into_iter()
-                .map(|(side, series)| (side, series.newest_value_at(finite)))
+                .map(|(side, series)| (side, series.newest_value_at(finite, from)))
                 .find(|(_, newest)| newest.is_none_or(|at| to - at > stale_after));
             match quiet {
                 Some((side, newest)) => gone_quiet(verdict, side, newest, to, finite, &configs[i]),
@@ -243,7 +243,7 @@ fn gone_quiet(
     let value = if finite { "finite value" } else { "value" };
     v.reason = match newest {
         Some(at) => format!("{side} data stale: newest {value} {}s old", (to - at).num_seconds()),
-        None => format!("{side} has no {value} yet"),
+        None => format!("{side} has no {value} in the window"),
     };
     v
 }

@@ -3,15 +3,17 @@
 pub mod data;
 pub mod effect;
 pub mod event;
+pub mod evidence;
 pub mod gate;
 pub mod judging;
+pub mod metric;
 pub mod phase;
 pub mod release;
 pub mod series;
 
 pub use data::DataStatus;
 pub use effect::{Effect, EventKind, LogEntry, Severity};
-pub use event::{Actor, Command, Event, Observation, Reading};
+pub use event::{Actor, Command, Event, History, Observation, PastPoint, Reading};
 pub use gate::{GateStatus, Watch};
 pub use phase::{HoldReason, PhaseName, Step};
 pub use release::{Release, fmt_duration, gate_label};

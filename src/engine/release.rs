@@ -9,17 +9,16 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::data::{self, DataStatus};
 use super::effect::{Effect, EventKind, LogEntry};
-use super::event::{Actor, Command, Event, Observation, Reading};
+use super::event::{Actor, Command, Event, History, Observation, Reading};
+use super::evidence::{self, Moments, Standing};
 use super::gate::{GateStatus, Watch};
 use super::judging::{JudgeRun, Judgement, Latch};
+use super::metric::MetricState;
 use super::phase::{HoldReason, PhaseName, Step};
-use super::series::Series;
 use crate::analysis::bounds::BaselineStats;
 use crate::analysis::judge::score::{Outcome, score_text};
 use crate::plan::{Bounds, JudgeOnFail, Plan, Span, Weight};
 
-/// Points kept per series: enough for the widest sparkline, bounded for a 24 h release.
-pub const SERIES_CAPACITY: usize = 600;
 /// Log lines kept in memory; the journal on disk keeps all of them.
 pub const LOG_CAPACITY: usize = 5000;
 
@@ -55,16 +54,6 @@ impl StageProgress {
     }
 }
 
-/// The newest samples of one metric, and its history for sparklines.
-#[derive(Debug, Clone)]
-pub struct MetricState {
-    pub canary: Series,
-    pub baseline: Series,
-    pub last_canary: Option<Reading>,
-    pub last_baseline: Option<Reading>,
-    pub last_at: Option<DateTime<Utc>>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Release {
     plan: Arc<Plan>,
@@ -75,7 +64,9 @@ pub struct Release {
     step: Step,
     holds: Vec<HoldReason>,
     hold_elapsed: Duration,
-    holding_since: Option<DateTime<Utc>>,
+    /// When the canary's exposure and the current weight's hold began: which live samples
+    /// count for gates and triggers (see `evidence`).
+    moments: Moments,
     started_at: DateTime<Utc>,
     go_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
@@ -128,17 +119,7 @@ impl Release {
                 }
             })
             .collect();
-        let metrics = plan
-            .metrics
-            .iter()
-            .map(|_| MetricState {
-                canary: Series::new(SERIES_CAPACITY),
-                baseline: Series::new(SERIES_CAPACITY),
-                last_canary: None,
-                last_baseline: None,
-                last_at: None,
-            })
-            .collect();
+        let metrics = plan.metrics.iter().map(|_| MetricState::default()).collect();
         let metric_index = |name: &str| plan.metrics.iter().position(|m| m.name == name);
         let gate_metric = plan.gates.iter().map(|g| metric_index(&g.metric)).collect();
         let trigger_metric = plan.rollback.triggers.iter().map(|t| metric_index(&t.metric)).collect();
@@ -156,7 +137,7 @@ impl Release {
             step: Step::Preparing,
             holds: Vec::new(),
             hold_elapsed: Duration::zero(),
-            holding_since: None,
+            moments: Moments::default(),
             started_at: now,
             go_at: None,
             finished_at: None,
@@ -277,7 +258,7 @@ impl Release {
         if self.step != Step::Holding {
             return None;
         }
-        self.judge.as_ref()?.current(self.stage, self.holding_since)
+        self.judge.as_ref()?.current(self.stage, self.moments.holding_since)
     }
 
     /// Whether the judge decides the current stage: it has a metric to judge, and there is
@@ -321,6 +302,16 @@ impl Release {
         self.started_at
     }
 
+    /// Where a metric's live evidence begins: the baseline's at the release's start, the
+    /// canary's at its current exposure (the release's start while it serves nothing).
+    /// What came before is history: drawn, never deciding (see `evidence`).
+    pub fn evidence_since(&self, canary: bool) -> DateTime<Utc> {
+        match self.moments.exposed_since {
+            Some(since) if canary => since,
+            _ => self.started_at,
+        }
+    }
+
     pub fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.finished_at
     }
@@ -360,7 +351,7 @@ impl Release {
     pub fn data_status(&self, index: usize, now: DateTime<Utc>) -> DataStatus {
         let stale_after = self.plan.analysis.stale_after.to_chrono();
         self.metrics.get(index).map_or(DataStatus::Nothing, |state| {
-            data::status_of(state, data::exposed(self.actual), stale_after, now)
+            data::status_of(state, self.moments.exposed_since, stale_after, now)
         })
     }
 
@@ -429,7 +420,7 @@ impl Release {
                     let last = self.gate_metric[g].and_then(|m| self.metrics[m].last_at);
                     last.map(|last| last + stale_after)
                 }
-                GateStatus::Waiting => self.holding_since.map(|since| since + stale_after),
+                GateStatus::Waiting => self.moments.holding_since.map(|since| since + stale_after),
                 _ => None,
             })
             .min()
@@ -668,10 +659,12 @@ impl Release {
                 baseline,
                 at,
             } => self.on_sample(metric, canary, baseline, at, now, fx),
+            Observation::History(history) => self.on_history(history, now, fx),
             Observation::WeightApplied { actual } => {
                 let changed = self.actual != Some(actual);
                 self.actual = Some(actual);
                 self.router_error = None;
+                self.track_exposure(actual, now);
                 if changed {
                     let msg = format!("router confirms canary weight {actual} (desired {})", self.desired);
                     self.record(fx, now, Actor::system(), EventKind::WeightApplied, msg);
@@ -699,6 +692,59 @@ impl Release {
         }
     }
 
+    /// The canary's exposure starts when the router first confirms a weight above 0% after
+    /// go, and ends at 0%. A trigger's breach clock restarts with each exposure: its `for`
+    /// counts only samples of the canary serving traffic now. A fired trigger stays fired.
+    fn track_exposure(&mut self, actual: Weight, now: DateTime<Utc>) {
+        let exposed = actual > Weight::ZERO && self.go_at.is_some();
+        if exposed == self.moments.exposed_since.is_some() {
+            return;
+        }
+        self.moments.exposed_since = exposed.then_some(now);
+        for watch in &mut self.triggers {
+            if watch.status != GateStatus::Fail {
+                watch.reset(GateStatus::Idle);
+            }
+        }
+    }
+
+    /// The past read at start fills the series as history, in one event with one entry:
+    /// nothing in it is evidence (see `evidence`). The release's own time is left to the
+    /// live samples.
+    fn on_history(&mut self, history: History, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let mut kept = vec![0usize; self.metrics.len()];
+        for point in history.points {
+            if point.at >= self.started_at {
+                continue;
+            }
+            if let Some(state) = self.metrics.get_mut(point.metric) {
+                state.keep(point.at, point.canary, point.baseline);
+                kept[point.metric] += 1;
+            }
+        }
+        let counts = match kept.as_slice() {
+            [first, rest @ ..] if rest.iter().all(|n| n == first) => format!("{first} samples per metric"),
+            _ => {
+                let each: Vec<String> = self
+                    .plan
+                    .metrics
+                    .iter()
+                    .zip(&kept)
+                    .map(|(m, n)| format!("{} {n}", m.name))
+                    .collect();
+                format!("samples per metric: {}", each.join(", "))
+            }
+        };
+        let mut msg = format!(
+            "backfilled {}: {counts}, shown as history, never used to decide",
+            history.span
+        );
+        if let Some(problem) = history.problem {
+            msg.push_str(&format!(" ({problem})"));
+        }
+        self.record(fx, now, Actor::system(), EventKind::Backfilled, msg);
+    }
+
     fn on_sample(
         &mut self,
         metric: usize,
@@ -711,18 +757,28 @@ impl Release {
         let Some(state) = self.metrics.get_mut(metric) else {
             return;
         };
-        state.canary.push(at, canary.raw());
-        state.baseline.push(at, baseline.raw());
-        // A late sample must not make the data look older than it is.
-        state.last_at = Some(state.last_at.map_or(at, |last| last.max(at)));
+        match evidence::standing(at, self.started_at, state.last_at, now) {
+            Standing::Live => {}
+            Standing::History | Standing::Late => return state.keep(at, canary.raw(), baseline.raw()),
+            Standing::Ahead => {
+                if !std::mem::replace(&mut state.ahead_reported, true) {
+                    let msg = format!(
+                        "a sample of {} is stamped {}s after the engine's clock: not used (is a clock wrong?)",
+                        self.plan.metrics[metric].name,
+                        (at - now).num_seconds()
+                    );
+                    self.record(fx, now, Actor::system(), EventKind::GateWarning, msg);
+                }
+                return;
+            }
+        }
         let canary_value = match &canary {
             Reading::Value(v) if v.is_finite() => Ok(*v),
             Reading::Value(v) => Err(format!("value is {v}")),
             Reading::NoData(why) => Err(why.clone()),
         };
         let baseline_value = baseline.value();
-        state.last_canary = Some(canary);
-        state.last_baseline = Some(baseline);
+        state.take_live(at, canary, baseline);
         // Once per sample, for every gate and trigger on this metric.
         let baseline_stats = self.baseline_stats(metric, baseline_value, at);
         let bad = self.plan.metrics[metric].bad;
@@ -732,7 +788,7 @@ impl Release {
             self.phase,
             PhaseName::Pending | PhaseName::Running | PhaseName::Held | PhaseName::Paused
         );
-        let fresh = in_flight && self.holding_since.is_some_and(|since| at >= since);
+        let fresh = in_flight && self.moments.for_gates(at);
 
         for g in 0..self.plan.gates.len() {
             if self.gate_metric[g] != Some(metric) || !fresh || !self.gate_analysed(g) || self.desired == Weight::ZERO {
@@ -762,8 +818,8 @@ impl Release {
             }
         }
 
-        // Rollback triggers watch whenever the canary serves traffic, paused or not.
-        let exposed = self.actual.is_some_and(|w| w > Weight::ZERO);
+        // Rollback triggers watch samples taken while the canary serves traffic, paused or not.
+        let exposed = self.moments.for_triggers(at);
         let watching = matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
         let plan = Arc::clone(&self.plan);
         for (t, trigger) in plan.rollback.triggers.iter().enumerate() {
@@ -845,7 +901,7 @@ impl Release {
         }
         if self.step == Step::Shifting && self.actual == Some(self.desired) {
             self.step = Step::Holding;
-            self.holding_since = Some(now);
+            self.moments.holding_since = Some(now);
             self.reset_gates();
             let active = self.judge_active();
             if let Some(judge) = &mut self.judge {
@@ -945,7 +1001,7 @@ impl Release {
         self.stage += 1;
         self.step = Step::Preparing;
         self.hold_elapsed = Duration::zero();
-        self.holding_since = None;
+        self.moments.holding_since = None;
         self.reset_gates();
         if let Some(judge) = &mut self.judge {
             judge.latch = None;
@@ -997,7 +1053,11 @@ impl Release {
                     }
                 }
                 GateStatus::Waiting => {
-                    if self.holding_since.is_some_and(|since| now - since > stale_after) {
+                    if self
+                        .moments
+                        .holding_since
+                        .is_some_and(|since| now - since > stale_after)
+                    {
                         watch.status = GateStatus::NoData;
                         watch.detail = format!("no sample for {}s at this weight", stale_after.num_seconds());
                     }
@@ -1014,10 +1074,14 @@ impl Release {
                 ));
             }
         }
-        let exposed = self.actual.is_some_and(|w| w > Weight::ZERO);
-        let silent_since_shift = self.holding_since.is_some_and(|since| now - since > stale_after);
+        let exposed = self.moments.exposed_since.is_some();
+        let silent_since_shift = self
+            .moments
+            .holding_since
+            .is_some_and(|since| now - since > stale_after);
         for t in 0..self.triggers.len() {
-            let last = self.trigger_metric[t].and_then(|m| self.metrics[m].last_at);
+            // Only a sample of this exposure tells a trigger anything.
+            let last = self.trigger_metric[t].and_then(|m| self.metrics[m].last_since(self.moments.exposed_since));
             let judged = self.judgeable(self.plan.rollback.triggers[t].bounds()).is_some();
             let watch = &mut self.triggers[t];
             if !judged {
@@ -1203,7 +1267,7 @@ impl Release {
         }
         let plan = Arc::clone(&self.plan);
         let analysed: Vec<bool> = (0..plan.metrics.len()).map(|m| self.metric_analysed(m)).collect();
-        let since = self.holding_since.unwrap_or(now);
+        let since = self.moments.holding_since.unwrap_or(now);
         let Some(judge) = self.judge.as_mut() else { return };
         let every = judge.settings.every.to_chrono();
         let from = since.max(now - judge.settings.window.to_chrono());

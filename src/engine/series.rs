@@ -5,9 +5,11 @@ use std::ops::RangeBounds;
 
 use chrono::{DateTime, Utc};
 
-/// Keeps the newest `capacity` points; a missing sample is stored as a gap (None). A value
-/// the source returned but that is not a number (NaN, ±Inf) is kept as it came: the judge's
-/// NaN strategy decides about it, and readers that plot see a gap.
+/// Keeps the newest `capacity` points in time order, whatever order they arrive in (history
+/// read at start may come after the first live samples; a slow poll may answer late). A
+/// missing sample is stored as a gap (None). A value the source returned but that is not a
+/// number (NaN, ±Inf) is kept as it came: the judge's NaN strategy decides about it, and
+/// readers that plot see a gap.
 #[derive(Debug, Clone)]
 pub struct Series {
     points: VecDeque<(DateTime<Utc>, Option<f64>)>,
@@ -22,11 +24,21 @@ impl Series {
         }
     }
 
+    /// Adds a point at its place in time, after any point of the same instant. When full,
+    /// the oldest point goes; a point older than all of a full series is not kept.
     pub fn push(&mut self, at: DateTime<Utc>, value: Option<f64>) {
+        let mut place = match self.points.back() {
+            Some(&(newest, _)) if at < newest => self.points.partition_point(|&(t, _)| t <= at),
+            _ => self.points.len(),
+        };
         if self.points.len() == self.capacity {
+            if place == 0 {
+                return;
+            }
             self.points.pop_front();
+            place -= 1;
         }
-        self.points.push_back((at, value));
+        self.points.insert(place, (at, value));
     }
 
     pub fn len(&self) -> usize {
@@ -42,12 +54,13 @@ impl Series {
         self.points.back().map(|&(at, v)| (at, v.filter(|v| v.is_finite())))
     }
 
-    /// When the newest point that carried a value was taken: any value, or (`finite`) only a
-    /// finite one.
-    pub fn newest_value_at(&self, finite: bool) -> Option<DateTime<Utc>> {
+    /// When the newest point that carried a value was taken, among those taken after
+    /// `after`: any value, or (`finite`) only a finite one.
+    pub fn newest_value_at(&self, finite: bool, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.points
             .iter()
             .rev()
+            .take_while(|(at, _)| *at > after)
             .find(|(_, v)| v.is_some_and(|v| !finite || v.is_finite()))
             .map(|(at, _)| *at)
     }
@@ -64,12 +77,17 @@ impl Series {
             .collect()
     }
 
-    /// The newest `n` points, oldest first.
+    /// The newest `n` points, oldest first, a non-finite value read as a gap.
     pub fn tail(&self, n: usize) -> impl Iterator<Item = Option<f64>> + '_ {
+        self.tail_points(n).map(|(_, v)| v)
+    }
+
+    /// The newest `n` points with their times, oldest first, a non-finite value read as a gap.
+    pub fn tail_points(&self, n: usize) -> impl Iterator<Item = (DateTime<Utc>, Option<f64>)> + '_ {
         self.points
             .iter()
             .skip(self.points.len().saturating_sub(n))
-            .map(|p| p.1.filter(|v| v.is_finite()))
+            .map(|&(at, v)| (at, v.filter(|v| v.is_finite())))
     }
 }
 
@@ -88,6 +106,36 @@ mod tests {
         }
         assert_eq!(s.len(), 3);
         assert_eq!(s.tail(5).collect::<Vec<_>>(), vec![Some(7.0), Some(8.0), Some(9.0)]);
+    }
+
+    #[test]
+    fn points_keep_time_order_whatever_order_they_arrive_in() {
+        let t = |s: i64| DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(s);
+        let mut s = Series::new(4);
+        s.push(t(10), Some(10.0));
+        s.push(t(20), Some(20.0));
+        // History read after the first live samples, and a late poll, slot in by time.
+        s.push(t(5), Some(5.0));
+        s.push(t(15), Some(15.0));
+        assert_eq!(
+            s.tail(4).collect::<Vec<_>>(),
+            vec![Some(5.0), Some(10.0), Some(15.0), Some(20.0)]
+        );
+        // Full: a newer point pushes out the oldest; one older than everything kept is dropped.
+        s.push(t(25), Some(25.0));
+        s.push(t(1), Some(1.0));
+        assert_eq!(
+            s.tail(4).collect::<Vec<_>>(),
+            vec![Some(10.0), Some(15.0), Some(20.0), Some(25.0)]
+        );
+        // One in the middle of a full series pushes out the oldest too.
+        s.push(t(12), Some(12.0));
+        assert_eq!(
+            s.tail(4).collect::<Vec<_>>(),
+            vec![Some(12.0), Some(15.0), Some(20.0), Some(25.0)]
+        );
+        assert_eq!(s.newest_value_at(true, t(0)), Some(t(25)));
+        assert_eq!(s.newest_value_at(true, t(25)), None, "only points after the bound");
     }
 
     #[test]

@@ -56,15 +56,18 @@ impl Session {
             .map_or(std::time::Duration::from_secs(5), |p| {
                 std::time::Duration::from_secs(p.timeout.as_secs() * 2 + 1)
             });
+        // The release starts now: what the metrics source read before this is history.
+        let started = clock.now();
         tokio::spawn(tasks::metrics_task(
             backends.metrics,
             plan.metrics.clone(),
             interval,
             limit,
             clock,
+            started,
             obs_tx,
         ));
-        let (release, fx) = Release::new(plan, clock.now());
+        let (release, fx) = Release::new(plan, started);
         let mut session = Session {
             release,
             clock,

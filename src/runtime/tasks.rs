@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{MissedTickBehavior, timeout};
 
@@ -98,50 +99,57 @@ pub async fn router_task(
 }
 
 /// Samples every metric once per analysis interval (virtual time), all metrics at once,
-/// each call bounded by `limit` so one slow query cannot hold up the others. At start,
-/// past samples fill the sparklines (sources with history only).
+/// each call bounded by `limit` so one slow query cannot hold up the others. Beside the
+/// first samples, the source's history before `started` (the release's start) is read once
+/// and sent as one observation: it never delays a live sample.
 pub async fn metrics_task(
     source: Box<dyn MetricsSource>,
     metrics: Vec<Metric>,
     interval: Duration,
     limit: Duration,
     clock: Clock,
+    started: DateTime<Utc>,
     out: mpsc::Sender<Observation>,
 ) {
-    if let Ok(history) = timeout(limit, source.backfill(&metrics, clock.now())).await {
-        for observation in history {
-            if out.send(observation).await.is_err() {
-                return;
+    let history = async {
+        match timeout(limit, source.backfill(&metrics, started)).await {
+            Ok(Some(history)) => {
+                let _ = out.send(Observation::History(history)).await;
             }
+            Ok(None) => {}
+            Err(_) => tracing::warn!(limit = ?limit, "metrics backfill gave no answer in time"),
         }
-    }
-    let mut ticker = tokio::time::interval(clock.real(interval));
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    loop {
-        ticker.tick().await;
-        let at = clock.now();
-        let source = &source;
-        let round = metrics.iter().enumerate().map(|(index, metric)| async move {
-            let (canary, baseline) = match timeout(limit, source.sample(index, metric, at)).await {
-                Ok(readings) => readings,
-                Err(_) => {
-                    let why = format!("no answer within {}s", limit.as_secs());
-                    (Reading::NoData(why.clone()), Reading::NoData(why))
+    };
+    let live = async {
+        let mut ticker = tokio::time::interval(clock.real(interval));
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            let at = clock.now();
+            let source = &source;
+            let round = metrics.iter().enumerate().map(|(index, metric)| async move {
+                let (canary, baseline) = match timeout(limit, source.sample(index, metric, at)).await {
+                    Ok(readings) => readings,
+                    Err(_) => {
+                        let why = format!("no answer within {}s", limit.as_secs());
+                        (Reading::NoData(why.clone()), Reading::NoData(why))
+                    }
+                };
+                Observation::Sample {
+                    metric: index,
+                    canary,
+                    baseline,
+                    at,
                 }
-            };
-            Observation::Sample {
-                metric: index,
-                canary,
-                baseline,
-                at,
-            }
-        });
-        for observation in futures::future::join_all(round).await {
-            if out.send(observation).await.is_err() {
-                return;
+            });
+            for observation in futures::future::join_all(round).await {
+                if out.send(observation).await.is_err() {
+                    return;
+                }
             }
         }
-    }
+    };
+    futures::join!(history, live);
 }
 
 #[cfg(test)]

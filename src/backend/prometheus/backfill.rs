@@ -1,13 +1,12 @@
 //! Backfill at start: the range each metric side is queried over, and the canary and
-//! baseline series lined up by timestamp into samples the engine already understands.
+//! baseline series lined up by timestamp into the history the engine draws.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::response::GAP;
-use crate::engine::{Observation, Reading};
+use crate::engine::{PastPoint, Reading};
 use crate::plan::Span;
 
 /// `start..=end` every `step`: the instants a range query evaluates at.
@@ -33,25 +32,24 @@ impl Window {
 /// One side's range result: its points oldest first, or why it has none at all.
 pub type SidePoints = Result<Vec<(DateTime<Utc>, Reading)>, String>;
 
-/// One sample per instant that either side has a point for, oldest first. A side with no
-/// point at that instant gets `NoData` (its own failure, or a gap). When neither side has
+/// One point per instant that either side has a point for, oldest first. A side with no
+/// value at that instant (its own failure, a gap, NaN) is `None` there. When neither side has
 /// any point there is nothing to show and nothing is returned.
-pub fn align(metric: usize, canary: SidePoints, baseline: SidePoints) -> Vec<Observation> {
-    let mut steps: BTreeMap<DateTime<Utc>, (Option<Reading>, Option<Reading>)> = BTreeMap::new();
+pub fn align(metric: usize, canary: &SidePoints, baseline: &SidePoints) -> Vec<PastPoint> {
+    let mut steps: BTreeMap<DateTime<Utc>, (Option<f64>, Option<f64>)> = BTreeMap::new();
     for (at, reading) in canary.iter().flatten() {
-        steps.entry(*at).or_default().0 = Some(reading.clone());
+        steps.entry(*at).or_default().0 = reading.raw();
     }
     for (at, reading) in baseline.iter().flatten() {
-        steps.entry(*at).or_default().1 = Some(reading.clone());
+        steps.entry(*at).or_default().1 = reading.raw();
     }
-    let missing = |side: &SidePoints| Reading::NoData(side.as_ref().err().map_or(GAP, String::as_str).to_string());
     steps
         .into_iter()
-        .map(|(at, (c, b))| Observation::Sample {
+        .map(|(at, (canary, baseline))| PastPoint {
             metric,
-            canary: c.unwrap_or_else(|| missing(&canary)),
-            baseline: b.unwrap_or_else(|| missing(&baseline)),
             at,
+            canary,
+            baseline,
         })
         .collect()
 }
@@ -64,12 +62,12 @@ mod tests {
         DateTime::from_timestamp(s, 0).unwrap()
     }
 
-    fn sample(at: DateTime<Utc>, canary: Reading, baseline: Reading) -> Observation {
-        Observation::Sample {
+    fn point(at: DateTime<Utc>, canary: Option<f64>, baseline: Option<f64>) -> PastPoint {
+        PastPoint {
             metric: 1,
+            at,
             canary,
             baseline,
-            at,
         }
     }
 
@@ -81,32 +79,29 @@ mod tests {
     }
 
     #[test]
-    fn sides_are_joined_by_time_and_gaps_are_no_data() {
+    fn sides_are_joined_by_time_and_gaps_are_empty() {
         let canary = Ok(vec![(at(10), Reading::Value(1.0)), (at(20), Reading::Value(2.0))]);
-        let baseline = Ok(vec![(at(0), Reading::Value(9.0)), (at(20), Reading::Value(8.0))]);
-        let gap = || Reading::NoData(GAP.into());
+        let baseline = Ok(vec![
+            (at(0), Reading::Value(9.0)),
+            (at(20), Reading::Value(8.0)),
+            (at(30), Reading::NoData("NaN".into())),
+        ]);
         assert_eq!(
-            align(1, canary, baseline),
+            align(1, &canary, &baseline),
             vec![
-                sample(at(0), gap(), Reading::Value(9.0)),
-                sample(at(10), Reading::Value(1.0), gap()),
-                sample(at(20), Reading::Value(2.0), Reading::Value(8.0)),
+                point(at(0), None, Some(9.0)),
+                point(at(10), Some(1.0), None),
+                point(at(20), Some(2.0), Some(8.0)),
+                point(at(30), None, None),
             ]
         );
     }
 
     #[test]
-    fn a_failed_side_carries_its_reason_and_two_failed_sides_give_nothing() {
+    fn a_failed_side_is_empty_and_two_failed_sides_give_nothing() {
         let baseline = Ok(vec![(at(0), Reading::Value(9.0))]);
         let canary: SidePoints = Err("no data (empty result)".into());
-        assert_eq!(
-            align(1, canary.clone(), baseline),
-            vec![sample(
-                at(0),
-                Reading::NoData("no data (empty result)".into()),
-                Reading::Value(9.0)
-            )]
-        );
-        assert!(align(1, canary.clone(), canary).is_empty());
+        assert_eq!(align(1, &canary, &baseline), vec![point(at(0), None, Some(9.0))]);
+        assert!(align(1, &canary, &canary).is_empty());
     }
 }

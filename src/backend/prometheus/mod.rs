@@ -29,7 +29,7 @@ use self::backfill::Window;
 use self::client::Client;
 use self::credentials::Credentials;
 use super::MetricsSource;
-use crate::engine::{Observation, Reading};
+use crate::engine::{History, PastPoint, Reading};
 use crate::plan::{Metric, Plan, Span};
 
 /// The Prometheus metrics source. Clones share one HTTP client, one bound on requests in
@@ -85,22 +85,25 @@ impl PrometheusMetrics {
         self.client.range(query, window).await.and_then(response::range)
     }
 
-    async fn backfill_metric(&self, index: usize, metric: &Metric, window: Window) -> Vec<Observation> {
+    /// One metric's history; when neither side has any, why not.
+    async fn backfill_metric(&self, index: usize, metric: &Metric, window: Window) -> (Vec<PastPoint>, Option<String>) {
         let (canary_query, baseline_query) = metric.resolved(&self.canary_version, &self.stable_version);
         let (canary, baseline) = futures::join!(self.range(&canary_query, window), self.range(&baseline_query, window));
-        if let (Err(c), Err(b)) = (&canary, &baseline) {
-            tracing::warn!(metric = %metric.name, canary = %c, baseline = %b, "prometheus backfill found nothing");
-        }
-        backfill::align(index, canary, baseline)
+        let problem = match (&canary, &baseline) {
+            (Err(c), Err(b)) => {
+                tracing::warn!(metric = %metric.name, canary = %c, baseline = %b, "prometheus backfill found nothing");
+                Some(format!("{}: {b}", metric.name))
+            }
+            _ => None,
+        };
+        (backfill::align(index, &canary, &baseline), problem)
     }
 }
 
 impl MetricsSource for PrometheusMetrics {
-    fn backfill<'a>(&'a self, metrics: &'a [Metric], until: DateTime<Utc>) -> BoxFuture<'a, Vec<Observation>> {
+    fn backfill<'a>(&'a self, metrics: &'a [Metric], until: DateTime<Utc>) -> BoxFuture<'a, Option<History>> {
         async move {
-            let Some(window) = Window::before(until, self.backfill, self.interval) else {
-                return Vec::new();
-            };
+            let window = Window::before(until, self.backfill, self.interval)?;
             let this = self;
             let per_metric = join_all(
                 metrics
@@ -109,14 +112,20 @@ impl MetricsSource for PrometheusMetrics {
                     .map(|(index, metric)| this.backfill_metric(index, metric, window)),
             )
             .await;
-            let mut all: Vec<Observation> = per_metric.into_iter().flatten().collect();
+            let mut history = History {
+                span: self.backfill,
+                ..History::default()
+            };
+            let mut problems = Vec::new();
+            for (points, problem) in per_metric {
+                history.points.extend(points);
+                problems.extend(problem);
+            }
             // Oldest first across metrics; the sort is stable, so metrics keep plan order
             // within one instant.
-            all.sort_by_key(|o| match o {
-                Observation::Sample { at, .. } => *at,
-                _ => until,
-            });
-            all
+            history.points.sort_by_key(|p| p.at);
+            history.problem = (!problems.is_empty()).then(|| problems.join("; "));
+            Some(history)
         }
         .boxed()
     }

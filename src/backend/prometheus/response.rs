@@ -12,8 +12,6 @@ use crate::engine::Reading;
 pub const EMPTY: &str = "no data (empty result)";
 /// A ratio over no traffic is 0/0.
 pub const NAN: &str = "no data (NaN: no traffic?)";
-/// A range series has no point at a step the other side has.
-pub const GAP: &str = "no data (no sample at this time)";
 
 /// Longest piece of a non-Prometheus body quoted in a message.
 const SNIPPET_CHARS: usize = 160;
