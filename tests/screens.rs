@@ -97,6 +97,35 @@ fn healthy_midway() {
     }
 }
 
+/// History read back at start (a failed attempt) stands left of the ┆ that marks this
+/// release's start, in the muted style; the live values and every gate are this attempt's.
+#[test]
+fn retry_with_history() {
+    let d = support::retry_with_history();
+    let mut ui = ui();
+    ui.focus = Pane::Metrics;
+    both("retry_with_history", &d, &mut ui, Pane::Metrics);
+    // The failed attempt's bars are muted; this attempt's are in the canary's colour.
+    let theme = Theme::default();
+    let buf = screen(&d.release, &ui, &theme, d.now, LARGE);
+    let row = (0..buf.area.height)
+        .find(|&y| text_row(&buf, y).contains("canary ····█"))
+        .expect("the error rate's canary row");
+    let mark = (0..buf.area.width)
+        .find(|&x| buf[(x, row)].symbol() == "┆")
+        .expect("the mark at the release's start");
+    let bar = (0..mark)
+        .rev()
+        .find(|&x| buf[(x, row)].symbol() == "█")
+        .expect("a history bar");
+    assert_eq!(buf[(bar, row)].fg, theme.muted.fg.unwrap());
+    assert_eq!(buf[(mark + 2, row)].fg, theme.canary.fg.unwrap());
+}
+
+fn text_row(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+}
+
 #[test]
 fn failing_gate() {
     let d = support::failing_gate();

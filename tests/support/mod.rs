@@ -8,7 +8,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use shipdeck::engine::{Actor, Command, Effect, Event, Observation, PhaseName, Reading, Release, Step};
+use shipdeck::engine::{
+    Actor, Command, Effect, Event, History, Observation, PastPoint, PhaseName, Reading, Release, Step,
+};
 use shipdeck::plan::{Plan, Weight};
 
 pub const INTERVAL: i64 = 5;
@@ -298,5 +300,53 @@ pub fn router_error() -> Drive {
         message: "haproxy runtime API: connection refused (10.0.4.2:9999)".into(),
     });
     d.run(15);
+    d
+}
+
+/// A retry: the backfill at start reads back the failed attempt of a few minutes ago (the
+/// canary's errors at 1.6% until it was rolled back, then no canary traffic); this attempt
+/// went at once (the crew had ticked everything) and its canary is healthy at 5%, one minute
+/// into its hold.
+pub fn retry_with_history() -> Drive {
+    let mut d = Drive::new();
+    let points = (1..=60)
+        .rev()
+        .flat_map(|k| {
+            let at = t0() - Duration::seconds(INTERVAL * k);
+            let wiggle = [0.0, 1.0, 2.0, 1.0, 0.0, -1.0, -2.0, -1.0][(k % 8) as usize];
+            let canary_errors = (k > 20 && k <= 45).then_some(1.6 + 0.05 * wiggle);
+            let canary_latency = (k > 20 && k <= 45).then_some(184.0 + 3.0 * wiggle);
+            [
+                PastPoint {
+                    metric: 0,
+                    at,
+                    canary: canary_errors,
+                    baseline: Some(0.18 + 0.005 * wiggle),
+                },
+                PastPoint {
+                    metric: 1,
+                    at,
+                    canary: canary_latency,
+                    baseline: Some(176.0 + 2.0 * wiggle),
+                },
+            ]
+        })
+        .collect();
+    d.observe(Observation::History(History {
+        span: shipdeck::plan::Span::minutes(5),
+        points,
+        problem: None,
+    }));
+    let items = d.release.progress(0).map_or(0, |p| p.items.len());
+    for item in 0..items {
+        d.command(Command::ToggleItem { item }, "ana");
+    }
+    d.run_until("stage 2 asks for its approval", |r| {
+        r.stage() == 1 && r.step() == Step::Preparing
+    });
+    d.command(Command::Approve { role: "team".into() }, "sam");
+    d.hold_at(1);
+    d.run(60);
+    assert_eq!(d.release.phase(), PhaseName::Running);
     d
 }

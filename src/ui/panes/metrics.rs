@@ -6,6 +6,7 @@
 //! score history as a sparkline, when the next interval is judged) and one judge row per
 //! metric (classification, means, the shift with its interval, effect size, sample counts).
 
+use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -191,7 +192,7 @@ fn summary(ctx: &Ctx, run: &JudgeRun, area: Rect, buf: &mut Buffer) {
     if spark_w >= 1 {
         // Scores on a fixed 0-100 scale, the newest at the right.
         x += gap;
-        spark_cells(&run.scores, spark_w, 0.0, 100.0, 1, 0, |i, symbol| {
+        spark_cells(&run.scores, spark_w, 0.0, 100.0, 1, 0, None, |i, symbol, _| {
             put_cell(buf, area, (x + i) as u16, 0, symbol, t.info);
         });
         x += spark_w;
@@ -422,9 +423,9 @@ fn metric_block(ctx: &Ctx, area: Rect, buf: &mut Buffer, block: &Block) {
     // Sparklines on one shared scale, newest at the right, values after them.
     let spark_w = w.saturating_sub(INDENT + LABEL + 1 + VALUE).max(1);
     let (lo, hi) = scale(&state.canary, &state.baseline, spark_w);
-    for (label, series, reading, style) in [
-        ("canary", &state.canary, &state.last_canary, t.canary),
-        ("base", &state.baseline, &state.last_baseline, t.stable),
+    for (label, series, reading, style, canary) in [
+        ("canary", &state.canary, &state.last_canary, t.canary, true),
+        ("base", &state.baseline, &state.last_baseline, t.stable, false),
     ] {
         for level in 0..spark_h {
             // Label and value sit on the bottom row, level with the foot of the bars.
@@ -437,9 +438,19 @@ fn metric_block(ctx: &Ctx, area: Rect, buf: &mut Buffer, block: &Block) {
             if let Some(y) = emit(buf, &label_line, None) {
                 // The bars go straight into the cells: no string to build or segment.
                 let x0 = (INDENT + LABEL) as u16;
-                spark_cells(series, spark_w, lo, hi, spark_h, level, |i, symbol| {
-                    put_cell(buf, area, x0 + i as u16, y, symbol, style);
-                });
+                let history_before = Some(r.evidence_since(canary));
+                spark_cells(
+                    series,
+                    spark_w,
+                    lo,
+                    hi,
+                    spark_h,
+                    level,
+                    history_before,
+                    |i, symbol, past| {
+                        put_cell(buf, area, x0 + i as u16, y, symbol, if past { t.muted } else { style });
+                    },
+                );
                 if last {
                     let value = Line::from(value_span(reading.as_ref(), &metric.unit, t, style));
                     put_line(buf, area, x0 + spark_w as u16 + 1, y, &value);
@@ -585,7 +596,10 @@ fn scale(canary: &Series, baseline: &Series, n: usize) -> (f64, f64) {
 }
 
 /// One row (`level` 0 = top) of a sparkline `rows` tall and `w` wide, newest point at the
-/// right: calls `cell(column, symbol)` for each point. Gaps in the data show as ·.
+/// right: calls `cell(column, symbol, history)` for each point. Gaps in the data show as ·.
+/// Points taken before `history_before` (where the series' live evidence begins) are
+/// history: they stand left of a ┆ that marks the start, so they read apart from live data
+/// without colour.
 #[allow(clippy::too_many_arguments)]
 fn spark_cells(
     series: &Series,
@@ -594,12 +608,25 @@ fn spark_cells(
     hi: f64,
     rows: usize,
     level: usize,
-    mut cell: impl FnMut(usize, &'static str),
+    history_before: Option<DateTime<Utc>>,
+    mut cell: impl FnMut(usize, &'static str, bool),
 ) {
-    let first = w - series.len().min(w);
+    let is_history = |at: &DateTime<Utc>| history_before.is_some_and(|start| *at < start);
+    // Points are in time order, so the history in view is a prefix of it.
+    let history_in = |shown: usize| series.tail_points(shown).take_while(|(at, _)| is_history(at)).count();
+    let mut shown = series.len().min(w);
+    let mut history = 0;
+    if w >= 2 && history_in(shown) > 0 {
+        history = history_in(series.len().min(w - 1));
+        if history > 0 {
+            shown = series.len().min(w - 1);
+        }
+    }
+    let mark = usize::from(history > 0);
+    let first = w - shown - mark;
     let steps = (8 * rows) as f64;
     let below = 8 * (rows - 1 - level);
-    for (i, p) in series.tail(w).enumerate() {
+    for (i, (_, p)) in series.tail_points(shown).enumerate() {
         let symbol = match p {
             None if level + 1 == rows => "·",
             None => " ",
@@ -612,7 +639,11 @@ fn spark_cells(
                 BARS[height.saturating_sub(below).min(8)]
             }
         };
-        cell(first + i, symbol);
+        let past = i < history;
+        cell(first + i + usize::from(!past) * mark, symbol, past);
+    }
+    if mark == 1 {
+        cell(first + history, "┆", true);
     }
 }
 
@@ -644,11 +675,29 @@ pub fn bounds_text(b: &Bounds, unit: &str, sustain: PlanSpan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::DateTime;
 
     fn spark_row(series: &Series, w: usize, lo: f64, hi: f64, rows: usize, level: usize) -> String {
-        let mut out = vec![" "; w];
-        spark_cells(series, w, lo, hi, rows, level, |i, s| out[i] = s);
+        history_row(series, w, lo, hi, rows, level, None)
+    }
+
+    /// The row's symbols, history in lower case letters where the symbol is a bar.
+    fn history_row(
+        series: &Series,
+        w: usize,
+        lo: f64,
+        hi: f64,
+        rows: usize,
+        level: usize,
+        start: Option<DateTime<Utc>>,
+    ) -> String {
+        let mut out = vec![" ".to_string(); w];
+        spark_cells(series, w, lo, hi, rows, level, start, |i, s, past| {
+            out[i] = if past && s != "┆" {
+                format!("({s})")
+            } else {
+                s.to_string()
+            };
+        });
         out.concat()
     }
 
@@ -665,6 +714,26 @@ mod tests {
         assert_eq!(spark_row(&s, 3, 0.0, 10.0, 2, 1), "▁·█");
         // A flat series sits mid-height.
         assert_eq!(spark_row(&s, 3, 5.0, 5.0, 1, 0), "▄·▄");
+    }
+
+    #[test]
+    fn history_stands_left_of_a_mark_at_the_start() {
+        let t = |s: i64| DateTime::UNIX_EPOCH + chrono::Duration::seconds(s);
+        let mut s = Series::new(10);
+        for (at, v) in [(0, 0.0), (1, 10.0), (2, 0.0), (3, 10.0)] {
+            s.push(t(at), Some(v));
+        }
+        let start = Some(t(2));
+        // Two history points, the mark, two live ones, right-aligned.
+        assert_eq!(history_row(&s, 6, 0.0, 10.0, 1, 0, start), " (▁)(█)┆▁█");
+        // Only as much history as fits beside the mark and the live points.
+        assert_eq!(history_row(&s, 4, 0.0, 10.0, 1, 0, start), "(█)┆▁█");
+        // No room for any history: no mark, the live points only.
+        assert_eq!(history_row(&s, 2, 0.0, 10.0, 1, 0, start), "▁█");
+        // Only history so far: the mark stands at the right, where live data will come.
+        assert_eq!(history_row(&s, 6, 0.0, 10.0, 1, 0, Some(t(9))), " (▁)(█)(▁)(█)┆");
+        // Nothing before the start: no mark.
+        assert_eq!(history_row(&s, 6, 0.0, 10.0, 1, 0, Some(t(0))), "  ▁█▁█");
     }
 
     #[test]
