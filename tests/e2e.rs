@@ -119,6 +119,14 @@ impl Stack {
         self.write_plan(text)
     }
 
+    /// The same plan with the default backfill (10m): at start shipdeck reads the last ten
+    /// minutes back from Prometheus, with whatever earlier attempts left there.
+    fn plan_with_history(&self) -> PathBuf {
+        let text = self.plan_text().replace("    backfill: 0s\n", "");
+        assert!(!text.contains("backfill"));
+        self.write_plan(text)
+    }
+
     fn write_plan(&self, text: String) -> PathBuf {
         let path = self.dir.path().join("plan.yaml");
         std::fs::write(&path, text).unwrap();
@@ -452,4 +460,60 @@ fn a_refusing_runtime_api_during_rollback_is_retried_until_acknowledged() {
         shipdeck.transcript()
     );
     assert_eq!(stack.haproxy.weight("canary1"), 0);
+}
+
+/// The story of a retry, in sequence on one stack with a past: an attempt is rolled back on
+/// a bad canary, the canary is fixed, and the same plan runs again with the default 10-minute
+/// backfill, which reads the failed attempt's samples back from Prometheus. Those samples
+/// are history: the retry must be promoted on what the canary does now.
+#[test]
+fn a_retry_after_a_rolled_back_attempt_is_promoted_on_live_evidence() {
+    let Some(_serial) = stack_available() else { return };
+    let stack = Stack::start(&["--error-ratio", "0.1"]);
+    let plan = stack.plan_with_history();
+    let first_dir = stack.dir.path().join("first");
+    let mut first = Shipdeck::start(&plan, &first_dir);
+    assert_eq!(first.wait_exit(RELEASE_LIMIT), Some(3), "{}", first.transcript());
+    assert!(
+        first.transcript().contains("trigger error spike fired"),
+        "{}",
+        first.transcript()
+    );
+    assert_eq!(stack.haproxy.weight("canary1"), 0);
+
+    // The fix; then wait until the failed attempt's errors have left the queries' 5 s rate
+    // window at the present instant, so every live sample of the retry is of the fixed canary.
+    stack.canary.configure("error_ratio=0");
+    let errors_now = format!("sum(increase(http_requests_total{{version=\"{CANARY}\",code=\"500\"}}[5s]))");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while stack.prometheus.query(&errors_now).is_none_or(|n| n > 0.0) {
+        assert!(
+            Instant::now() < deadline,
+            "the failed attempt's errors never left the rate window"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let bad_past = format!(
+        "max_over_time((100 * sum(rate(http_requests_total{{version=\"{CANARY}\",code=\"500\"}}[5s])) \
+         / sum(rate(http_requests_total{{version=\"{CANARY}\"}}[5s])))[10m:1s])"
+    );
+    let worst = stack.prometheus.query(&bad_past).unwrap_or(0.0);
+    assert!(
+        worst > 2.0,
+        "Prometheus holds the failed attempt above the trigger's 2%: {worst}"
+    );
+
+    let retry_dir = stack.dir.path().join("retry");
+    let mut retry = Shipdeck::start(&plan, &retry_dir);
+    assert_eq!(retry.wait_exit(RELEASE_LIMIT), Some(0), "{}", retry.transcript());
+    assert_eq!(stack.haproxy.weight("canary1"), 100);
+    let journal = std::fs::read_to_string(retry_dir.join("journal.jsonl")).unwrap();
+    let backfilled: Vec<&str> = journal.lines().filter(|l| l.contains("backfilled 10m")).collect();
+    assert_eq!(backfilled.len(), 1, "one journal line for the backfill:\n{journal}");
+    assert!(
+        !backfilled[0].contains(": 0 samples"),
+        "the backfill read the failed attempt back: {}",
+        backfilled[0]
+    );
+    assert!(!journal.contains("STALE"), "no stale warnings from history:\n{journal}");
 }

@@ -159,6 +159,42 @@ impl Drop for Prometheus {
     }
 }
 
+impl Prometheus {
+    /// The value of the instant query `expr` now: `Some` only for exactly one finite number.
+    pub fn query(&self, expr: &str) -> Option<f64> {
+        let path = format!("/api/v1/query?query={}", percent_encode(expr));
+        let body = http_get(self.addr, &path).ok()?;
+        let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let result = json["data"]["result"].as_array()?;
+        let [series] = result.as_slice() else { return None };
+        let value: f64 = series["value"][1].as_str()?.parse().ok()?;
+        value.is_finite().then_some(value)
+    }
+}
+
+/// Every byte outside the unreserved set of RFC 3986 as %XX.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The body of `GET path`, on a connection of its own.
+fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {answer:?}")))
+}
+
 /// A loopback port that was free a moment ago.
 fn free_port() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
