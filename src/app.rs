@@ -42,6 +42,18 @@ pub fn main(cli: Cli) -> Result<i32> {
                 None => crate::plan::parse(DEMO_PLAN, "plans/canary.yaml").map_err(|e| report(&e, None)),
             };
             let Ok(plan) = plan else { return Ok(INVALID_PLAN) };
+            // Simulated people and a virtual clock must never act on real systems.
+            let real = plan.real_backends();
+            if let (Some(path), false) = (&args.plan, real.is_empty()) {
+                eprintln!(
+                    "shipdeck: {} names real systems ({}); demo plays only the simulator, with a simulated crew \
+                     and a fast clock: drive this plan with `shipdeck run {}`",
+                    path.display(),
+                    real.join(", "),
+                    path.display()
+                );
+                return Ok(USAGE);
+            }
             let sim = SimSettings {
                 scenario: args.scenario,
                 seed: args.seed,
@@ -53,8 +65,7 @@ pub fn main(cli: Cli) -> Result<i32> {
             let Ok(plan) = load_plan(&args.plan) else {
                 return Ok(INVALID_PLAN);
             };
-            let real = plan.target.router != RouterKind::Sim || plan.analysis.source != SourceKind::Sim;
-            if args.speed != 1.0 && real {
+            if args.speed != 1.0 && !plan.real_backends().is_empty() {
                 return Err(eyre!(
                     "--speed is for plans on the simulator; real backends run in real time"
                 ));
@@ -71,6 +82,8 @@ pub fn main(cli: Cli) -> Result<i32> {
 
 /// The exit code for a plan that does not load, as `check` gives.
 const INVALID_PLAN: i32 = 2;
+/// The exit code for a command that cannot be used this way.
+const USAGE: i32 = 2;
 
 /// How the simulator plays, when the plan runs on it.
 struct SimSettings {

@@ -42,6 +42,21 @@ impl Plan {
             .and_then(|name| self.checklists.get(name))
             .map_or(&[], |items| items.as_slice())
     }
+
+    /// The real systems the plan drives or reads (`router haproxy`, `metrics source
+    /// prometheus`); empty for a plan wholly on the simulator.
+    pub fn real_backends(&self) -> Vec<&'static str> {
+        let mut real = Vec::new();
+        match self.target.router {
+            RouterKind::Sim => {}
+            RouterKind::Haproxy => real.push("router haproxy"),
+        }
+        match self.analysis.source {
+            SourceKind::Sim => {}
+            SourceKind::Prometheus => real.push("metrics source prometheus"),
+        }
+        real
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
