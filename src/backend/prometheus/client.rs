@@ -109,7 +109,7 @@ impl Client {
                 let status = answer.status();
                 self.read_body(answer)
                     .await
-                    .and_then(|body| response::decode(status, &body))
+                    .and_then(|body| response::decode(status, &body, self.credentials.secrets()))
             }
             Err(e) => Err(self.transport(&e)),
         };

@@ -9,12 +9,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::header::HeaderValue;
 
 use crate::plan::PrometheusAuth;
+use crate::redact::Redactor;
 
-/// The `Authorization` header to send (if any) and the secret strings it was made from.
+/// The `Authorization` header to send (if any) and the secrets it was made from, to be
+/// scrubbed from every message.
 #[derive(Clone, Default)]
 pub struct Credentials {
     header: Option<HeaderValue>,
-    secrets: Vec<String>,
+    secrets: Redactor,
 }
 
 impl Credentials {
@@ -57,7 +59,7 @@ impl Credentials {
         header.set_sensitive(true);
         Ok(Credentials {
             header: Some(header),
-            secrets,
+            secrets: Redactor::new(secrets),
         })
     }
 
@@ -66,14 +68,14 @@ impl Credentials {
         self.header.as_ref()
     }
 
-    /// Replaces every secret in `text` by `[redacted]`.
+    /// The secrets, for scrubbing text from outside before it is shown or recorded.
+    pub fn secrets(&self) -> &Redactor {
+        &self.secrets
+    }
+
+    /// Replaces every secret in `text` (in any form, or any part of one) by `[redacted]`.
     pub fn scrub(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .filter(|s| !s.is_empty())
-            .fold(text.to_string(), |acc, secret| {
-                acc.replace(secret.as_str(), "[redacted]")
-            })
+        self.secrets.scrub(text)
     }
 }
 

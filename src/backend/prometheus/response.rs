@@ -7,6 +7,8 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use crate::engine::Reading;
+use crate::outside::{QUOTE_CHARS, quote};
+use crate::redact::Redactor;
 
 /// A query matched no series (never scraped, or the labels are wrong).
 pub const EMPTY: &str = "no data (empty result)";
@@ -15,6 +17,8 @@ pub const NAN: &str = "no data (NaN: no traffic?)";
 
 /// Longest piece of a non-Prometheus body quoted in a message.
 const SNIPPET_CHARS: usize = 160;
+/// Longest piece of a value that is not a number quoted in a message.
+const VALUE_CHARS: usize = 40;
 
 /// Why a request produced no result.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,8 +81,15 @@ struct Envelope {
     error: Option<String>,
 }
 
-/// Reads an answer of the query API: the data, or why there is none.
-pub fn decode(status: StatusCode, body: &str) -> Result<Data, Failure> {
+/// Reads an answer of the query API: the data, or why there is none. Every part of the
+/// answer a message quotes is scrubbed of `secrets` first, then put on one line and cut;
+/// the body of a 401 or 403 is never quoted at all (an auth proxy may echo the credential).
+pub fn decode(status: StatusCode, body: &str, secrets: &Redactor) -> Result<Data, Failure> {
+    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        return Err(Failure::answered(format!(
+            "error: HTTP {status} (check analysis.prometheus.auth)"
+        )));
+    }
     let envelope = serde_json::from_str::<Envelope>(body);
     match envelope {
         Ok(Envelope {
@@ -94,8 +105,8 @@ pub fn decode(status: StatusCode, body: &str) -> Result<Data, Failure> {
         }) if s == "error" => {
             let message = format!(
                 "error: {}: {}",
-                error_type.as_deref().unwrap_or("unknown"),
-                error.as_deref().unwrap_or("(no message)")
+                quote(error_type.as_deref().unwrap_or("unknown"), secrets, VALUE_CHARS),
+                quote(error.as_deref().unwrap_or("(no message)"), secrets, QUOTE_CHARS)
             );
             Err(Failure {
                 message,
@@ -104,12 +115,9 @@ pub fn decode(status: StatusCode, body: &str) -> Result<Data, Failure> {
         }
         _ if !status.is_success() => {
             let mut message = format!("error: HTTP {status}");
-            let snippet = snippet(body);
+            let snippet = quote(body, secrets, SNIPPET_CHARS);
             if !snippet.is_empty() {
                 message.push_str(&format!(": {snippet}"));
-            }
-            if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-                message.push_str(" (check analysis.prometheus.auth)");
             }
             Err(Failure {
                 message,
@@ -118,7 +126,7 @@ pub fn decode(status: StatusCode, body: &str) -> Result<Data, Failure> {
         }
         Ok(_) => Err(Failure::answered(format!(
             "error: unexpected answer from the Prometheus API: {}",
-            snippet(body)
+            quote(body, secrets, SNIPPET_CHARS)
         ))),
         Err(e) => Err(Failure::answered(format!(
             "error: not a Prometheus API answer (check analysis.prometheus.url): {e}"
@@ -174,7 +182,10 @@ fn reading(point: &Point) -> Reading {
     match point.1.parse::<f64>() {
         Ok(v) if v.is_nan() => Reading::NoData(NAN.into()),
         Ok(v) => Reading::Value(v),
-        Err(_) => Reading::NoData(format!("error: value {:?} is not a number", snippet(&point.1))),
+        Err(_) => Reading::NoData(format!(
+            "error: value \"{}\" is not a number",
+            quote(&point.1, &Redactor::default(), VALUE_CHARS)
+        )),
     }
 }
 
@@ -182,21 +193,12 @@ fn time(unix_seconds: f64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis((unix_seconds * 1000.0).round() as i64)
 }
 
-/// The start of a body on one line, for a message.
-fn snippet(body: &str) -> String {
-    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(SNIPPET_CHARS) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ok(body: &str) -> Data {
-        decode(StatusCode::OK, body).expect("decodes")
+        decode(StatusCode::OK, body, &Redactor::default()).expect("decodes")
     }
 
     fn vector(values: &[&str]) -> String {
@@ -243,12 +245,13 @@ mod tests {
     #[test]
     fn prometheus_errors_keep_their_type_and_text() {
         let body = r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected }"}"#;
-        let failure = decode(StatusCode::BAD_REQUEST, body).unwrap_err();
+        let failure = decode(StatusCode::BAD_REQUEST, body, &Redactor::default()).unwrap_err();
         assert_eq!(failure.message, "error: bad_data: 1:5: parse error: unexpected }");
         assert!(!failure.unreachable);
         let failure = decode(
             StatusCode::SERVICE_UNAVAILABLE,
             r#"{"status":"error","errorType":"timeout","error":"query timed out"}"#,
+            &Redactor::default(),
         )
         .unwrap_err();
         assert!(failure.unreachable);
@@ -256,23 +259,73 @@ mod tests {
 
     #[test]
     fn http_errors_quote_the_status_and_the_body_start() {
-        let failure = decode(StatusCode::SERVICE_UNAVAILABLE, "upstream\n down").unwrap_err();
+        let none = Redactor::default();
+        let failure = decode(StatusCode::SERVICE_UNAVAILABLE, "upstream\n down", &none).unwrap_err();
         assert_eq!(failure.message, "error: HTTP 503 Service Unavailable: upstream down");
         assert!(failure.unreachable);
-        let failure = decode(StatusCode::UNAUTHORIZED, "").unwrap_err();
-        assert_eq!(
-            failure.message,
-            "error: HTTP 401 Unauthorized (check analysis.prometheus.auth)"
-        );
-        assert!(!failure.unreachable);
         let long = "x".repeat(1000);
-        let failure = decode(StatusCode::BAD_GATEWAY, &long).unwrap_err();
+        let failure = decode(StatusCode::BAD_GATEWAY, &long, &none).unwrap_err();
         assert!(failure.message.len() < 250, "{}", failure.message);
     }
 
     #[test]
+    fn an_auth_failure_quotes_nothing_of_the_body() {
+        for status in [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN] {
+            let body = r#"{"status":"error","errorType":"auth","error":"bad token tkn_S3CR3T"}"#;
+            let failure = decode(status, body, &Redactor::default()).unwrap_err();
+            assert_eq!(
+                failure.message,
+                format!("error: HTTP {status} (check analysis.prometheus.auth)")
+            );
+            assert!(!failure.unreachable);
+        }
+    }
+
+    #[test]
+    fn secrets_go_before_the_body_is_cut_or_collapsed() {
+        let token = "tkn_S3CR3T_abc\tdef  ghijklmnopqrstuvwxyz012345";
+        let secrets = Redactor::new([token]);
+        let chars = token.chars().count();
+        for offset in 0..=chars {
+            // The 160-character cut falls `offset` characters into the token.
+            let body = format!("{}{token} tail", "x".repeat(SNIPPET_CHARS - offset));
+            let failure = decode(StatusCode::BAD_REQUEST, &body, &secrets).unwrap_err();
+            assert!(
+                !failure.message.contains("tkn_S3CR"),
+                "offset {offset}: {}",
+                failure.message
+            );
+            let json = format!(
+                r#"{{"status":"error","errorType":"bad_data","error":"{}{}"}}"#,
+                "y".repeat(QUOTE_CHARS - offset),
+                token.replace('\t', "\\t")
+            );
+            let failure = decode(StatusCode::UNPROCESSABLE_ENTITY, &json, &secrets).unwrap_err();
+            assert!(
+                !failure.message.contains("tkn_S3CR"),
+                "offset {offset}: {}",
+                failure.message
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_error_is_cut_to_a_quote() {
+        let json = format!(
+            r#"{{"status":"error","errorType":"bad_data","error":"{}"}}"#,
+            "e".repeat(1 << 20)
+        );
+        let failure = decode(StatusCode::UNPROCESSABLE_ENTITY, &json, &Redactor::default()).unwrap_err();
+        assert!(
+            failure.message.chars().count() < QUOTE_CHARS + 40,
+            "{}",
+            failure.message.len()
+        );
+    }
+
+    #[test]
     fn a_page_that_is_not_the_api_says_so() {
-        let failure = decode(StatusCode::OK, "<html>Grafana</html>").unwrap_err();
+        let failure = decode(StatusCode::OK, "<html>Grafana</html>", &Redactor::default()).unwrap_err();
         assert!(
             failure.message.contains("check analysis.prometheus.url"),
             "{}",
