@@ -114,12 +114,13 @@ fn report(errors: &[crate::plan::PlanError], path: Option<&Path>) {
 fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &HeadlessArgs) -> Result<i32> {
     let plan = Arc::new(plan);
     let clock = Clock::new(speed);
-    let journal_path = cli
-        .journal
-        .clone()
-        .unwrap_or_else(|| Journal::default_path(&plan.release.name, clock.now()));
-    // Fail before anything starts if the journal cannot be written.
-    let journal = Journal::open(&journal_path)?;
+    // Fail before anything starts if the journal cannot be written. Each run gets a
+    // journal of its own unless one is named.
+    let journal = match &cli.journal {
+        Some(path) => Journal::open(path)?,
+        None => Journal::create_for(Path::new(".shipdeck"), &plan.release.name, clock.now())?,
+    };
+    let journal_path = journal.path().to_path_buf();
     let theme = if headless.headless {
         None
     } else {
@@ -132,7 +133,7 @@ fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &Headless
         Some(Theme::resolve(cli.theme.as_deref(), no_color).map_err(|e| eyre!(e))?)
     };
     let _log_guard = init_debug_log(&cli.log_dir);
-    tracing::info!(plan = %plan.release.name, journal = %journal_path.display(), "starting");
+    tracing::info!(plan = %plan.release.name, journal = %journal_path.display(), run = journal.run_id(), "starting");
 
     let backends = backends(&plan, &sim, clock)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -142,7 +143,7 @@ fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &Headless
     let operator = operator::from_env();
     let crew = sim.crew.then(|| Crew::new(sim.seed));
     let code = runtime.block_on(async move {
-        let (session, observations) = Session::start(plan, backends, clock, journal, crew);
+        let (session, observations) = Session::start(plan, backends, clock, journal, crew)?;
         match theme {
             Some(theme) => tui::run(session, observations, theme, UiState::new(operator))
                 .await

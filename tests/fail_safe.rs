@@ -6,9 +6,15 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use shipdeck::backend::sim::{SimMetrics, SimRouter};
+use shipdeck::clock::Clock;
+use shipdeck::engine::Actor;
+use shipdeck::runtime::{Backends, Session, headless};
+use shipdeck::sim::{Crew, Scenario, SimWorld};
 
 fn shipdeck(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_shipdeck"))
@@ -253,4 +259,385 @@ fn a_token_echoed_by_the_server_never_reaches_any_output() {
             }
         }
     }
+}
+
+/// Accepts `room` bytes (or everything before the first line holding `full_at`), then
+/// fails every write like a full disk (ENOSPC).
+struct FullDisk {
+    room: usize,
+    full_at: Option<&'static str>,
+}
+
+impl Write for FullDisk {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Some(marker) = self.full_at
+            && String::from_utf8_lossy(bytes).contains(marker)
+        {
+            self.room = 0;
+        }
+        if self.room == 0 {
+            return Err(std::io::Error::from_raw_os_error(28));
+        }
+        let n = bytes.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl shipdeck::journal::Sink for FullDisk {
+    fn sync(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The built-in demo on the simulator, headless, fast, its journal written to `journal`.
+async fn demo_headless(journal: shipdeck::journal::Journal) -> (i32, String, Arc<Mutex<SimWorld>>) {
+    let plan = Arc::new(shipdeck::plan::load(Path::new("plans/canary.yaml")).unwrap());
+    let clock = Clock::new(2000.0);
+    let world = Arc::new(Mutex::new(SimWorld::new(1, Scenario::Healthy, clock.now())));
+    let backends = Backends {
+        router: Box::new(SimRouter {
+            world: Arc::clone(&world),
+            clock,
+        }),
+        metrics: Box::new(SimMetrics {
+            world: Arc::clone(&world),
+        }),
+    };
+    let (session, observations) =
+        Session::start(plan, backends, clock, journal, Some(Crew::new(1))).expect("the first entries fit");
+    let options = headless::Options {
+        yes: false,
+        crew: true,
+        max_hold: chrono::Duration::minutes(30),
+        operator: Actor::person("ana", None),
+        tick: clock.tick_period(),
+    };
+    let mut out = Vec::new();
+    let outcome = headless::run(session, observations, options, &mut out).await.unwrap();
+    (outcome.code(), text(&out), world)
+}
+
+/// 3. The disk fills in the middle of a release: the release holds at once, nothing but a
+///    rollback would move traffic any more, and the run ends with 4 and the reason. (On
+///    today's code the run went on to promote, its last stages on stdout only.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_fills_up_holds_the_release_and_ends_the_run_with_4() {
+    let sink = FullDisk {
+        room: 8 * 1024,
+        full_at: None,
+    };
+    let journal = shipdeck::journal::Journal::with_sink(Box::new(sink), Path::new("full-disk"));
+    let (code, stdout, world) = demo_headless(journal).await;
+    assert_eq!(code, 4, "{stdout}");
+    assert!(!stdout.contains("PROMOTED"), "{stdout}");
+    let (before, after) = stdout
+        .split_once("journal write failed")
+        .unwrap_or_else(|| panic!("the failure is in the log: {stdout}"));
+    assert!(
+        before.contains("router confirms canary weight 5%"),
+        "traffic had moved: {before}"
+    );
+    assert!(after.contains("the release is not recorded"), "{after}");
+    assert!(
+        !after.contains("router confirms canary weight") && !after.contains("weight requested"),
+        "no traffic change after the failure: {after}"
+    );
+    let last = before
+        .lines()
+        .rev()
+        .find_map(|l| l.split("router confirms canary weight ").nth(1));
+    let weight = world.lock().unwrap().weight();
+    assert_eq!(
+        Some(format!("{weight}")),
+        last.and_then(|l| l.split_whitespace().next()).map(str::to_string),
+        "the router serves the last weight recorded before the failure"
+    );
+    assert!(stdout.contains("headless run ended"), "{stdout}");
+}
+
+/// 3. The journal is the record: a stage whose entry cannot be written never moves
+///    traffic (the weight waits for its record), while a rollback never waits for the disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_whose_record_is_lost_moves_no_traffic() {
+    let sink = FullDisk {
+        room: usize::MAX,
+        full_at: Some("stage 3/6"),
+    };
+    let journal = shipdeck::journal::Journal::with_sink(Box::new(sink), Path::new("full-disk"));
+    let (code, stdout, world) = demo_headless(journal).await;
+    assert_eq!(code, 4, "{stdout}");
+    assert!(stdout.contains("stage 3/6: canary 25%"), "{stdout}");
+    assert!(!stdout.contains("router confirms canary weight 25%"), "{stdout}");
+    assert_eq!(world.lock().unwrap().weight().to_string(), "5%", "{stdout}");
+}
+
+/// A tmpfs of `size` mounted on a temporary directory, where the machine allows it (root):
+/// a real small disk that fills up.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            println!("skipped: cannot mount a tmpfs here (not root?); the injected full disk covers this");
+            return None;
+        }
+        Some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Fills the disk but for about `free` bytes.
+    fn fill_but(&self, free: usize) {
+        let mut filler = std::fs::File::create(self.path().join("filler")).unwrap();
+        let block = vec![b'x'; 1024];
+        while filler.write_all(&block).is_ok() {}
+        drop(filler);
+        let size = std::fs::metadata(self.path().join("filler")).unwrap().len();
+        let keep = size.saturating_sub(free as u64);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.path().join("filler"))
+            .unwrap()
+            .set_len(keep)
+            .unwrap();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+/// 3. A journal that cannot take even the first lines refuses to start: a device that
+///    accepts nothing, and a disk with no room left. (Today /dev/full ran to exit 0.)
+#[test]
+fn a_journal_that_cannot_be_written_at_start_refuses_the_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = shipdeck(
+        &["demo", "--headless", "--speed", "1000", "--journal", "/dev/full"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot write the journal /dev/full: not a regular file"),
+        "{err}"
+    );
+    assert_eq!(text(&out.stdout), "", "nothing ran");
+
+    let Some(disk) = SmallDisk::mount("64k") else { return };
+    disk.fill_but(0);
+    let journal = disk.path().join("j.jsonl");
+    let out = shipdeck(
+        &[
+            "demo",
+            "--headless",
+            "--speed",
+            "1000",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(text(&out.stdout), "", "nothing ran");
+}
+
+/// 3. The real binary on a real small disk that fills up mid-release: the run ends with 4
+///    and says so on stderr; it does not promote.
+#[test]
+fn a_disk_that_fills_mid_release_ends_the_run_with_4() {
+    let Some(disk) = SmallDisk::mount("64k") else { return };
+    disk.fill_but(6 * 1024);
+    let dir = tempfile::tempdir().unwrap();
+    let journal = disk.path().join("j.jsonl");
+    let out = shipdeck(
+        &[
+            "demo",
+            "--headless",
+            "--speed",
+            "1000",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("PROMOTED"), "{stdout}");
+    assert!(
+        stderr.contains("JOURNAL ERROR: journal write failed: No space left on device"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("the release is not recorded"), "{stdout}");
+}
+
+/// 4. Standard output goes away (`| head -1`, or a full device): the run stops with 4, a
+///    code the README lists, and the journal's last line says why. (Today: exit 1, and the
+///    journal ended mid-story.)
+#[test]
+fn a_broken_stdout_stops_the_run_with_a_note_in_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("head.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["demo", "--headless", "--speed", "20", "--journal"])
+        .arg(&journal)
+        .arg("--log-dir")
+        .arg(dir.path().join("logs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let last = std::fs::read_to_string(&journal).unwrap();
+    let last = last.lines().last().unwrap();
+    assert!(last.contains("headless run ended: standard output failed"), "{last}");
+
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let journal = dir.path().join("full.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["demo", "--headless", "--speed", "20", "--journal"])
+        .arg(&journal)
+        .arg("--log-dir")
+        .arg(dir.path().join("logs"))
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        text.lines().last().unwrap().contains("standard output failed"),
+        "{text}"
+    );
+}
+
+/// A small plan on the simulator: one stage at 5% holding `hold`, then full; `gate` on the
+/// error rate.
+fn sim_plan(dir: &Path, name: &str, gate: &str, hold: &str) -> PathBuf {
+    let text = format!(
+        r#"release:
+  name: {name}
+  version: "2.0.0"
+  stable: "1.9.0"
+  type: patch
+  owner: {{ name: Ana }}
+  on_call: {{ name: Sam }}
+target: {{ router: sim }}
+analysis: {{ interval: 5s, stale_after: 30s }}
+metrics:
+  - {{ name: error_rate, unit: "%", canary: c, baseline: b }}
+gates: [{gate}]
+rollback:
+  triggers: [{{ name: meltdown, metric: error_rate, max: 50, for: 1m, action: auto }}]
+stages:
+  - {{ name: canary, weight: 5, hold: {hold} }}
+  - {{ name: full, weight: 100, hold: 30s }}
+"#
+    );
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// 5. A gate breached for less than its `for` (WARN) keeps the release from advancing as
+///    surely as a hold does: `--max-hold` ends the run. (Today: running for ever.)
+#[test]
+fn max_hold_counts_time_in_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = sim_plan(
+        dir.path(),
+        "warned",
+        "{ name: impossible, metric: error_rate, max: -1, for: 1h }",
+        "30s",
+    );
+    let out = shipdeck(
+        &[
+            "run",
+            "--headless",
+            "--yes",
+            "--speed",
+            "200",
+            "--max-hold",
+            "20s",
+            plan.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("no progress for longer than --max-hold 20s: gate impossible is WARN"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("held:"), "never held, only warned: {stdout}");
+}
+
+/// 9. Two runs of one plan started in the same second: a journal each, and every line
+///    carries its run's id. (Today: one shared journal, two `started` events, no run id.)
+#[test]
+fn runs_in_the_same_second_keep_journals_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = sim_plan(
+        dir.path(),
+        "twice",
+        "{ name: low, metric: error_rate, max: 5, for: 10s }",
+        "30s",
+    );
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+            .args(["run", "--headless", "--yes", "--speed", "500"])
+            .arg(&plan)
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (start(), start());
+    assert_eq!(a.wait().unwrap().code(), Some(0));
+    assert_eq!(b.wait().unwrap().code(), Some(0));
+    let mut journals: Vec<PathBuf> = std::fs::read_dir(dir.path().join(".shipdeck"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    journals.sort();
+    assert_eq!(journals.len(), 2, "{journals:?}");
+    let mut runs = Vec::new();
+    for journal in &journals {
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(journal)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let started = lines.iter().filter(|l| l["event"] == "started").count();
+        assert_eq!(started, 1, "{journal:?}");
+        let run = lines[0]["run"].as_str().unwrap().to_string();
+        assert!(lines.iter().all(|l| l["run"] == run.as_str()), "{journal:?}");
+        runs.push(run);
+    }
+    assert_ne!(runs[0], runs[1]);
 }

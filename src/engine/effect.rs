@@ -63,6 +63,8 @@ pub enum EventKind {
     RolledBack,
     Refused,
     Note,
+    /// The journal failed: the release holds; only a rollback or an abort moves traffic.
+    JournalFailed,
 }
 
 impl EventKind {
@@ -88,9 +90,8 @@ impl EventKind {
     pub fn severity(self) -> Severity {
         use EventKind::*;
         match self {
-            RouterFailed | TriggerFired | GateFailed | JudgeFail | Aborted | RollbackStarted | RolledBack => {
-                Severity::Danger
-            }
+            RouterFailed | TriggerFired | GateFailed | JudgeFail | Aborted | RollbackStarted | RolledBack
+            | JournalFailed => Severity::Danger,
             Held | Refused | Paused | GateWarning | JudgeMarginal | JudgeNoData => Severity::Warning,
             Promoted | Go => Severity::Success,
             _ => Severity::Info,

@@ -66,6 +66,8 @@ pub enum Observation {
     RouterFailed { message: String },
     /// The previous version was restored (rollback completed on the platform side).
     PreviousRestored,
+    /// The journal could not be written or synced: the release is no longer recorded.
+    JournalFailed { message: String },
 }
 
 /// What a metrics source read back of the time before the release started.

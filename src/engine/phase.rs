@@ -121,6 +121,10 @@ pub enum HoldReason {
     JudgeNoData {
         why: String,
     },
+    /// The journal cannot be written: nothing that would go unrecorded may happen.
+    JournalFailing {
+        message: String,
+    },
 }
 
 impl fmt::Display for HoldReason {
@@ -148,6 +152,12 @@ impl fmt::Display for HoldReason {
                 score_text(*score)
             ),
             HoldReason::JudgeNoData { why } => write!(f, "canary judge: {why}"),
+            HoldReason::JournalFailing { message } => {
+                write!(
+                    f,
+                    "{message}: the release is not recorded (only a rollback or an abort moves traffic)"
+                )
+            }
         }
     }
 }

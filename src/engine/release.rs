@@ -86,6 +86,8 @@ pub struct Release {
     /// The canary judge, when the plan has one.
     judge: Option<JudgeRun>,
     rollback_reason: Option<String>,
+    /// The journal failed: nothing but a move to 0% may happen unrecorded.
+    journal_failure: Option<String>,
     log: VecDeque<LogEntry>,
     /// Entries recorded since the start, including those the bounded log has dropped.
     recorded: u64,
@@ -149,6 +151,7 @@ impl Release {
             router_error: None,
             metrics,
             rollback_reason: None,
+            journal_failure: None,
             log: VecDeque::new(),
             recorded: 0,
         };
@@ -318,6 +321,11 @@ impl Release {
 
     pub fn rollback_reason(&self) -> Option<&str> {
         self.rollback_reason.as_deref()
+    }
+
+    /// Why the journal cannot be written, once it failed.
+    pub fn journal_failure(&self) -> Option<&str> {
+        self.journal_failure.as_deref()
     }
 
     /// Whether a manual weight would be accepted now: after go, while the release is in
@@ -566,6 +574,12 @@ impl Release {
             };
             return self.refuse(fx, now, actor, format!("cannot set weight: {why}"));
         }
+        if let Some(failure) = &self.journal_failure
+            && weight > Weight::ZERO
+        {
+            let msg = format!("cannot set weight {weight}: {failure}: only 0% may be set unrecorded");
+            return self.refuse(fx, now, actor, msg);
+        }
         let bound = self.plan.stages[self.stage].weight;
         if weight > bound {
             let msg = format!(
@@ -688,6 +702,16 @@ impl Release {
             Observation::PreviousRestored => {
                 let msg = format!("previous version {} restored", self.plan.release.stable);
                 self.record(fx, now, Actor::system(), EventKind::Note, msg);
+            }
+            Observation::JournalFailed { message } => {
+                if self.journal_failure.is_none() {
+                    let msg = format!(
+                        "{message}: the release is no longer recorded; holding: only a rollback or an abort \
+                         moves traffic now"
+                    );
+                    self.journal_failure = Some(message);
+                    self.record(fx, now, Actor::system(), EventKind::JournalFailed, msg);
+                }
             }
         }
     }
@@ -895,8 +919,13 @@ impl Release {
             self.holds.clear();
             return;
         }
-        // A paused release moves no traffic, even when its last approval arrives.
-        if self.step == Step::Preparing && self.phase != PhaseName::Paused && self.progress[self.stage].complete() {
+        // A paused release moves no traffic, even when its last approval arrives; nor does
+        // one that can no longer record what it does.
+        if self.step == Step::Preparing
+            && self.phase != PhaseName::Paused
+            && self.journal_failure.is_none()
+            && self.progress[self.stage].complete()
+        {
             self.go_ahead(now, fx);
         }
         if self.step == Step::Shifting && self.actual == Some(self.desired) {
@@ -1129,6 +1158,11 @@ impl Release {
 
     fn hold_reasons(&self, now: DateTime<Utc>) -> Vec<HoldReason> {
         let mut reasons = Vec::new();
+        if let Some(message) = &self.journal_failure {
+            reasons.push(HoldReason::JournalFailing {
+                message: message.clone(),
+            });
+        }
         // A latched verdict holds the stage until someone decides it, whatever the weight
         // does meanwhile: dialling the weight is not a decision.
         match self.judge.as_ref().and_then(|j| j.latch.as_ref()) {
@@ -1222,6 +1256,11 @@ impl Release {
             }
         }
         unique
+    }
+
+    /// Why the stage does not move on by itself now, if anything stops it.
+    pub fn waiting_on(&self) -> Option<String> {
+        self.advance_blocker(false)
     }
 
     /// Why the stage may not move on now, if anything stops it. The `operator` may move

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
@@ -55,37 +56,45 @@ pub async fn run(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut printed = 0u64;
-    let mut held_since = None;
+    let mut progress = Progress::new(&session.release, session.clock.now());
     let signer = Actor::person(
         format!("{} (headless --yes)", options.operator.name),
         options.operator.origin.clone(),
     );
 
     loop {
-        printed = print_new(&session.release, printed, out)?;
+        printed = match print_new(&session.release, printed, out) {
+            Ok(printed) => printed,
+            Err(e) => {
+                // Nobody reads the run any more (`| head`, a CI runner gone): stop, as for a
+                // signal, and say so where it can still be read.
+                let why = format!("standard output failed ({e})");
+                eprintln!("shipdeck: stopping: {why}");
+                return finish(session, Outcome::Stopped, &options, &why, printed, out);
+            }
+        };
         let now = session.clock.now();
+        if let Some(failure) = session.release.journal_failure() {
+            let why = format!("{failure}: the release is not recorded");
+            eprintln!("shipdeck: JOURNAL ERROR: {why}; stopping, traffic stays where it is");
+            return finish(session, Outcome::Stopped, &options, &why, printed, out);
+        }
         match session.release.phase() {
             PhaseName::Done => return finish(session, Outcome::Promoted, &options, "promoted", printed, out),
             PhaseName::RolledBack => {
                 return finish(session, Outcome::RolledBack, &options, "rolled back", printed, out);
             }
             PhaseName::Aborted => return finish(session, Outcome::Stopped, &options, "aborted", printed, out),
-            PhaseName::Held | PhaseName::Pending => {
+            PhaseName::RollingBack => {}
+            _ => {
                 if let Some(why) = needs_a_person(&session.release, options.yes || options.crew) {
                     let reason = format!("held: {why}");
                     return finish(session, Outcome::Stopped, &options, &reason, printed, out);
                 }
-                if session.release.phase() == PhaseName::Held {
-                    let since = *held_since.get_or_insert(now);
-                    if now - since > options.max_hold {
-                        let reason = format!("held for longer than --max-hold {}s", options.max_hold.num_seconds());
-                        return finish(session, Outcome::Stopped, &options, &reason, printed, out);
-                    }
-                } else {
-                    held_since = None;
+                if let Some(stuck) = progress.stuck(&session.release, now, options.max_hold) {
+                    return finish(session, Outcome::Stopped, &options, &stuck, printed, out);
                 }
             }
-            _ => held_since = None,
         }
         if options.yes
             && let Some(command) = next_signature(&session.release)
@@ -108,6 +117,48 @@ pub async fn run(
             _ = sigterm.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGTERM", printed, out),
             _ = sighup.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGHUP", printed, out),
         }
+    }
+}
+
+/// Whether the release is getting anywhere: it is while its stage, its step or the time
+/// left in its hold changes. A hold, a gate that warns once the hold is done, a router that
+/// never confirms or a pause all leave them still, and all count towards `--max-hold`.
+struct Progress {
+    mark: (usize, Step, Option<i64>),
+    since: DateTime<Utc>,
+}
+
+impl Progress {
+    fn new(release: &Release, now: DateTime<Utc>) -> Progress {
+        Progress {
+            mark: Progress::mark_of(release),
+            since: now,
+        }
+    }
+
+    fn mark_of(release: &Release) -> (usize, Step, Option<i64>) {
+        let left = release.hold_remaining().map(|d| d.num_seconds());
+        (release.stage(), release.step(), left)
+    }
+
+    /// Why the run gives up, once the release has made no progress for longer than `limit`.
+    fn stuck(&mut self, release: &Release, now: DateTime<Utc>, limit: chrono::Duration) -> Option<String> {
+        let mark = Progress::mark_of(release);
+        if mark != self.mark {
+            self.mark = mark;
+            self.since = now;
+            return None;
+        }
+        if now - self.since <= limit {
+            return None;
+        }
+        let why = release
+            .waiting_on()
+            .unwrap_or_else(|| format!("{} at stage {}", release.phase(), release.stage() + 1));
+        Some(format!(
+            "no progress for longer than --max-hold {}s: {why}",
+            limit.num_seconds()
+        ))
     }
 }
 
@@ -141,6 +192,8 @@ fn next_signature(release: &Release) -> Option<Command> {
     Some(Command::Approve { role: role.clone() })
 }
 
+/// Closes the session with a note of why, prints what is left and says how it ended. The
+/// output may be gone (that may be why the run ends): the journal has the note either way.
 fn finish(
     mut session: Session,
     outcome: Outcome,
@@ -150,11 +203,11 @@ fn finish(
     out: &mut impl Write,
 ) -> std::io::Result<Outcome> {
     session.close(options.operator.clone(), &format!("headless run ended: {why}"));
-    print_new(&session.release, printed, out)?;
+    let _ = print_new(&session.release, printed, out);
     if let Some(error) = session.journal_error() {
-        writeln!(out, "JOURNAL ERROR: {error}")?;
+        let _ = writeln!(out, "JOURNAL ERROR: {error}");
     }
-    out.flush()?;
+    let _ = out.flush();
     Ok(outcome)
 }
 

@@ -9,5 +9,6 @@ pub mod output_thread;
 pub mod session;
 pub mod tasks;
 pub mod tui;
+pub mod weights;
 
 pub use session::{Backends, Session};

@@ -3,22 +3,23 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
-use super::journal_writer::JournalWriter;
+use super::journal_writer::{JournalErrors, JournalWriter};
 use super::tasks;
+use super::weights::WeightGate;
 use crate::backend::{MetricsSource, TrafficRouter};
 use crate::clock::Clock;
 use crate::engine::{Actor, Command, Effect, Event, Observation, Release};
-use crate::journal::Journal;
-use crate::plan::{Plan, Weight};
+use crate::journal::{Journal, JournalError};
+use crate::plan::Plan;
 use crate::sim::Crew;
 
 pub struct Session {
     pub release: Release,
     pub clock: Clock,
     journal: JournalWriter,
-    weight_tx: watch::Sender<Option<Weight>>,
+    weights: WeightGate,
     restore_tx: mpsc::Sender<String>,
     crew: Option<Crew>,
 }
@@ -29,17 +30,36 @@ pub struct Backends {
 }
 
 impl Session {
-    /// Starts the backend tasks on the current tokio runtime. Observations arrive on the
+    /// Writes the release's first entries to the journal and forces them to disk, then
+    /// starts the backend tasks on the current tokio runtime. A journal that cannot be
+    /// written refuses the release before anything has started. Observations arrive on the
     /// returned receiver.
     pub fn start(
         plan: Arc<Plan>,
         backends: Backends,
         clock: Clock,
-        journal: Journal,
+        mut journal: Journal,
         crew: Option<Crew>,
-    ) -> (Session, mpsc::Receiver<Observation>) {
+    ) -> Result<(Session, mpsc::Receiver<Observation>), JournalError> {
+        // The release starts now: what the metrics source read before this is history.
+        let started = clock.now();
+        let (release, fx) = Release::new(Arc::clone(&plan), started);
+        let written = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Record(entry) => Some(entry),
+                _ => None,
+            })
+            .try_for_each(|entry| journal.append(entry))
+            .and_then(|()| journal.sync());
+        if let Err(cause) = written {
+            return Err(JournalError {
+                path: journal.path().display().to_string(),
+                cause,
+            });
+        }
         let (obs_tx, obs_rx) = mpsc::channel(1024);
-        let (weight_tx, weight_rx) = watch::channel(None);
+        let (weights, weight_rx) = WeightGate::new();
         let (restore_tx, restore_rx) = mpsc::channel(4);
         tokio::spawn(tasks::router_task(
             backends.router,
@@ -56,8 +76,7 @@ impl Session {
             .map_or(std::time::Duration::from_secs(5), |p| {
                 std::time::Duration::from_secs(p.timeout.as_secs() * 2 + 1)
             });
-        // The release starts now: what the metrics source read before this is history.
-        let started = clock.now();
+        let failures = obs_tx.clone();
         tokio::spawn(tasks::metrics_task(
             backends.metrics,
             plan.metrics.clone(),
@@ -67,17 +86,21 @@ impl Session {
             started,
             obs_tx,
         ));
-        let (release, fx) = Release::new(plan, started);
+        // The engine hears of a journal failure as soon as the journal thread does.
+        let on_failure = Box::new(move |message| {
+            let _ = failures.try_send(Observation::JournalFailed { message });
+        });
         let mut session = Session {
             release,
             clock,
-            journal: JournalWriter::spawn(journal),
-            weight_tx,
+            journal: JournalWriter::spawn(journal, on_failure),
+            weights,
             restore_tx,
             crew,
         };
-        session.execute(fx);
-        (session, obs_rx)
+        let rest: Vec<Effect> = fx.into_iter().filter(|e| !matches!(e, Effect::Record(_))).collect();
+        session.execute(rest);
+        Ok((session, obs_rx))
     }
 
     pub fn command(&mut self, command: Command, actor: Actor) {
@@ -105,6 +128,11 @@ impl Session {
         self.journal.error()
     }
 
+    /// A handle on the journal's failure that outlives the session.
+    pub fn journal_errors(&self) -> JournalErrors {
+        self.journal.errors()
+    }
+
     /// Records that the cockpit is closing and forces the journal to disk.
     pub fn close(&mut self, actor: Actor, why: &str) {
         let weight = self
@@ -121,16 +149,29 @@ impl Session {
 
     fn dispatch(&mut self, event: Event) {
         let now = self.clock.now();
+        // Should the journal thread's own report not have got through, the engine still
+        // learns of a failure before anything else happens.
+        if let Some(message) = self.journal.error()
+            && self.release.journal_failure().is_none()
+        {
+            let fx = self
+                .release
+                .handle(Event::Observe(Observation::JournalFailed { message }), now);
+            self.execute(fx);
+        }
         let fx = self.release.handle(event, now);
         self.execute(fx);
     }
 
+    /// Carries out the engine's effects. A move to 0% goes to the router at once; any
+    /// other traffic change only once the entries of the same event are on disk.
     fn execute(&mut self, effects: Vec<Effect>) {
+        let mut deferred = Vec::new();
         for effect in effects {
             match effect {
                 Effect::SetWeight(weight) => {
                     tracing::info!(%weight, "weight requested");
-                    self.weight_tx.send_replace(Some(weight));
+                    deferred.extend(self.weights.request(weight));
                 }
                 Effect::RestorePrevious { version } => {
                     if self.restore_tx.try_send(version).is_err() {
@@ -142,6 +183,12 @@ impl Session {
                     self.journal.append(entry);
                 }
             }
+        }
+        for request in deferred {
+            let weights = self.weights.clone();
+            self.journal.after_durable(move || {
+                weights.release(request);
+            });
         }
     }
 }

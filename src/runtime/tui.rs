@@ -32,12 +32,17 @@ pub async fn run(session: Session, observations: mpsc::Receiver<Observation>, th
     // through a writer thread so a stalled terminal cannot stall the release.
     drop(ratatui::try_init().wrap_err("cannot take over the terminal")?);
     let (writer, dropped) = FrameWriter::spawn(std::io::stdout()).wrap_err("cannot start the terminal writer")?;
+    let journal = session.journal_errors();
     let result = match Terminal::new(CrosstermBackend::new(writer)) {
         Ok(mut terminal) => event_loop(&mut terminal, &dropped, session, observations, &theme, ui).await,
         Err(e) => Err(e).wrap_err("cannot take over the terminal"),
     };
     // The terminal (and its writer thread) is gone by here: the restore comes after its last frame.
     ratatui::try_restore().wrap_err("cannot restore the terminal")?;
+    // The screen said so while it ran; the terminal's own output says it once more.
+    if let Some(error) = journal.get() {
+        eprintln!("shipdeck: JOURNAL ERROR: {error}: the release was not fully recorded");
+    }
     result
 }
 
