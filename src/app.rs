@@ -114,13 +114,11 @@ fn report(errors: &[crate::plan::PlanError], path: Option<&Path>) {
 fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &HeadlessArgs) -> Result<i32> {
     let plan = Arc::new(plan);
     let clock = Clock::new(speed);
-    // Fail before anything starts if the journal cannot be written. Each run gets a
-    // journal of its own unless one is named.
-    let journal = match &cli.journal {
-        Some(path) => Journal::open(path)?,
-        None => Journal::create_for(Path::new(".shipdeck"), &plan.release.name, clock.now())?,
-    };
-    let journal_path = journal.path().to_path_buf();
+    let _log_guard = crate::debug_log::init(&cli.log_dir);
+    // A theme that cannot be used is an error even headless, where it is not shown: the
+    // same command line must not fail only once it gets a terminal.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::resolve(cli.theme.as_deref(), no_color).map_err(|e| eyre!(e))?;
     let theme = if headless.headless {
         None
     } else {
@@ -129,13 +127,18 @@ fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &Headless
                 "the cockpit needs a terminal: stdout is not one (for CI, use --headless)"
             ));
         }
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Some(Theme::resolve(cli.theme.as_deref(), no_color).map_err(|e| eyre!(e))?)
+        Some(theme)
     };
-    let _log_guard = init_debug_log(&cli.log_dir);
+    let backends = backends(&plan, &sim, clock)?;
+    // Fail before anything starts if the journal cannot be written. Each run gets a
+    // journal of its own unless one is named.
+    let journal = match &cli.journal {
+        Some(path) => Journal::open(path)?,
+        None => Journal::create_for(Path::new(".shipdeck"), &plan.release.name, clock.now())?,
+    };
+    let journal_path = journal.path().to_path_buf();
     tracing::info!(plan = %plan.release.name, journal = %journal_path.display(), run = journal.run_id(), "starting");
 
-    let backends = backends(&plan, &sim, clock)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -180,20 +183,4 @@ fn backends(plan: &Plan, sim: &SimSettings, clock: Clock) -> Result<Backends> {
         SourceKind::Prometheus => Box::new(PrometheusMetrics::new(plan).map_err(|e| eyre!(e))?),
     };
     Ok(Backends { router, metrics })
-}
-
-/// The debug log goes to a daily file, never to the terminal the cockpit owns. Logging is
-/// best effort: an unwritable log directory must not stop a release.
-fn init_debug_log(dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    std::fs::create_dir_all(dir).ok()?;
-    let appender = tracing_appender::rolling::daily(dir, "shipdeck.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SHIPDECK_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_env_filter(filter)
-        .try_init()
-        .ok()?;
-    Some(guard)
 }

@@ -106,6 +106,8 @@ impl JudgeArgs {
 /// JSON array. `NaN`, `nan` and `null` are NaN. Numbers are parsed with `str::parse`, which
 /// rounds correctly. Returns a message naming the line of the first bad token.
 pub fn parse_samples(text: &str) -> Result<Vec<f64>, String> {
+    // Editors on Windows may write a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let trimmed = text.trim();
     let body = match trimmed.strip_prefix('[') {
         Some(rest) => rest.strip_suffix(']').ok_or("a JSON array must end with ']'")?,
@@ -119,10 +121,23 @@ pub fn parse_samples(text: &str) -> Result<Vec<f64>, String> {
         {
             let value = match token {
                 "null" | "NaN" | "nan" | "NA" => f64::NAN,
-                t => t
-                    .trim_matches('"')
-                    .parse::<f64>()
-                    .map_err(|_| format!("line {}: '{t}' is not a number", line_no + 1))?,
+                t => {
+                    let number = t.trim_matches('"');
+                    let value = number
+                        .parse::<f64>()
+                        .map_err(|_| format!("line {}: '{}' is not a number", line_no + 1, quote_token(t)))?;
+                    // `1e400` reads as infinity: say so rather than let it be dropped as one.
+                    let infinity_written = number.trim_start_matches(['+', '-']).eq_ignore_ascii_case("inf")
+                        || number.trim_start_matches(['+', '-']).eq_ignore_ascii_case("infinity");
+                    if value.is_infinite() && !infinity_written {
+                        return Err(format!(
+                            "line {}: '{}' is too large for a number (beyond ±1.8e308)",
+                            line_no + 1,
+                            quote_token(t)
+                        ));
+                    }
+                    value
+                }
             };
             out.push(value);
         }
@@ -130,13 +145,25 @@ pub fn parse_samples(text: &str) -> Result<Vec<f64>, String> {
     Ok(out)
 }
 
+/// A sample file holds numbers a person collected: 16 MiB is millions of them.
+const SAMPLE_FILE_BYTES: u64 = 16 << 20;
+
+/// A token as a message quotes it: one line, cut short.
+fn quote_token(token: &str) -> String {
+    crate::outside::one_line(token, 40)
+}
+
 fn read(path: &Path) -> Result<Vec<f64>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = crate::files::read_text(path, SAMPLE_FILE_BYTES).map_err(|e| format!("{}: {e}", path.display()))?;
     parse_samples(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Runs `shipdeck judge`; returns the exit code (0 pass/no data, 1 High/Low, 2 error).
 pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 {
+    if let Some(problem) = args.config().problem() {
+        let _ = writeln!(err, "error: {problem}");
+        return EXIT_ERROR;
+    }
     let (control, experiment) = match (read(&args.control), read(&args.experiment)) {
         (Ok(c), Ok(e)) => (c, e),
         (Err(m), _) | (_, Err(m)) => {
@@ -190,6 +217,15 @@ mod tests {
         assert_eq!(&v[..2], &[1.0, 0.002]);
         assert!(v[2].is_nan());
         assert!(parse_samples("1\nabc\n").unwrap_err().contains("line 2"));
+        assert_eq!(
+            parse_samples("\u{feff}1\n2\n").unwrap(),
+            vec![1.0, 2.0],
+            "a byte-order mark is not a value"
+        );
+        let err = parse_samples("1\n1e400\n").unwrap_err();
+        assert_eq!(err, "line 2: '1e400' is too large for a number (beyond ±1.8e308)");
+        let v = parse_samples("+Inf -inf Infinity").unwrap();
+        assert!(v.iter().all(|x| x.is_infinite()), "infinities written as such stay");
     }
 
     fn args(dir: &Path, control: &str, experiment: &str, json: bool) -> JudgeArgs {

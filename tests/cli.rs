@@ -41,7 +41,7 @@ fn check_rejects_a_bad_plan_with_located_lines_and_exit_2() {
 
 #[test]
 fn an_unwritable_journal_is_an_error_before_anything_starts() {
-    let out = shipdeck(&["demo", "--journal", "/proc/shipdeck/j.jsonl"]);
+    let out = shipdeck(&["demo", "--headless", "--journal", "/proc/shipdeck/j.jsonl"]);
     assert_ne!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot write the journal /proc/shipdeck/j.jsonl"), "{err}");

@@ -641,3 +641,266 @@ fn runs_in_the_same_second_keep_journals_of_their_own() {
     }
     assert_ne!(runs[0], runs[1]);
 }
+
+/// The shipped canary plan with `edit` applied, written to `dir/name`.
+fn edited_plan(dir: &Path, name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, edit(std::fs::read_to_string("plans/canary.yaml").unwrap())).unwrap();
+    path
+}
+
+/// Whether `text` carries a control character other than the newlines between lines.
+fn has_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n')
+}
+
+/// 6. Control characters and newlines from outside never reach a line-oriented output
+///    raw: a plan's escape sequence is refused at its place; `$USER` and `$SSH_CLIENT`,
+///    and Prometheus's error text, are shown escaped and cannot forge a line.
+#[test]
+fn control_characters_from_outside_are_neutralised() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = edited_plan(dir.path(), "title.yaml", |t| {
+        t.replace("version: 2.14.0", "version: \"2.14.0\\e]0;pwned\\a\"")
+    });
+    let out = shipdeck(&["check", plan.to_str().unwrap()], dir.path());
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("title.yaml:5:12: this value holds a control character (U+001B)"),
+        "{err}"
+    );
+    assert!(!has_control(&err), "{err:?}");
+
+    let forged = "2026-01-01T00:00:00Z done shipdeck: PROMOTED: fake";
+    let answers = vec![(400, format!("bad query\u{1b}]0;pwned\u{7}\n{forged}"))];
+    let server = FakeHttp::start(answers);
+    let plan = prometheus_plan(dir.path(), &format!("http://{}", server.addr), 1, "");
+    let user = format!("ana\u{1b}[2J\n{forged}");
+    let child = start_headless(
+        &plan,
+        dir.path(),
+        &[("USER", &user), ("SSH_CLIENT", "10.0.0.1\u{7} 22 22")],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.answered.load(Ordering::SeqCst) < 6 {
+        assert!(Instant::now() < deadline, "Prometheus was never asked");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    terminate(&child);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    for (place, content) in everything_written(&out, dir.path()) {
+        assert!(
+            !has_control(&content),
+            "{place} carries a control character:\n{content:?}"
+        );
+        assert!(
+            !content.lines().any(|l| l.starts_with("2026-01-01T00:00:00Z")),
+            "{place} has a forged line:\n{content}"
+        );
+    }
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("ana\\u{1b}[2J 2026-01-01T00:00:00Z done"),
+        "shown, escaped: {stdout}"
+    );
+    assert!(stdout.contains("bad query\\u{1b}]0;pwned\\u{7}"), "{stdout}");
+}
+
+/// 7. Every file read is bounded, and devices and pipes are refused before they are opened
+///    (a pipe would block for ever); an answer's 1 MiB error makes a short line.
+#[test]
+fn files_and_answers_of_any_size_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("theme.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for theme in ["/dev/zero", fifo.to_str().unwrap()] {
+        let out = shipdeck(&["demo", "--headless", "--speed", "1000", "--theme", theme], dir.path());
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{theme}: {err}");
+        assert!(err.contains("is not a regular file"), "{theme}: {err}");
+    }
+    std::fs::write(dir.path().join("c"), "1\n2\n3\n").unwrap();
+    let out = shipdeck(&["judge", "--control", "c", "--experiment", "/dev/zero"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("/dev/zero: is not a regular file"),
+        "{}",
+        text(&out.stderr)
+    );
+    let plan = prometheus_plan(
+        dir.path(),
+        "http://127.0.0.1:9",
+        1,
+        ", auth: { bearer_token_file: /dev/zero }",
+    );
+    let out = shipdeck(&["run", "--headless", plan.to_str().unwrap()], dir.path());
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("file /dev/zero (analysis.prometheus.auth.bearer_token_file) is not a regular file"),
+        "{err}"
+    );
+
+    let huge = format!(
+        r#"{{"status":"error","errorType":"bad_data","error":"{}"}}"#,
+        "e".repeat(1 << 20)
+    );
+    let server = FakeHttp::start(vec![(422, huge)]);
+    let plan = prometheus_plan(dir.path(), &format!("http://{}", server.addr), 1, "");
+    let child = start_headless(&plan, dir.path(), &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.answered.load(Ordering::SeqCst) < 6 {
+        assert!(Instant::now() < deadline, "Prometheus was never asked");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    terminate(&child);
+    let out = child.wait_with_output().unwrap();
+    for (place, content) in everything_written(&out, dir.path()) {
+        let longest = content.lines().map(str::len).max().unwrap_or(0);
+        assert!(longest < 2000, "{place} has a line of {longest} bytes");
+        assert!(content.len() < 200_000, "{place} holds {} bytes", content.len());
+    }
+}
+
+/// 8. Whatever `check` accepts, `run` can use: a release name too long for a file name is
+///    refused by both, in a short message that does not repeat it.
+#[test]
+fn names_too_long_to_use_are_refused_in_a_short_message() {
+    let dir = tempfile::tempdir().unwrap();
+    for length in [240, 100_000] {
+        let name = "n".repeat(length);
+        let plan = edited_plan(dir.path(), "long.yaml", |t| {
+            t.replace("name: checkout-api", &format!("name: {name}"))
+        });
+        for args in [vec!["check"], vec!["run", "--headless", "--yes"]] {
+            let mut args = args;
+            args.push(plan.to_str().unwrap());
+            let out = shipdeck(&args, dir.path());
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("release.name is {length} characters long: at most 64")),
+                "{args:?}: {err}"
+            );
+            assert!(err.len() < 1000, "{args:?}: a {} byte message", err.len());
+        }
+    }
+}
+
+/// 11. `shipdeck judge` holds its options to the plan check's rules, in the same words,
+///     and reads its samples as carefully.
+#[test]
+fn judge_refuses_what_the_plan_check_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples: String = (0..20).map(|i| format!("{}\n", 100 + i % 5)).collect();
+    std::fs::write(dir.path().join("c"), &samples).unwrap();
+    std::fs::write(dir.path().join("e"), format!("\u{feff}{samples}")).unwrap();
+    let judge = |extra: &[&str]| {
+        let mut args = vec!["judge", "--control", "c", "--experiment", "e"];
+        args.extend_from_slice(extra);
+        let out = shipdeck(&args, dir.path());
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, stdout, stderr) = judge(&[]);
+    assert_eq!(code, Some(0), "a byte-order mark is not a value: {stdout}{stderr}");
+    for (option, words) in [
+        (
+            &["--outliers=-1"][..],
+            "error: outlier fence factor -1 must be above 0 (3 is usual)",
+        ),
+        (
+            &["--outliers", "NaN"][..],
+            "error: outlier fence factor NaN is not a finite number",
+        ),
+        (
+            &["--tolerance", "NaN"][..],
+            "error: tolerance NaN is not a finite number",
+        ),
+        (
+            &["--confidence", "1"][..],
+            "error: confidence 1 must be strictly between 0 and 1",
+        ),
+    ] {
+        let (code, _, stderr) = judge(option);
+        assert_eq!(code, Some(2), "{option:?}: {stderr}");
+        assert!(stderr.starts_with(words), "{option:?}: {stderr}");
+    }
+    std::fs::write(dir.path().join("e"), "1e308\n-1e308\n5\n1e308\n").unwrap();
+    std::fs::write(dir.path().join("c"), "-1e308\n1e308\n4\n").unwrap();
+    let (code, stdout, _) = judge(&[]);
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(stdout.contains("too large to compare without overflow"), "{stdout}");
+    std::fs::write(dir.path().join("e"), "1\n1e400\n").unwrap();
+    let (code, _, stderr) = judge(&[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("e: line 2: '1e400' is too large for a number"),
+        "{stderr}"
+    );
+}
+
+/// 12. The small things: duplicate names and roles, numbers too large, a sigma of
+///     1e-300, a theme that does not exist headless, a log directory that cannot be written.
+#[test]
+fn small_bad_inputs_get_clear_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, edit: &dyn Fn(String) -> String| {
+        let plan = edited_plan(dir.path(), name, edit);
+        let out = shipdeck(&["check", plan.to_str().unwrap()], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        text(&out.stderr)
+    };
+    let err = check("dup_gate.yaml", &|t| {
+        t.replace("name: p99 under 500ms", "name: errors under 0.5%")
+    });
+    assert!(err.contains("gate name `errors under 0.5%` is used twice"), "{err}");
+    let err = check("dup_role.yaml", &|t| format!("{t}approvals: [lead, lead]\n"));
+    assert!(err.contains("approval role `lead` is used twice"), "{err}");
+    let err = check("weight.yaml", &|t| {
+        t.replace("weight: 25", "weight: 99999999999999999999999")
+    });
+    assert!(
+        err.contains("weight 99999999999999999999999 is out of range: expected a whole percent from 0 to 100"),
+        "{err}"
+    );
+    assert!(!err.contains("u128"), "{err}");
+    let err = check("samples.yaml", &|t| {
+        t.replace("min_samples: 10 ", "min_samples: 99999999999999 ")
+    });
+    assert!(err.contains("is more than the 600 samples kept per series"), "{err}");
+    let err = check("sigma.yaml", &|t| t.replace("max_ratio: 3.0", "sigma: 1e-300"));
+    assert!(
+        err.contains("sigma must be from 0.1 to 100") && err.contains("found 1e-300"),
+        "{err}"
+    );
+    assert!(!err.contains("00000000"), "{err}");
+
+    let out = shipdeck(&["demo", "--headless", "--theme", "nosuch"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unknown theme \"nosuch\""),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !dir.path().join(".shipdeck").exists(),
+        "refused before a journal was made"
+    );
+
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["demo", "--headless", "--speed", "1000", "--log-dir"])
+        .arg(blocker.join("logs"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "a log directory is no reason to stop");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("no debug log: cannot write to") && err.contains("--log-dir"),
+        "{err}"
+    );
+}

@@ -298,7 +298,10 @@ fn a_missing_variable_or_file_is_an_error_that_names_it() {
     let err = PrometheusMetrics::new(&missing_file)
         .err()
         .expect("a missing file is an error");
-    assert!(err.contains("cannot read file /nonexistent/shipdeck/password"), "{err}");
+    assert!(
+        err.contains("file /nonexistent/shipdeck/password (analysis.prometheus.auth.password_file) does not exist"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -29,6 +29,7 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::time::{Instant, timeout_at};
 
 use super::TrafficRouter;
+use crate::outside::{QUOTE_CHARS, one_line};
 use crate::plan::{HaproxyTarget, Weight};
 
 /// How long one `apply` may take in all, under the runtime's own 5 s limit so that the
@@ -278,7 +279,7 @@ impl HaproxyRouter {
                 self.timeout.as_millis()
             )
         })??;
-        tracing::debug!(socket = %self.endpoint, command, answer = answer.trim(), "haproxy runtime API");
+        tracing::debug!(socket = %self.endpoint, command, answer = %one_line(&answer, QUOTE_CHARS), "haproxy runtime API");
         Ok(answer)
     }
 
@@ -309,15 +310,19 @@ impl TrafficRouter for HaproxyRouter {
     }
 }
 
+/// The runtime API's answers are a few lines; a peer that sends more is not HAProxy.
+const MAX_ANSWER_BYTES: u64 = 64 * 1024;
+
 async fn talk<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, command: &str) -> io::Result<String> {
     stream.write_all(format!("{command}\n").as_bytes()).await?;
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await?;
+    (&mut stream).take(MAX_ANSWER_BYTES).read_to_end(&mut answer).await?;
     Ok(String::from_utf8_lossy(&answer).into_owned())
 }
 
-fn first_line(answer: &str) -> &str {
-    answer.trim().lines().next().unwrap_or("")
+/// The start of an answer, on one line and cut short, for a message.
+fn first_line(answer: &str) -> String {
+    one_line(answer.trim().lines().next().unwrap_or(""), QUOTE_CHARS)
 }
 
 /// Per-server weights (canary, stable) that give the canary group `share` of the traffic,

@@ -4,8 +4,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use yaml_rust2::parser::{Event, Parser};
@@ -14,6 +12,8 @@ use yaml_rust2::scanner::TScalarStyle;
 use super::locate::{Locations, Pos};
 use super::schema::Plan;
 use super::validate;
+use crate::files::{self, ReadError};
+use crate::outside::escape_controls;
 
 /// Plans are a few kilobytes; anything this large is a wrong file, not a plan.
 pub const MAX_PLAN_BYTES: u64 = 1 << 20;
@@ -38,11 +38,13 @@ pub struct PlanError {
 
 impl PlanError {
     pub fn new(origin: &str, pos: Pos, message: impl Into<String>) -> PlanError {
+        // A message quotes what the plan holds; it must not carry a control character
+        // (an escape sequence, a newline) to the terminal or split the line.
         PlanError {
-            origin: origin.to_string(),
+            origin: escape_controls(origin).into_owned(),
             line: pos.line,
             column: pos.column,
-            message: shorten_quotes(&message.into()),
+            message: escape_controls(&shorten_quotes(&message.into())).into_owned(),
         }
     }
 }
@@ -123,28 +125,14 @@ fn too_large(bytes: u64) -> String {
 /// Reads at most `MAX_PLAN_BYTES` of a regular file as UTF-8 text.
 fn read_plan_file(path: &Path) -> Result<String, (Pos, String)> {
     let fail = |message: String| (Pos::START, message);
-    let meta = std::fs::metadata(path).map_err(|e| fail(io_problem(&e)))?;
-    if meta.is_dir() {
-        return Err(fail("is a directory, expected a plan file".into()));
-    }
-    // Pipes and devices may block or never end; a plan is an ordinary file.
-    if !meta.is_file() {
-        return Err(fail(
-            "is not a regular file (a device, pipe or socket?), expected a plan file".into(),
-        ));
-    }
-    if meta.len() > MAX_PLAN_BYTES {
-        return Err(fail(too_large(meta.len())));
-    }
-    let file = File::open(path).map_err(|e| fail(io_problem(&e)))?;
-    // The file may have grown since `metadata`: never read past the limit.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_PLAN_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(io_problem(&e)))?;
-    if bytes.len() as u64 > MAX_PLAN_BYTES {
-        return Err(fail(too_large(bytes.len() as u64)));
-    }
+    let bytes = files::read_bytes(path, MAX_PLAN_BYTES).map_err(|e| match e {
+        ReadError::NotFound => fail(format!("no such file; expected a plan file ({SEE_EXAMPLE})")),
+        ReadError::PermissionDenied => fail("cannot read the file: permission denied".into()),
+        ReadError::Directory => fail("is a directory, expected a plan file".into()),
+        ReadError::NotRegular => fail("is not a regular file (a device, pipe or socket?), expected a plan file".into()),
+        ReadError::TooLarge { bytes, .. } => fail(too_large(bytes)),
+        other => fail(format!("cannot read the file: {other}")),
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
@@ -160,16 +148,6 @@ fn read_plan_file(path: &Path) -> Result<String, (Pos, String)> {
             )
         })
     })
-}
-
-fn io_problem(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            format!("no such file; expected a plan file ({SEE_EXAMPLE})")
-        }
-        std::io::ErrorKind::PermissionDenied => "cannot read the file: permission denied".into(),
-        _ => format!("cannot read the file: {e}"),
-    }
 }
 
 /// Line and column of byte `offset`, counting characters of the valid UTF-8 before it.
@@ -468,7 +446,11 @@ fn found_words(found: &str) -> String {
         return format!("the text {text}");
     }
     if let Some(n) = quoted("integer ").or_else(|| quoted("floating point ")) {
-        return format!("the number {n}");
+        // serde_yaml reads integers beyond 64 bits as 128-bit ones, which no setting takes.
+        return match n.split_once("` as ") {
+            Some((n, _)) => format!("the number {n}, which is far too large"),
+            None => format!("the number {n}"),
+        };
     }
     if let Some(b) = quoted("boolean ") {
         return format!("the boolean {b}");
@@ -492,6 +474,7 @@ fn expected_words(expected: &str) -> String {
         "f32" | "f64" => "a number".into(),
         "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" => "a whole number".into(),
         "a YAML tag starting with '!'" => "a single word (one of the allowed values)".into(),
+        "any YAML value" => "a value of this setting's kind".into(),
         other => other.to_string(),
     }
 }

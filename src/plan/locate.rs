@@ -56,6 +56,16 @@ pub struct DuplicateKey {
     pub again: Pos,
 }
 
+/// A key or value whose text (escapes resolved) holds a control character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlChar {
+    /// Dotted path of the value (for a key: of the mapping holding it).
+    pub path: String,
+    pub at: Pos,
+    pub found: char,
+    pub in_key: bool,
+}
+
 /// Node positions of the first document in a YAML text, looked up by dotted path.
 #[derive(Debug, Default)]
 pub struct Locations {
@@ -63,6 +73,7 @@ pub struct Locations {
     /// (parent node, segment) -> child node. Node 0 is the root.
     children: HashMap<(usize, Seg), usize>,
     duplicates: Vec<DuplicateKey>,
+    controls: Vec<ControlChar>,
 }
 
 /// An open collection: its node id (`None` when not indexed) and its dotted path.
@@ -104,8 +115,27 @@ impl Locations {
                 }
                 Event::Scalar(..) | Event::Alias(..) if skipped_depth > 0 => {}
                 Event::Scalar(ref value, ..) => {
-                    if !locs.key_read(&mut stack, value, pos) {
-                        locs.value_read(&mut stack, pos);
+                    let control = value.chars().find(|c| c.is_control());
+                    if locs.key_read(&mut stack, value, pos) {
+                        if let Some(found) = control {
+                            let path = stack.last().map_or(String::new(), |f| f.path.clone());
+                            locs.controls.push(ControlChar {
+                                path,
+                                at: pos,
+                                found,
+                                in_key: true,
+                            });
+                        }
+                    } else {
+                        let (_, path) = locs.value_read(&mut stack, pos);
+                        if let Some(found) = control {
+                            locs.controls.push(ControlChar {
+                                path,
+                                at: pos,
+                                found,
+                                in_key: false,
+                            });
+                        }
                     }
                 }
                 // An alias or a collection used as a key (never valid in a plan) is named `?`.
@@ -256,6 +286,11 @@ impl Locations {
     /// Keys written twice in the same mapping, in file order.
     pub fn duplicates(&self) -> &[DuplicateKey] {
         &self.duplicates
+    }
+
+    /// Keys and values holding a control character, in file order.
+    pub fn control_chars(&self) -> &[ControlChar] {
+        &self.controls
     }
 }
 

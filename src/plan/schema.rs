@@ -662,6 +662,13 @@ where
         fn visit_f64<E: Error>(self, v: f64) -> Result<T, E> {
             convert(Value::Number(v.into()))
         }
+        // Beyond 64 bits a YAML value cannot hold the number: `T` gets it as it is.
+        fn visit_u128<E: Error>(self, v: u128) -> Result<T, E> {
+            T::deserialize(value::U128Deserializer::<E>::new(v))
+        }
+        fn visit_i128<E: Error>(self, v: i128) -> Result<T, E> {
+            T::deserialize(value::I128Deserializer::<E>::new(v))
+        }
         fn visit_str<E: Error>(self, v: &str) -> Result<T, E> {
             convert(Value::String(v.into()))
         }
@@ -712,27 +719,63 @@ impl fmt::Display for Weight {
 
 impl<'de> Deserialize<'de> for Weight {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_yaml::Value::deserialize(d)?;
-        let reject = |what: String| {
-            serde::de::Error::custom(format!(
-                "weight {what} is out of range: expected a whole percent from 0 to 100"
-            ))
-        };
-        match &value {
-            serde_yaml::Value::Number(n) => match n.as_i64() {
-                Some(v) if (0..=100).contains(&v) => Ok(Weight(v as u8)),
-                _ => Err(reject(n.to_string())),
-            },
-            serde_yaml::Value::String(s) => {
-                let trimmed = s.trim().trim_end_matches('%').trim();
-                match trimmed.parse::<i64>() {
-                    Ok(v) if (0..=100).contains(&v) => Ok(Weight(v as u8)),
-                    _ => Err(reject(format!("{s:?}"))),
-                }
-            }
-            other => Err(serde::de::Error::custom(format!(
-                "expected a weight from 0 to 100, found {}",
-                super::describe_yaml(other)
+        d.deserialize_any(WeightVisitor)
+    }
+}
+
+/// A weight as plans write it: `25`, `"25%"`; anything else says what a weight is.
+struct WeightVisitor;
+
+impl WeightVisitor {
+    fn percent<E: serde::de::Error>(self, v: i128, written: impl fmt::Display) -> Result<Weight, E> {
+        if (0..=100).contains(&v) {
+            Ok(Weight(v as u8))
+        } else {
+            Err(E::custom(format!(
+                "weight {written} is out of range: expected a whole percent from 0 to 100"
+            )))
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for WeightVisitor {
+    type Value = Weight;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a weight from 0 to 100")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Weight, E> {
+        self.percent(i128::from(v), v)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Weight, E> {
+        self.percent(i128::from(v), v)
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Weight, E> {
+        self.percent(v, v)
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Weight, E> {
+        self.percent(i128::try_from(v).unwrap_or(i128::MAX), v)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Weight, E> {
+        if v.fract() == 0.0 && v.is_finite() && v.abs() < 1e30 {
+            return self.percent(v as i128, v);
+        }
+        Err(E::custom(format!(
+            "weight {v} is not a whole percent: expected one from 0 to 100"
+        )))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Weight, E> {
+        let trimmed = s.trim().trim_end_matches('%').trim();
+        match trimmed.parse::<i128>() {
+            Ok(v) => self.percent(v, format!("{s:?}")),
+            Err(_) => Err(E::custom(format!(
+                "weight {s:?} is out of range: expected a whole percent from 0 to 100"
             ))),
         }
     }

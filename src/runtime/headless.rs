@@ -11,6 +11,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::session::Session;
 use crate::engine::{Actor, Command, HoldReason, LogEntry, Observation, PhaseName, Release, Step};
+use crate::outside::one_line;
 
 /// How a headless run ended; the process exits with `code()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,7 +224,8 @@ fn print_new(release: &Release, printed: u64, out: &mut impl Write) -> std::io::
     Ok(recorded)
 }
 
-/// `2026-11-22T10:00:05Z running shipdeck: stage 2/6: canary 5% (weight 5%, hold 5m)`
+/// `2026-11-22T10:00:05Z running shipdeck: stage 2/6: canary 5% (weight 5%, hold 5m)`,
+/// always one line: a control character in what an entry quotes is shown escaped.
 pub fn line(entry: &LogEntry) -> String {
     format!(
         "{} {} {}: {}",
@@ -232,7 +234,10 @@ pub fn line(entry: &LogEntry) -> String {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
-        entry.actor,
-        entry.message
+        one_line(&entry.actor.to_string(), LINE_CHARS),
+        one_line(&entry.message, LINE_CHARS)
     )
 }
+
+/// No entry needs more than this on a line; anything longer is cut.
+const LINE_CHARS: usize = 4000;

@@ -14,6 +14,9 @@ use crate::analysis::judge::Classification;
 use crate::analysis::judge::score::Outcome;
 use crate::engine::{GateStatus, PhaseName, Severity};
 
+/// A theme file holds a few dozen colours; a larger file is not one.
+const THEME_FILE_BYTES: u64 = 64 * 1024;
+
 const DARK: &str = include_str!("../../themes/dark.yaml");
 const LIGHT: &str = include_str!("../../themes/light.yaml");
 const HIGH_CONTRAST: &str = include_str!("../../themes/high-contrast.yaml");
@@ -165,7 +168,7 @@ impl Theme {
                     ));
                 }
                 let text =
-                    std::fs::read_to_string(path).map_err(|e| format!("{other}: cannot read theme file: {e}"))?;
+                    crate::files::read_text(path, THEME_FILE_BYTES).map_err(|e| format!("{other}: theme file {e}"))?;
                 Theme::from_yaml(&text, other)?
             }
         };
@@ -452,7 +455,7 @@ mod tests {
         );
         let err = Theme::resolve(Some("/nonexistent/theme.yaml"), false).unwrap_err();
         assert!(
-            err.starts_with("/nonexistent/theme.yaml: cannot read theme file"),
+            err.starts_with("/nonexistent/theme.yaml: theme file does not exist"),
             "{err}"
         );
     }

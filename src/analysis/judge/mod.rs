@@ -22,6 +22,7 @@
 //! scaling both samples leaves the classification unchanged, and symmetric in the two
 //! samples, so swapping them mirrors High and Low.
 
+pub mod check;
 pub mod classify;
 pub mod effect;
 pub mod hodges_lehmann;
@@ -170,6 +171,12 @@ pub fn judge(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Verdict 
         experiment: summary(&e),
         reason: String::new(),
     };
+    // Settings first: a bad outlier factor would otherwise empty the samples, and read as
+    // no data.
+    if let Some(problem) = cfg.problem() {
+        v.reason = problem;
+        return v;
+    }
     if c.values.is_empty() || e.values.is_empty() {
         let which = match (c.values.is_empty(), e.values.is_empty()) {
             (true, true) => "control and experiment have",
@@ -193,19 +200,7 @@ pub fn judge(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Verdict 
         }
         return v;
     }
-    if !(cfg.confidence > 0.0 && cfg.confidence < 1.0) {
-        v.reason = format!("confidence level {} is not strictly between 0 and 1", cfg.confidence);
-        return v;
-    }
-    if cfg.tolerance.is_nan() || cfg.tolerance < 0.0 {
-        v.reason = format!("tolerance {} is negative", cfg.tolerance);
-        return v;
-    }
-    let limits = [(true, cfg.allowed_increase), (false, cfg.allowed_decrease)];
-    if let Some(problem) = limits
-        .into_iter()
-        .find_map(|(increase, limit)| cfg.effect.limit_problem(increase, limit?))
-    {
+    if let Some(problem) = check::samples_problem(&c.values, &e.values) {
         v.reason = problem;
         return v;
     }

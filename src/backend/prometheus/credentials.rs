@@ -3,6 +3,7 @@
 //! header, and remembered only so they can be scrubbed from every message.
 
 use std::fmt;
+use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -10,6 +11,9 @@ use reqwest::header::HeaderValue;
 
 use crate::plan::PrometheusAuth;
 use crate::redact::Redactor;
+
+/// A token or password file holds one line; a larger file is not one.
+const SECRET_FILE_BYTES: u64 = 64 * 1024;
 
 /// The `Authorization` header to send (if any) and the secrets it was made from, to be
 /// scrubbed from every message.
@@ -112,7 +116,8 @@ fn read_secret(what: &str, env: (&str, Option<&str>), file: (&str, Option<&str>)
         }
         (_, (key, Some(path))) => {
             let source = format!("file {path} (analysis.prometheus.auth.{key})");
-            let raw = std::fs::read_to_string(path).map_err(|e| format!("{what}: cannot read {source}: {e}"))?;
+            let raw = crate::files::read_text(Path::new(path), SECRET_FILE_BYTES)
+                .map_err(|e| format!("{what}: {source} {e}"))?;
             (source, raw)
         }
         _ => return Ok(None),
@@ -167,7 +172,8 @@ mod tests {
             ..auth()
         }))
         .unwrap_err();
-        assert!(err.contains("cannot read file /nonexistent/shipdeck-token"), "{err}");
+        assert!(err.contains("file /nonexistent/shipdeck-token"), "{err}");
+        assert!(err.ends_with("does not exist"), "{err}");
         assert!(err.contains("bearer_token_file"), "{err}");
 
         let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,8 @@
 //! release needs to be able to promote and to roll back. Every problem is collected (not
 //! just the first) and located at the node a person has to edit.
 
+mod texts;
+
 use std::collections::{BTreeMap, HashMap};
 
 use super::duration::Span;
@@ -11,7 +13,7 @@ use super::schema::{
     AnalysisSettings, Bounds, Metric, MetricJudge, Outliers, Plan, PrometheusAuth, ReleaseInfo, Rollback, RouterKind,
     SAMPLES_KEPT, SourceKind, Stage, Weight,
 };
-use crate::analysis::judge::EffectKind;
+use crate::analysis::judge::{EffectKind, check};
 
 /// All semantic problems in `plan`, located through `locs` (built from the same text).
 pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Vec<PlanError> {
@@ -36,6 +38,7 @@ pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Vec<PlanError> {
     v.approvals(plan);
     v.checklists(&plan.checklists);
     v.stages(plan, &metrics);
+    v.texts(plan);
     for dup in locs.duplicates() {
         let place = if dup.parent.is_empty() {
             "at the top level".to_string()
@@ -91,6 +94,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     row[b.len()]
 }
+
+/// Sigma bands narrower or wider than this are not a band anyone means.
+const SIGMA_RANGE: std::ops::RangeInclusive<f64> = 0.1..=100.0;
 
 struct Validator<'a> {
     locs: &'a Locations,
@@ -200,7 +206,16 @@ impl Validator<'_> {
                 ),
             );
         }
-        if j.min_samples < 3 {
+        if j.min_samples > SAMPLES_KEPT {
+            self.at(
+                "analysis.judge.min_samples",
+                format!(
+                    "min_samples {} is more than the {SAMPLES_KEPT} samples kept per series: no window could \
+                     ever hold them; use at most {SAMPLES_KEPT} (10 or more is usual)",
+                    j.min_samples
+                ),
+            );
+        } else if j.min_samples < 3 {
             self.at(
                 "analysis.judge.min_samples",
                 format!(
@@ -242,14 +257,8 @@ impl Validator<'_> {
                 ),
             );
         }
-        if !(j.confidence > 0.0 && j.confidence < 1.0) {
-            self.at(
-                "analysis.judge.confidence",
-                format!(
-                    "judge confidence {} must be strictly between 0 and 1 (e.g. 0.98)",
-                    j.confidence
-                ),
-            );
+        if let Some(problem) = check::confidence_problem(j.confidence) {
+            self.at("analysis.judge.confidence", format!("judge {problem}"));
         }
         for (group, weight) in &j.groups {
             let path = format!("analysis.judge.groups.{group}");
@@ -285,12 +294,10 @@ impl Validator<'_> {
                     ),
                 );
             }
-            if let Some(t) = m.judge.tolerance
-                && !(t.is_finite() && t >= 0.0)
-            {
+            if let Some(problem) = m.judge.tolerance.and_then(check::tolerance_problem) {
                 self.at(
                     &format!("{path}.tolerance"),
-                    format!("metric `{name}`: judge tolerance {t} must be 0 or more (0.25 = a quarter of the mean)"),
+                    format!("metric `{name}`: judge {problem}"),
                 );
             }
             let effect = EffectKind::from(m.judge.effect);
@@ -303,12 +310,9 @@ impl Validator<'_> {
                 }
             }
             if let Some(Outliers::Factor(k)) = m.judge.outliers
-                && !(k.is_finite() && k > 0.0)
+                && let Some(problem) = check::outlier_problem(k)
             {
-                self.at(
-                    &format!("{path}.outliers"),
-                    format!("metric `{name}`: outlier fence factor {k} must be above 0 (3 is usual)"),
-                );
+                self.at(&format!("{path}.outliers"), format!("metric `{name}`: judge {problem}"));
             }
         }
     }
@@ -536,12 +540,20 @@ impl Validator<'_> {
                     format!("{who}: {field} must be above 0 (it multiplies the baseline), found {value}"),
                 );
                 usable = false;
-            } else if field == "sigma" && value <= 0.0 {
+            } else if field == "sigma" && !(SIGMA_RANGE.contains(&value)) {
+                // As written, but never three hundred zeros.
+                let found = if value == 0.0 || (1e-3..1e6).contains(&value.abs()) {
+                    value.to_string()
+                } else {
+                    format!("{value:e}")
+                };
                 self.at(
                     &at,
                     format!(
-                        "{who}: sigma must be above 0 (the band is the baseline's mean ± sigma standard \
-                         deviations; 2 warns early, 3 is the usual alarm), found {value}"
+                        "{who}: sigma must be from {} to {} (the band is the baseline's mean ± sigma standard \
+                         deviations; 2 warns early, 3 is the usual alarm), found {found}",
+                        SIGMA_RANGE.start(),
+                        SIGMA_RANGE.end()
                     ),
                 );
                 usable = false;
