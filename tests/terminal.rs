@@ -141,6 +141,46 @@ fn signals_from_kill_close_the_journal_and_restore_the_terminal() {
     }
 }
 
+/// Signals that would end the process by default and do not mean "stop" are ignored: the
+/// cockpit keeps running and answering keys, and says so in the debug log. (Today SIGUSR1,
+/// SIGUSR2 and SIGALRM left the terminal in the alternate screen, cursor hidden.)
+#[test]
+fn other_signals_are_ignored_and_the_cockpit_keeps_going() {
+    let kill = |signal: &str, pid: u32| {
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let mut pty = Pty::spawn(&["demo", "--speed", "5", "--journal", "j.jsonl"], 80, 24);
+    assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
+    for signal in ["USR1", "USR2", "ALRM", "RTMIN+3"] {
+        kill(signal, pty.pid());
+    }
+    // Still here, still answering: the help opens and closes.
+    pty.send(b"?");
+    assert!(pty.wait_text("keys", LIMIT), "help after the signals:\n{}", pty.text());
+    pty.send(b"?");
+    kill("TERM", pty.pid());
+    assert_eq!(pty.wait_exit(Duration::from_secs(10)), Some(0));
+    pty.with_screen(|s| {
+        let raw = String::from_utf8_lossy(&s.raw);
+        assert!(raw.contains("\x1b[?1049l"), "alternate screen not left");
+    });
+    let logs = std::fs::read_dir(pty.dir.join(".shipdeck/logs")).unwrap();
+    let log: String = logs
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    for signal in ["SIGUSR1", "SIGUSR2", "SIGALRM", "a real-time signal"] {
+        assert!(
+            log.contains(&format!("signal ignored signal={signal:?}")) || log.contains(signal),
+            "{signal}:\n{log}"
+        );
+    }
+}
+
 #[test]
 fn a_tiny_terminal_gets_a_notice_that_recovers() {
     let pty = Pty::spawn(&["demo", "--speed", "5"], 60, 20);

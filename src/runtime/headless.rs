@@ -5,11 +5,11 @@ use std::io::Write;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::session::Session;
+use super::signals::Signals;
 use crate::engine::{Actor, Command, HoldReason, LogEntry, Observation, PhaseName, Release, Step};
 use crate::outside::one_line;
 
@@ -53,9 +53,7 @@ pub async fn run(
 ) -> std::io::Result<Outcome> {
     let mut ticker = tokio::time::interval(options.tick);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
+    let mut signals = Signals::install()?;
     let mut printed = 0u64;
     let mut progress = Progress::new(&session.release, session.clock.now());
     let signer = Actor::person(
@@ -114,9 +112,9 @@ pub async fn run(
                 }
             }
             _ = ticker.tick() => session.tick(),
-            _ = sigint.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGINT", printed, out),
-            _ = sigterm.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGTERM", printed, out),
-            _ = sighup.recv() => return finish(session, Outcome::Stopped, &options, "stopped by SIGHUP", printed, out),
+            name = signals.stop() => {
+                return finish(session, Outcome::Stopped, &options, &format!("stopped by {name}"), printed, out);
+            }
         }
     }
 }

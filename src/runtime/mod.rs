@@ -7,6 +7,7 @@ pub mod journal_writer;
 pub mod operator;
 pub mod output_thread;
 pub mod session;
+pub mod signals;
 pub mod tasks;
 pub mod tui;
 pub mod weights;

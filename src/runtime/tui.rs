@@ -9,12 +9,12 @@ use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::{Position, Rect};
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::frame_writer::{Dropped, FrameWriter};
 use super::session::Session;
+use super::signals::Signals;
 use crate::engine::Observation;
 use crate::ui::app::{Dialog, UiState};
 use crate::ui::draw::draw;
@@ -57,11 +57,8 @@ async fn event_loop(
     let mut input = EventStream::new();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    // In raw mode Ctrl-C is a key; these come from `kill` and must not skip the restore.
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sigquit = signal(SignalKind::quit())?;
+    // In raw mode Ctrl-C is a key; signals come from `kill` and must not skip the restore.
+    let mut signals = Signals::install()?;
     let mut dirty = true;
     let mut shown_second = i64::MIN;
     let mut shown_records = u64::MAX;
@@ -118,20 +115,9 @@ async fn event_loop(
                 // The log length stops growing at its cap; the count of records does not.
                 dirty = second != shown_second || session.release.recorded() != shown_records;
             }
-            _ = sigterm.recv() => {
-                session.close(ui.operator.clone(), "SIGTERM");
-                return Ok(());
-            }
-            _ = sighup.recv() => {
-                session.close(ui.operator.clone(), "SIGHUP: the terminal went away");
-                return Ok(());
-            }
-            _ = sigint.recv() => {
-                session.close(ui.operator.clone(), "SIGINT");
-                return Ok(());
-            }
-            _ = sigquit.recv() => {
-                session.close(ui.operator.clone(), "SIGQUIT");
+            name = signals.stop() => {
+                let why = if name == "SIGHUP" { "SIGHUP: the terminal went away" } else { name };
+                session.close(ui.operator.clone(), why);
                 return Ok(());
             }
         }
