@@ -164,12 +164,28 @@ fn start_headless(plan: &Path, dir: &Path, env: &[(&str, &str)]) -> Child {
         .expect("start shipdeck")
 }
 
-fn terminate(child: &Child) {
+/// Runs `plan` headless until `server` has answered `answers` requests, then stops it
+/// with SIGTERM (exit 4) and returns what it wrote.
+fn run_until_answered(plan: &Path, dir: &Path, server: &FakeHttp, answers: usize, env: &[(&str, &str)]) -> Output {
+    let child = start_headless(plan, dir, env);
+    // Waits on the server's count of answers, which only the run can raise.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while server.answered.load(Ordering::SeqCst) < answers {
+        assert!(
+            Instant::now() < deadline,
+            "the server was asked {} times",
+            server.answered.load(Ordering::SeqCst)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    out
 }
 
 /// Everything shipdeck wrote in `dir`: stdout and stderr, the journal, the debug log.
@@ -239,15 +255,13 @@ fn a_token_echoed_by_the_server_never_reaches_any_output() {
         6,
         ", auth: { bearer_token_env: LEAKY_TOKEN }",
     );
-    let child = start_headless(&plan, dir.path(), &[("LEAKY_TOKEN", TOKEN)]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while server.answered.load(Ordering::SeqCst) < answers.len() + 12 {
-        assert!(Instant::now() < deadline, "the server was not asked often enough");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    terminate(&child);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let out = run_until_answered(
+        &plan,
+        dir.path(),
+        &server,
+        answers.len() + 12,
+        &[("LEAKY_TOKEN", TOKEN)],
+    );
     let written = everything_written(&out, dir.path());
     let debug_log = &written.last().unwrap().1;
     assert!(debug_log.contains("HTTP 401"), "the answers were read: {debug_log}");
@@ -677,19 +691,8 @@ fn control_characters_from_outside_are_neutralised() {
     let server = FakeHttp::start(answers);
     let plan = prometheus_plan(dir.path(), &format!("http://{}", server.addr), 1, "");
     let user = format!("ana\u{1b}[2J\n{forged}");
-    let child = start_headless(
-        &plan,
-        dir.path(),
-        &[("USER", &user), ("SSH_CLIENT", "10.0.0.1\u{7} 22 22")],
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while server.answered.load(Ordering::SeqCst) < 6 {
-        assert!(Instant::now() < deadline, "Prometheus was never asked");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    terminate(&child);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(4));
+    let env = [("USER", user.as_str()), ("SSH_CLIENT", "10.0.0.1\u{7} 22 22")];
+    let out = run_until_answered(&plan, dir.path(), &server, 6, &env);
     for (place, content) in everything_written(&out, dir.path()) {
         assert!(
             !has_control(&content),
@@ -749,14 +752,7 @@ fn files_and_answers_of_any_size_are_bounded() {
     );
     let server = FakeHttp::start(vec![(422, huge)]);
     let plan = prometheus_plan(dir.path(), &format!("http://{}", server.addr), 1, "");
-    let child = start_headless(&plan, dir.path(), &[]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while server.answered.load(Ordering::SeqCst) < 6 {
-        assert!(Instant::now() < deadline, "Prometheus was never asked");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    terminate(&child);
-    let out = child.wait_with_output().unwrap();
+    let out = run_until_answered(&plan, dir.path(), &server, 6, &[]);
     for (place, content) in everything_written(&out, dir.path()) {
         let longest = content.lines().map(str::len).max().unwrap_or(0);
         assert!(longest < 2000, "{place} has a line of {longest} bytes");

@@ -680,7 +680,7 @@ mod tests {
         history_row(series, w, lo, hi, rows, level, None)
     }
 
-    /// The row's symbols, history in lower case letters where the symbol is a bar.
+    /// The row's symbols, each history bar in parentheses.
     fn history_row(
         series: &Series,
         w: usize,
