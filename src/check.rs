@@ -1,5 +1,6 @@
 //! `shipdeck check`: load and validate plan files, one summary line per valid plan and one
-//! `file:line:col: message` line per problem, so editors and CI can jump to each.
+//! `file:line:col: message` line per problem, so editors and CI can jump to each. Advice on
+//! a valid plan comes as `file:line:col: warning: ...` lines and leaves the plan valid.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,8 +21,9 @@ pub fn run(paths: &[PathBuf], out: &mut impl Write, err: &mut impl Write) -> i32
     }
     let mut status = OK;
     for path in paths {
-        let written = match plan::load(path) {
-            Ok(plan) => writeln!(out, "{}: ok: {}", path.display(), summary(&plan)),
+        let written = match plan::load_checked(path) {
+            Ok(checked) => writeln!(out, "{}: ok: {}", path.display(), summary(&checked.plan))
+                .and_then(|()| checked.warnings.iter().try_for_each(|w| writeln!(err, "{w}"))),
             Err(errors) => {
                 status = INVALID;
                 errors.iter().try_for_each(|e| writeln!(err, "{e}"))

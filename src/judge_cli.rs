@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use crate::analysis::judge::{self, Classification, Direction, EffectKind, JudgeConfig, NanStrategy};
+use crate::analysis::judge::{self, Classification, Direction, EffectKind, JudgeConfig, MinShift, NanStrategy};
 
 /// Exit code: the experiment passes (or there is no data).
 pub const EXIT_PASS: i32 = 0;
@@ -55,9 +55,13 @@ pub struct JudgeArgs {
     /// Confidence level of the shift interval.
     #[arg(long, default_value_t = judge::DEFAULT_CONFIDENCE)]
     pub confidence: f64,
-    /// Relative tolerance band around zero the interval must clear.
+    /// How far the interval's near end must clear zero, as a share of the shift's own size.
     #[arg(long, default_value_t = judge::DEFAULT_TOLERANCE)]
     pub tolerance: f64,
+    /// A minimum practical shift: a percentage of the control mean (10%) or a number in
+    /// the samples' unit (5). None by default.
+    #[arg(long, value_name = "SHIFT", value_parser = MinShift::parse)]
+    pub min_shift: Option<MinShift>,
     /// Effect size above which an increase counts (default: 1 for mean-ratio, 0.5 for cles).
     #[arg(long, value_name = "EFFECT")]
     pub allowed_increase: Option<f64>,
@@ -96,6 +100,7 @@ impl JudgeArgs {
             allowed_increase: self.allowed_increase,
             allowed_decrease: self.allowed_decrease,
             tolerance: self.tolerance,
+            min_shift: self.min_shift,
             confidence: self.confidence,
             ..JudgeConfig::default()
         }
@@ -177,9 +182,14 @@ pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 
     } else {
         let num = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.6}"));
         let ci = v.ci.map_or("-".to_string(), |(l, h)| format!("[{l:.6}, {h:.6}]"));
+        let band = v
+            .band
+            .map_or("-".to_string(), |b| format!("±{:.6} ({})", b.width, b.origin()));
+        let limits = args.config();
+        let neutral = limits.effect.neutral();
         writeln!(
             out,
-            "{}\n  estimate   {} (experiment - control), {}% interval {ci}\n  p-value    {}\n  effect     {} ({})\n  control    n={} mean={}\n  experiment n={} mean={}\n  reason     {}",
+            "{}\n  estimate   {} (experiment - control), {}% interval {ci}\n  band       {band}: the interval must clear it\n  p-value    {}\n  effect     {} ({}); counts above {} or below {}\n  control    n={} mean={}\n  experiment n={} mean={}\n  reason     {}",
             v.classification.as_str(),
             num(v.estimate),
             args.confidence * 100.0,
@@ -189,6 +199,8 @@ pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 
                 EffectArg::MeanRatio => "mean ratio",
                 EffectArg::Cles => "common-language effect size",
             },
+            limits.allowed_increase.unwrap_or(neutral),
+            limits.allowed_decrease.unwrap_or(neutral),
             v.control.n,
             num(v.control.mean),
             v.experiment.n,
@@ -239,6 +251,7 @@ mod tests {
             effect: EffectArg::MeanRatio,
             confidence: 0.98,
             tolerance: judge::DEFAULT_TOLERANCE,
+            min_shift: None,
             allowed_increase: None,
             allowed_decrease: None,
             outliers: None,

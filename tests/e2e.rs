@@ -102,6 +102,8 @@ impl Stack {
 
     /// The same plan with the canary judge on, judging every 10 s, and a median latency
     /// metric that no gate or trigger watches: only the judge can catch a slower median.
+    /// Each metric says how large a change it accepts, as `check` advises: two identical
+    /// services still differ by chance now and then.
     fn judged_plan(&self) -> PathBuf {
         let text = self
             .plan_text()
@@ -110,8 +112,12 @@ impl Stack {
                 "  stale_after: 4s\n  judge: { every: 10s, window: 10s, min_samples: 8, on_fail: rollback }\n",
             )
             .replace(
+                "  - name: latency_p99\n",
+                "    judge: { allowed_increase: 1.5 }\n  - name: latency_p99\n",
+            )
+            .replace(
                 "gates:\n",
-                "  - name: latency_p50\n    unit: ms\n    canary: 1000 * histogram_quantile(0.5, sum by (le) \
+                "    judge: { allowed_increase: 1.3 }\n  - name: latency_p50\n    unit: ms\n    canary: 1000 * histogram_quantile(0.5, sum by (le) \
                  (rate(http_request_duration_seconds_bucket{version=\"{{version}}\"}[5s])))\n    baseline: 1000 * \
                  histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{version=\"{{version}}\"}\
                  [5s])))\n    judge: { critical: true, allowed_increase: 1.2 }\ngates:\n",

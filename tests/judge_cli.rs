@@ -53,3 +53,33 @@ fn empty_input_is_no_data_not_a_pass() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["classification"], "NoData", "{out}");
 }
+
+/// The case that used to pass: latency 13% higher on 30 samples a side, p about 4e-6.
+/// By default it is High, and the text and the JSON say by which rule and numbers.
+#[test]
+fn the_thirteen_percent_regression_is_high_with_its_band() {
+    let control = std::fs::read_to_string("tests/judge/latency_13pct/control.txt").unwrap();
+    let experiment = std::fs::read_to_string("tests/judge/latency_13pct/experiment.txt").unwrap();
+    let (code, out) = judge(&control, &experiment, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("High\n"), "{out}");
+    assert!(
+        out.contains("  band       ±3.175009 (0.25 × |shift +12.7|): the interval must clear it"),
+        "{out}"
+    );
+    assert!(
+        out.contains("effect     1.132872 (mean ratio); counts above 1 or below 1"),
+        "{out}"
+    );
+    let (code, out) = judge(&control, &experiment, &["--json"]);
+    assert_eq!(code, Some(1));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["classification"], "High");
+    assert!((v["band"].as_f64().unwrap() - 3.175).abs() < 1e-3, "{v}");
+    assert_eq!(v["band_from"], "0.25 × |shift +12.7|");
+    let (code, out) = judge(&control, &experiment, &["--min-shift", "15%"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("min_shift 15% of the baseline mean"), "{out}");
+    let (code, out) = judge(&control, &experiment, &["--allowed-increase", "1.2"]);
+    assert_eq!(code, Some(0), "an allowed 20% increase passes 13%: {out}");
+}

@@ -447,7 +447,7 @@ fn judge_settings_are_checked_where_they_are_written() {
         .replace("    every: 1m ", "    every: 30s")
         .replace("    marginal: 50 ", "    marginal: 99 ")
         .replace("      group: latency\n", "      group: latncy\n")
-        .replace("      tolerance: 0.1 ", "      tolerance: -1  ");
+        .replace("      min_shift: 10% ", "      tolerance: -1  ");
     let lines = refusals(&text, "canary.yaml");
     assert_eq!(
         lines,
@@ -487,5 +487,70 @@ fn judge_settings_are_checked_where_they_are_written() {
             "metric `error_rate` has judge settings but the judge is off: add `judge:` under `analysis`",
             "metric `latency_p99` has judge settings but the judge is off: add `judge:` under `analysis`",
         ]
+    );
+}
+
+/// A judged metric with no limit on how large a change is acceptable fails on any
+/// significant change, about one interval in a hundred when canary and baseline are alike:
+/// the plan stays valid, and `check` warns where the limit belongs, saying what to set.
+#[test]
+fn a_judged_metric_without_a_limit_gets_a_warning_not_an_error() {
+    let canary = fs::read_to_string("plans/canary.yaml").unwrap();
+    let text = canary
+        .replace(
+            "      allowed_increase: 1.2   # and only when the canary's mean is 20% above baseline\n",
+            "",
+        )
+        .replace(
+            "      min_shift: 10%       # shifts under 10% of the baseline's mean latency never count\n",
+            "",
+        )
+        .replace("      allowed_increase: 1.1\n", "");
+    let checked = plan::parse_checked(&text, "canary.yaml").expect("still a valid plan");
+    let warnings: Vec<String> = checked.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "canary.yaml:36:7: warning: metric `error_rate`: the judge fails it on any significant increase, \
+             however small: canary and baseline alike give one about once in 100 intervals, and as a critical \
+             metric it then fails the whole interval; say how large a change is acceptable with allowed_increase"
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].contains("metric `latency_p99`") && !warnings[1].contains("critical"),
+        "{warnings:?}"
+    );
+    assert!(warnings[1].contains("or min_shift (e.g. 10%)"), "{warnings:?}");
+    // Either limit quiets it.
+    let limited = text.replace("      group: latency\n", "      group: latency\n      min_shift: 5\n");
+    let checked = plan::parse_checked(&limited, "canary.yaml").unwrap();
+    assert_eq!(checked.warnings.len(), 1);
+
+    // `check` prints the warnings and still passes the plan.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unlimited.yaml");
+    fs::write(&path, &text).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(check::run(&[path], &mut out, &mut err), check::OK);
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(err.lines().filter(|l| l.contains(": warning: ")).count(), 2, "{err}");
+}
+
+#[test]
+fn min_shift_is_a_percentage_or_a_number_and_never_negative() {
+    let canary = fs::read_to_string("plans/canary.yaml").unwrap();
+    let text = canary.replace("      min_shift: 10% ", "      min_shift: -5% ");
+    let lines = refusals(&text, "canary.yaml");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("canary.yaml:46:18: ") && lines[0].contains("min_shift -5% must be 0 or more"),
+        "{lines:?}"
+    );
+    let text = canary.replace("      min_shift: 10% ", "      min_shift: 2.5 ");
+    let plan = plan::parse(&text, "canary.yaml").unwrap();
+    assert_eq!(
+        plan.metrics[1].judge.min_shift,
+        Some(shipdeck::analysis::judge::MinShift::Absolute(2.5))
     );
 }

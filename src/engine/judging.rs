@@ -269,6 +269,7 @@ pub fn config_for(metric: &Metric, settings: &JudgeSettings) -> JudgeConfig {
         allowed_increase: j.allowed_increase,
         allowed_decrease: j.allowed_decrease,
         tolerance: j.tolerance.unwrap_or(defaults.tolerance),
+        min_shift: j.min_shift,
         confidence: settings.confidence,
         ..defaults
     }
@@ -314,6 +315,7 @@ mod tests {
             estimate: Some(0.0),
             ci: Some((-1.0, 1.0)),
             effect_size: Some(1.0),
+            band: None,
             control: SampleSummary {
                 n: 12,
                 ..SampleSummary::default()

@@ -82,15 +82,33 @@ impl fmt::Display for PlanError {
 
 impl std::error::Error for PlanError {}
 
+/// A valid plan, and what its check advises about it.
+#[derive(Debug)]
+pub struct Checked {
+    pub plan: Plan,
+    /// Located lines starting `warning:`; the plan is valid whatever they say.
+    pub warnings: Vec<PlanError>,
+}
+
 /// Reads, parses and validates the plan at `path`.
 pub fn load(path: &Path) -> Result<Plan, Vec<PlanError>> {
-    let origin = path.display().to_string();
-    let text = read_plan_file(path).map_err(|(pos, message)| vec![PlanError::new(&origin, pos, message)])?;
-    parse(&text, &origin)
+    load_checked(path).map(|checked| checked.plan)
 }
 
 /// Parses and validates plan text; `origin` names it in errors (usually the file path).
 pub fn parse(text: &str, origin: &str) -> Result<Plan, Vec<PlanError>> {
+    parse_checked(text, origin).map(|checked| checked.plan)
+}
+
+/// [`load`], with the check's warnings.
+pub fn load_checked(path: &Path) -> Result<Checked, Vec<PlanError>> {
+    let origin = path.display().to_string();
+    let text = read_plan_file(path).map_err(|(pos, message)| vec![PlanError::new(&origin, pos, message)])?;
+    parse_checked(&text, &origin)
+}
+
+/// [`parse`], with the check's warnings.
+pub fn parse_checked(text: &str, origin: &str) -> Result<Checked, Vec<PlanError>> {
     let one = |(pos, message): (Pos, String)| vec![PlanError::new(origin, pos, message)];
     if text.len() as u64 > MAX_PLAN_BYTES {
         return Err(one((Pos::START, too_large(text.len() as u64))));
@@ -107,9 +125,13 @@ pub fn parse(text: &str, origin: &str) -> Result<Plan, Vec<PlanError>> {
         return Err(one(explain(&e, text, true)));
     }
     let plan: Plan = serde_yaml::from_str(text).map_err(|e| one(explain(&e, text, false)))?;
-    let mut errors = validate::check(&plan, &Locations::index(text), origin);
+    let validate::Findings {
+        mut errors,
+        mut warnings,
+    } = validate::check(&plan, &Locations::index(text), origin);
     if errors.is_empty() {
-        return Ok(plan);
+        warnings.sort_by_key(|e| (e.line, e.column));
+        return Ok(Checked { plan, warnings });
     }
     errors.sort_by_key(|e| (e.line, e.column));
     Err(errors)

@@ -7,7 +7,7 @@ pub mod schema;
 pub mod validate;
 
 pub use duration::Span;
-pub use load::{PlanError, load, parse};
+pub use load::{Checked, PlanError, load, load_checked, parse, parse_checked};
 pub use schema::*;
 
 /// A short description of a YAML value for error messages ("a list", "the number 3").

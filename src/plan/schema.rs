@@ -312,9 +312,14 @@ pub struct MetricJudge {
     /// Low needs the effect size below this.
     #[serde(default)]
     pub allowed_decrease: Option<f64>,
-    /// Relative half-width of the band around zero a shift must clear (0.25 when absent).
+    /// How far the interval's near end must clear zero, as a share of the shift's own size
+    /// (0.25 when absent).
     #[serde(default)]
     pub tolerance: Option<f64>,
+    /// A minimum practical shift: `10%` of the baseline mean, or a number in the metric's
+    /// unit. Shifts smaller than this never count. None when absent.
+    #[serde(default)]
+    pub min_shift: Option<crate::analysis::judge::MinShift>,
 }
 
 impl MetricJudge {

@@ -32,6 +32,10 @@ pub fn estimate(v: &Verdict, unit: &str) -> Option<String> {
     let est = v.estimate.filter(|e| e.is_finite())?;
     let text = match v.ci {
         Some((lo, hi)) if lo.is_finite() && hi.is_finite() => {
+            // The root search stops within a millionth of the range it searched: a shift
+            // smaller than that is no shift, shown as 0 rather than as search noise.
+            let noise = (hi - lo).abs() * 1e-4;
+            let est = if est.abs() <= noise { 0.0 } else { est };
             format!("Δ {} [{}, {}]", signed(est), signed(lo), signed(hi))
         }
         _ => format!("Δ {}", signed(est)),
@@ -206,6 +210,7 @@ mod tests {
             estimate: Some(5.9),
             ci: Some((2.1, 9.8)),
             effect_size: Some(1.034),
+            band: None,
             control: SampleSummary {
                 n: 60,
                 mean: Some(176.0),

@@ -126,7 +126,7 @@ impl Drive {
         let errors = match self.health {
             Health::ErrorsHigh => 0.70 + 0.02 * k,
             Health::ErrorSpike => 1.60 + 0.05 * k,
-            _ => 0.20 + 0.01 * k,
+            _ => 0.18 + 0.01 * k,
         };
         let error_canary = if exposed { Reading::Value(errors) } else { no_traffic() };
         let latency_canary = if !exposed {
@@ -194,14 +194,15 @@ pub fn healthy_midway() -> Drive {
     d
 }
 
-/// At 25% the error rate climbs over the 0.5% gate (not the 1% trigger): held, a few
-/// seconds after the gate's minute of breach and before the judge's window is mostly bad
-/// (the judge then rolls back: errors are critical in the plan).
+/// At 25% the error rate climbs over the 0.5% gate (not the 1% trigger), starting just
+/// before a judged interval, which sees one bad sample and passes: held at the moment the
+/// gate's minute of breach is up, before the next interval, which sees the errors High and
+/// rolls back (errors are critical in the plan).
 pub fn failing_gate() -> Drive {
     let mut d = healthy_midway();
+    d.run(50);
     d.health = Health::ErrorsHigh;
     d.run_until("the gate fails", |r| r.phase() != PhaseName::Running);
-    d.run(10);
     assert_eq!(d.release.phase(), PhaseName::Held);
     d
 }

@@ -1,9 +1,13 @@
 //! From interval and effect size to a classification.
 //!
-//! High: the whole interval lies above the tolerance band around zero *and* the effect size
-//! exceeds the allowed increase. Low: symmetrically below, effect under the allowed decrease.
-//! Otherwise Pass. The direction then says which of High and Low is bad; the other one is
-//! reported as Pass with a reason saying so.
+//! High: the interval's lower end lies above the band around zero (see `band`: by default
+//! `tolerance × |estimate|`) *and* the effect size exceeds the allowed increase. Low:
+//! symmetrically, the upper end below minus the band and the effect under the allowed
+//! decrease. Otherwise Pass. The direction then says which of High and Low is bad; the other
+//! one is reported as Pass with a reason saying so. Every reason gives the numbers that
+//! decided: the interval, the band and where its width came from, the effect and its limit.
+
+use super::band::Band;
 
 /// Which way of change is bad for the metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,8 +64,8 @@ impl Classification {
 pub struct Evidence {
     pub ci_low: f64,
     pub ci_high: f64,
-    /// Half-width of the band around zero inside which a shift does not count (>= 0).
-    pub band: f64,
+    /// The band around zero inside which a shift does not count.
+    pub band: Band,
     pub effect_size: f64,
     pub allowed_increase: f64,
     pub allowed_decrease: f64,
@@ -69,8 +73,9 @@ pub struct Evidence {
 
 /// Classifies; returns the classification and a one-line reason.
 pub fn classify(ev: &Evidence, direction: Direction) -> (Classification, String) {
-    let above = ev.ci_low > ev.band;
-    let below = ev.ci_high < -ev.band;
+    let width = ev.band.width;
+    let above = ev.ci_low > width;
+    let below = ev.ci_high < -width;
     let raw = if above && ev.effect_size > ev.allowed_increase {
         Classification::High
     } else if below && ev.effect_size < ev.allowed_decrease {
@@ -79,47 +84,44 @@ pub fn classify(ev: &Evidence, direction: Direction) -> (Classification, String)
         Classification::Pass
     };
     let interval = format!("[{}, {}]", fmt(ev.ci_low), fmt(ev.ci_high));
-    let band = format!("±{}", fmt(ev.band));
+    let band = format!("the band ±{} ({})", fmt(width), ev.band.origin());
+    let effect = fmt(ev.effect_size);
     match raw {
         Classification::High if direction == Direction::Decrease => (
             Classification::Pass,
-            format!("increase {interval} above band {band}, but only a decrease is bad"),
+            format!("increase {interval} lies above {band}, but only a decrease is bad"),
         ),
         Classification::Low if direction == Direction::Increase => (
             Classification::Pass,
-            format!("decrease {interval} below band {band}, but only an increase is bad"),
+            format!("decrease {interval} lies below {band}, but only an increase is bad"),
         ),
         Classification::High => (
             Classification::High,
             format!(
-                "interval {interval} lies above band {band} and effect size {} exceeds {}",
-                fmt(ev.effect_size),
+                "interval {interval} lies above {band} and effect size {effect} exceeds {}",
                 fmt(ev.allowed_increase)
             ),
         ),
         Classification::Low => (
             Classification::Low,
             format!(
-                "interval {interval} lies below band {band} and effect size {} is under {}",
-                fmt(ev.effect_size),
+                "interval {interval} lies below {band} and effect size {effect} is under {}",
                 fmt(ev.allowed_decrease)
             ),
         ),
         _ => {
             let why = if above {
                 format!(
-                    "interval {interval} lies above band {band}, but effect size {} is within {}",
-                    fmt(ev.effect_size),
+                    "interval {interval} lies above {band}, but effect size {effect} is within {}",
                     fmt(ev.allowed_increase)
                 )
             } else if below {
                 format!(
-                    "interval {interval} lies below band {band}, but effect size {} is within {}",
-                    fmt(ev.effect_size),
+                    "interval {interval} lies below {band}, but effect size {effect} is within {}",
                     fmt(ev.allowed_decrease)
                 )
             } else {
-                format!("interval {interval} overlaps band {band}")
+                format!("interval {interval} does not clear {band}")
             };
             (Classification::Pass, why)
         }
@@ -155,7 +157,7 @@ mod tests {
         Evidence {
             ci_low: lo,
             ci_high: hi,
-            band: 0.5,
+            band: Band::new(0.25, 2.0, None, 0.0),
             effect_size: effect,
             allowed_increase: 1.0,
             allowed_decrease: 1.0,
@@ -192,6 +194,17 @@ mod tests {
             classify(&ev(1.0, 2.0, 1.5), Direction::Increase).0,
             Classification::High
         );
+    }
+
+    #[test]
+    fn reasons_give_the_numbers_that_decided() {
+        let (_, why) = classify(&ev(1.0, 2.0, 1.5), Direction::Increase);
+        assert_eq!(
+            why,
+            "interval [1, 2] lies above the band ±0.5 (0.25 × |shift +2|) and effect size 1.5 exceeds 1"
+        );
+        let (_, why) = classify(&ev(-1.0, 2.0, 1.5), Direction::Increase);
+        assert_eq!(why, "interval [-1, 2] does not clear the band ±0.5 (0.25 × |shift +2|)");
     }
 
     #[test]

@@ -18,10 +18,12 @@
 //! - identical non-constant samples: computed normally (p = 1, interval around 0): `Pass`;
 //! - an invalid confidence level or a failed root search: `Error`, with the reason.
 //!
-//! The tolerance band is `tolerance * (|mean control| + |mean experiment|) / 2`: relative, so
-//! scaling both samples leaves the classification unchanged, and symmetric in the two
-//! samples, so swapping them mirrors High and Low.
+//! The band the interval must clear is `tolerance × |estimate|` (see [`band`]): relative to
+//! the shift itself, so scaling both samples leaves the classification unchanged, and
+//! symmetric in the two samples, so swapping them mirrors High and Low. A plan may widen it
+//! to a minimum practical shift (`min_shift`).
 
+pub mod band;
 pub mod check;
 pub mod classify;
 pub mod effect;
@@ -30,6 +32,7 @@ pub mod prepare;
 pub mod ranksum;
 pub mod score;
 
+pub use band::{Band, BandSource, MinShift};
 pub use classify::{Classification, Direction};
 pub use effect::EffectKind;
 pub use prepare::{DEFAULT_OUTLIER_FACTOR, NanStrategy};
@@ -39,7 +42,7 @@ use hodges_lehmann::{R_TOL_ROOT, Shift};
 
 /// Default confidence level of the shift interval.
 pub const DEFAULT_CONFIDENCE: f64 = 0.98;
-/// Default relative tolerance band (see the module documentation).
+/// Default band, as a share of the shift's own size (see [`band`]).
 pub const DEFAULT_TOLERANCE: f64 = 0.25;
 
 /// How one metric is judged.
@@ -58,8 +61,10 @@ pub struct JudgeConfig {
     pub allowed_increase: Option<f64>,
     /// Low needs the effect size below this; `None` is the neutral value.
     pub allowed_decrease: Option<f64>,
-    /// Relative half-width of the band around zero a shift must clear (>= 0).
+    /// The band a shift's interval must clear, as a share of the shift's own size (>= 0).
     pub tolerance: f64,
+    /// A minimum practical shift the band is never narrower than; none by default.
+    pub min_shift: Option<MinShift>,
     /// Confidence level of the interval, strictly between 0 and 1.
     pub confidence: f64,
     /// Root-finding tolerance in data units (R's `tol.root`, 1e-4); the search tightens it
@@ -78,6 +83,7 @@ impl Default for JudgeConfig {
             allowed_increase: None,
             allowed_decrease: None,
             tolerance: DEFAULT_TOLERANCE,
+            min_shift: None,
             confidence: DEFAULT_CONFIDENCE,
             root_tolerance: R_TOL_ROOT,
         }
@@ -122,6 +128,8 @@ pub struct Verdict {
     /// Confidence interval of the shift at `JudgeConfig::confidence`.
     pub ci: Option<(f64, f64)>,
     pub effect_size: Option<f64>,
+    /// The band the interval had to clear, once the shift is known.
+    pub band: Option<Band>,
     pub control: SampleSummary,
     pub experiment: SampleSummary,
     pub reason: String,
@@ -141,6 +149,8 @@ impl Verdict {
             "estimate": num(self.estimate),
             "ci": self.ci.map_or(serde_json::Value::Null, |(l, h)| serde_json::json!([num(Some(l)), num(Some(h))])),
             "effect_size": num(self.effect_size),
+            "band": num(self.band.map(|b| b.width)),
+            "band_from": self.band.map_or(serde_json::Value::Null, |b| b.origin().into()),
             "control": side(&self.control),
             "experiment": side(&self.experiment),
             "reason": self.reason,
@@ -167,6 +177,7 @@ pub fn judge(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Verdict 
         estimate: None,
         ci: None,
         effect_size: None,
+        band: None,
         control: summary(&c),
         experiment: summary(&e),
         reason: String::new(),
@@ -247,10 +258,12 @@ pub fn judge(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Verdict 
         return v;
     }
     let neutral = cfg.effect.neutral();
+    let band = Band::new(cfg.tolerance, shift.estimate, cfg.min_shift, mc);
+    v.band = Some(band);
     let ev = Evidence {
         ci_low: shift.ci_low,
         ci_high: shift.ci_high,
-        band: cfg.tolerance * (mc.abs() + me.abs()) / 2.0,
+        band,
         effect_size,
         allowed_increase: cfg.allowed_increase.unwrap_or(neutral),
         allowed_decrease: cfg.allowed_decrease.unwrap_or(neutral),
@@ -349,8 +362,25 @@ mod tests {
         assert_eq!(v.classification, Classification::High, "{v:?}");
         assert_eq!((v.estimate, v.ci), (Some(2.0), Some((2.0, 2.0))));
         assert!(v.p_value.unwrap() < 1e-6);
+        // A 2% shift is certain here, so by default it counts; a plan that tolerates small
+        // shifts says so with an effect limit or a minimum shift.
         let v = judge(&[5.0; 20], &[5.1; 20], &cfg());
-        assert_eq!(v.classification, Classification::Pass, "inside the band: {v:?}");
+        assert_eq!(v.classification, Classification::High, "{v:?}");
+        let tolerant = JudgeConfig {
+            allowed_increase: Some(1.05),
+            ..cfg()
+        };
+        assert_eq!(
+            judge(&[5.0; 20], &[5.1; 20], &tolerant).classification,
+            Classification::Pass
+        );
+        let min_shift = JudgeConfig {
+            min_shift: Some(MinShift::OfBaseline(0.05)),
+            ..cfg()
+        };
+        let v = judge(&[5.0; 20], &[5.1; 20], &min_shift);
+        assert_eq!(v.classification, Classification::Pass, "inside the 5% minimum: {v:?}");
+        assert!(v.reason.contains("min_shift 5% of the baseline mean 5"), "{}", v.reason);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! release needs to be able to promote and to roll back. Every problem is collected (not
 //! just the first) and located at the node a person has to edit.
 
+mod advice;
 mod texts;
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,12 +16,21 @@ use super::schema::{
 };
 use crate::analysis::judge::{EffectKind, check};
 
+/// What the semantic checks found: errors make the plan invalid; warnings point at what
+/// will probably not behave as meant, and leave the plan valid.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub errors: Vec<PlanError>,
+    pub warnings: Vec<PlanError>,
+}
+
 /// All semantic problems in `plan`, located through `locs` (built from the same text).
-pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Vec<PlanError> {
+pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Findings {
     let mut v = Validator {
         locs,
         origin,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     let metrics: Vec<&str> = plan.metrics.iter().map(|m| m.name.as_str()).collect();
     v.release(&plan.release);
@@ -54,7 +64,11 @@ pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Vec<PlanError> {
             ),
         );
     }
-    v.errors
+    v.judge_limits(plan);
+    Findings {
+        errors: v.errors,
+        warnings: v.warnings,
+    }
 }
 
 /// The candidate closest to `word` by edit distance, when close enough to be a typo.
@@ -102,11 +116,19 @@ struct Validator<'a> {
     locs: &'a Locations,
     origin: &'a str,
     errors: Vec<PlanError>,
+    warnings: Vec<PlanError>,
 }
 
 impl Validator<'_> {
     fn push(&mut self, pos: Pos, message: String) {
         self.errors.push(PlanError::new(self.origin, pos, message));
+    }
+
+    /// A warning at the value at `path`: the plan stays valid.
+    fn warn(&mut self, path: &str, message: String) {
+        let pos = self.locs.at(path);
+        self.warnings
+            .push(PlanError::new(self.origin, pos, format!("warning: {message}")));
     }
 
     /// Reports at the value at `path` (or where it should have been written).

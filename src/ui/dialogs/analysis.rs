@@ -279,10 +279,9 @@ fn percent(share: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// The band and the rule: what High (and Low) would need.
+/// The band and the rule: what High (and Low) would need, with the band's width and where
+/// it came from (the shift's own size, or the plan's min_shift).
 fn rule(v: &Verdict, cfg: &JudgeConfig, unit: &str) -> String {
-    let means = v.control.mean.unwrap_or(0.0).abs() + v.experiment.mean.unwrap_or(0.0).abs();
-    let band = cfg.tolerance * means / 2.0;
     let neutral = cfg.effect.neutral();
     let effect = |x: f64| match cfg.effect {
         EffectKind::MeanRatio => format!("×{x:.2}"),
@@ -290,11 +289,14 @@ fn rule(v: &Verdict, cfg: &JudgeConfig, unit: &str) -> String {
     };
     let up = cfg.allowed_increase.unwrap_or(neutral);
     let down = cfg.allowed_decrease.unwrap_or(neutral);
-    let band = with_unit(&format!("±{}", fmt_num(band)), unit);
-    let clears = format!(
-        "the interval clears the {band} band ({}% of the mean)",
-        percent(cfg.tolerance)
-    );
+    let clears = match &v.band {
+        Some(band) => format!(
+            "the interval clears the band {} ({})",
+            with_unit(&format!("±{}", fmt_num(band.width)), unit),
+            band.origin()
+        ),
+        None => format!("the interval clears a band of {} × |shift|", fmt_num(cfg.tolerance)),
+    };
     match cfg.direction {
         Direction::Increase => format!("High if {clears} upward and the effect exceeds {}", effect(up)),
         Direction::Decrease => format!("Low if {clears} downward and the effect is under {}", effect(down)),
