@@ -8,6 +8,7 @@ pub mod gate;
 pub mod judging;
 pub mod metric;
 pub mod phase;
+pub mod progress;
 pub mod release;
 pub mod series;
 

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::engine::release::Signed;
+use crate::engine::progress::Signed;
 use crate::engine::{PhaseName, Step, fmt_duration};
 use crate::ui::app::Pane;
 use crate::ui::draw::{Ctx, clock, fill_row, pad, pane_frame, put_line, width};
