@@ -15,9 +15,20 @@ fn bad_canary_demo_rolls_back_by_itself() {
     let journal = std::fs::read_dir(pty.dir.join(".shipdeck"))
         .unwrap()
         .flatten()
-        .find(|e| e.path().extension().is_some_and(|x| x == "jsonl"));
-    let text = std::fs::read_to_string(journal.expect("journal written").path()).unwrap();
-    assert!(text.contains("\"event\":\"rolled_back\""), "journal:\n{text}");
+        .find(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .expect("journal written")
+        .path();
+    // The journal has its own thread: the screen may show the rollback a moment before the
+    // line reaches the file.
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap();
+        if text.contains("\"event\":\"rolled_back\"") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "journal:\n{text}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
