@@ -27,7 +27,7 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn plan(url: &str) -> shipdeck::plan::Plan {
+fn plan(url: &str) -> shipdeck::plan::ValidPlan {
     let metrics: String = (0..METRICS)
         .map(|i| {
             format!(
@@ -54,7 +54,16 @@ fn main() {
     let service = TestService::start("1.0.0", &[]);
     let prom = Prometheus::start(&scrape_job("svc", service.addr), Duration::from_secs(1));
     let plan = plan(&prom.url());
-    let source = PrometheusMetrics::new(&plan).expect("source");
+    let shipdeck::plan::Source::Prometheus(settings) = &plan.analysis.source else {
+        unreachable!("the bench plan reads Prometheus")
+    };
+    let source = PrometheusMetrics::new(
+        settings,
+        &plan.release.version,
+        &plan.release.stable,
+        plan.analysis.interval,
+    )
+    .expect("source");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -13,7 +13,7 @@ use crate::backend::{MetricsSource, TrafficRouter};
 use crate::cli::{Cli, Command, HeadlessArgs};
 use crate::clock::Clock;
 use crate::journal::Journal;
-use crate::plan::{Plan, RouterKind, SourceKind};
+use crate::plan::{self, Plan, Target, ValidPlan};
 use crate::runtime::output_thread::OutputThread;
 use crate::runtime::{Backends, Session, headless, operator, tui};
 use crate::sim::{Crew, Scenario, SimWorld};
@@ -93,7 +93,7 @@ struct SimSettings {
     crew: bool,
 }
 
-fn load_plan(path: &Path) -> std::result::Result<Plan, ()> {
+fn load_plan(path: &Path) -> std::result::Result<ValidPlan, ()> {
     crate::plan::load(path).map_err(|errors| report(&errors, Some(path)))
 }
 
@@ -111,7 +111,7 @@ fn report(errors: &[crate::plan::PlanError], path: Option<&Path>) {
     }
 }
 
-fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &HeadlessArgs) -> Result<i32> {
+fn live(cli: &Cli, plan: ValidPlan, sim: SimSettings, speed: f64, headless: &HeadlessArgs) -> Result<i32> {
     let plan = Arc::new(plan);
     let clock = Clock::new(speed);
     let _log_guard = crate::debug_log::init(&cli.log_dir);
@@ -171,16 +171,25 @@ fn live(cli: &Cli, plan: Plan, sim: SimSettings, speed: f64, headless: &Headless
 /// The plan's router and metrics source.
 fn backends(plan: &Plan, sim: &SimSettings, clock: Clock) -> Result<Backends> {
     let world = Arc::new(Mutex::new(SimWorld::new(sim.seed, sim.scenario, clock.now())));
-    let router: Box<dyn TrafficRouter> = match &plan.target.haproxy {
-        Some(target) if plan.target.router == RouterKind::Haproxy => Box::new(HaproxyRouter::new(target)),
-        _ => Box::new(SimRouter {
+    // One exhaustive match per backend: a real router or source is never the simulator.
+    let router: Box<dyn TrafficRouter> = match &plan.target {
+        Target::Sim => Box::new(SimRouter {
             world: Arc::clone(&world),
             clock,
         }),
+        Target::Haproxy(target) => Box::new(HaproxyRouter::new(target)),
     };
-    let metrics: Box<dyn MetricsSource> = match plan.analysis.source {
-        SourceKind::Sim => Box::new(SimMetrics { world }),
-        SourceKind::Prometheus => Box::new(PrometheusMetrics::new(plan).map_err(|e| eyre!(e))?),
+    let metrics: Box<dyn MetricsSource> = match &plan.analysis.source {
+        plan::Source::Sim => Box::new(SimMetrics { world }),
+        plan::Source::Prometheus(source) => Box::new(
+            PrometheusMetrics::new(
+                source,
+                &plan.release.version,
+                &plan.release.stable,
+                plan.analysis.interval,
+            )
+            .map_err(|e| eyre!(e))?,
+        ),
     };
     Ok(Backends { router, metrics })
 }

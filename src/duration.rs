@@ -104,7 +104,7 @@ impl<'de> Deserialize<'de> for Span {
             ))),
             other => Err(serde::de::Error::custom(format!(
                 "expected a duration such as 90s, 15m or 2h, found {}",
-                super::describe_yaml(&other)
+                describe_yaml(&other)
             ))),
         }
     }
@@ -113,6 +113,20 @@ impl<'de> Deserialize<'de> for Span {
 impl Serialize for Span {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+/// A short description of a YAML value for error messages ("a list", "the number 3").
+fn describe_yaml(value: &serde_yaml::Value) -> String {
+    use serde_yaml::Value;
+    match value {
+        Value::Null => "nothing (null)".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the text {s:?}"),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(t) => format!("a value tagged {}", t.tag),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::analysis::judge::{self, Classification, Direction, EffectKind, JudgeConfig, MinShift, NanStrategy};
 
@@ -14,25 +14,6 @@ pub const EXIT_PASS: i32 = 0;
 pub const EXIT_FAIL: i32 = 1;
 /// Exit code: unreadable input or the judgement could not be made (Error).
 pub const EXIT_ERROR: i32 = 2;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DirectionArg {
-    Increase,
-    Decrease,
-    Either,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NanArg {
-    Remove,
-    Replace,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EffectArg {
-    MeanRatio,
-    Cles,
-}
 
 /// Compare an experiment (canary) sample with a control (baseline) sample.
 #[derive(Debug, Clone, Args)]
@@ -45,13 +26,13 @@ pub struct JudgeArgs {
     pub experiment: PathBuf,
     /// Which change is bad.
     #[arg(long, value_enum, default_value = "either")]
-    pub direction: DirectionArg,
+    pub direction: Direction,
     /// What to do with NaN and infinite values.
     #[arg(long, value_enum, default_value = "remove")]
-    pub nan: NanArg,
+    pub nan: NanStrategy,
     /// Effect size that must also exceed the allowed change.
     #[arg(long, value_enum, default_value = "mean-ratio")]
-    pub effect: EffectArg,
+    pub effect: EffectKind,
     /// Confidence level of the shift interval.
     #[arg(long, default_value_t = judge::DEFAULT_CONFIDENCE)]
     pub confidence: f64,
@@ -82,21 +63,11 @@ pub struct JudgeArgs {
 impl JudgeArgs {
     pub fn config(&self) -> JudgeConfig {
         JudgeConfig {
-            direction: match self.direction {
-                DirectionArg::Increase => Direction::Increase,
-                DirectionArg::Decrease => Direction::Decrease,
-                DirectionArg::Either => Direction::Either,
-            },
-            nan: match self.nan {
-                NanArg::Remove => NanStrategy::Remove,
-                NanArg::Replace => NanStrategy::Replace,
-            },
+            direction: self.direction,
+            nan: self.nan,
             must_have_data: self.must_have_data,
             outlier_factor: self.outliers,
-            effect: match self.effect {
-                EffectArg::MeanRatio => EffectKind::MeanRatio,
-                EffectArg::Cles => EffectKind::Cles,
-            },
+            effect: self.effect,
             allowed_increase: self.allowed_increase,
             allowed_decrease: self.allowed_decrease,
             tolerance: self.tolerance,
@@ -196,8 +167,8 @@ pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 
             v.p_value.map_or("-".to_string(), |p| format!("{p:.6e}")),
             num(v.effect_size),
             match args.effect {
-                EffectArg::MeanRatio => "mean ratio",
-                EffectArg::Cles => "common-language effect size",
+                EffectKind::MeanRatio => "mean ratio",
+                EffectKind::Cles => "common-language effect size",
             },
             limits.allowed_increase.unwrap_or(neutral),
             limits.allowed_decrease.unwrap_or(neutral),
@@ -246,9 +217,9 @@ mod tests {
         JudgeArgs {
             control: dir.join("c"),
             experiment: dir.join("e"),
-            direction: DirectionArg::Either,
-            nan: NanArg::Remove,
-            effect: EffectArg::MeanRatio,
+            direction: Direction::Either,
+            nan: NanStrategy::Remove,
+            effect: EffectKind::MeanRatio,
             confidence: 0.98,
             tolerance: judge::DEFAULT_TOLERANCE,
             min_shift: None,

@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod debug_log;
+pub mod duration;
 pub mod engine;
 pub mod files;
 pub mod journal;

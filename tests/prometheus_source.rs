@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use shipdeck::backend::MetricsSource;
 use shipdeck::backend::prometheus::{BackoffPolicy, PrometheusMetrics};
 use shipdeck::engine::{PastPoint, Reading};
-use shipdeck::plan::{Metric, Plan, PrometheusAuth, PrometheusSource, SourceKind, Span};
+use shipdeck::plan::{Metric, PrometheusAuth, PrometheusSource, Span};
 
 use fake::{FakeApi, Reply, Request};
 use prometheus_stack::{Prometheus, scrape_job};
@@ -28,14 +28,14 @@ const STABLE: &str = "1.0";
 // ---------------------------------------------------------------------------------------
 // Plans, answers and helpers
 
-/// The canary plan turned to Prometheus at `url`, versions 1.1 (canary) over 1.0, sampled
-/// every second, with one metric per name in `metrics`.
-fn plan(url: &str, metrics: &[&str], tune: impl FnOnce(&mut PrometheusSource)) -> Plan {
-    let mut plan = shipdeck::plan::load(std::path::Path::new("plans/canary.yaml")).expect("plans/canary.yaml loads");
-    plan.release.version = CANARY.into();
-    plan.release.stable = STABLE.into();
-    plan.analysis.source = SourceKind::Prometheus;
-    plan.analysis.interval = Span::secs(1);
+/// What a Prometheus source is built from: a plan's `analysis.prometheus` at `url`, for
+/// versions 1.1 (canary) over 1.0, sampled every second, with one metric per name.
+struct Setup {
+    source: PrometheusSource,
+    metrics: Vec<Metric>,
+}
+
+fn plan(url: &str, metrics: &[&str], tune: impl FnOnce(&mut PrometheusSource)) -> Setup {
     let mut source = PrometheusSource {
         url: url.into(),
         auth: None,
@@ -44,9 +44,14 @@ fn plan(url: &str, metrics: &[&str], tune: impl FnOnce(&mut PrometheusSource)) -
         backfill: Span::secs(60),
     };
     tune(&mut source);
-    plan.analysis.prometheus = Some(source);
-    plan.metrics = metrics.iter().map(|name| metric(name)).collect();
-    plan
+    Setup {
+        source,
+        metrics: metrics.iter().map(|name| metric(name)).collect(),
+    }
+}
+
+fn new_source(setup: &Setup) -> Result<PrometheusMetrics, String> {
+    PrometheusMetrics::new(&setup.source, CANARY, STABLE, Span::secs(1))
 }
 
 fn metric(name: &str) -> Metric {
@@ -61,8 +66,8 @@ fn metric(name: &str) -> Metric {
     }
 }
 
-fn source(plan: &Plan) -> PrometheusMetrics {
-    PrometheusMetrics::new(plan).unwrap_or_else(|e| panic!("source: {e}"))
+fn source(setup: &Setup) -> PrometheusMetrics {
+    new_source(setup).unwrap_or_else(|e| panic!("source: {e}"))
 }
 
 fn at() -> DateTime<Utc> {
@@ -151,7 +156,7 @@ async fn sample_sends_both_queries_with_their_versions_and_reads_one_series_as_a
     let readings = source(&plan).sample(0, &plan.metrics[0], at()).await;
     assert_eq!(readings, (Reading::Value(0.5), Reading::Value(0.25)));
 
-    let (canary, baseline) = plan.resolved_queries(&plan.metrics[0]);
+    let (canary, baseline) = plan.metrics[0].resolved(CANARY, STABLE);
     assert_eq!(canary, r#"errors{version="1.1"}"#);
     assert_eq!(baseline, r#"errors{version="1.0"}"#);
     let requests = api.requests();
@@ -279,9 +284,7 @@ fn a_missing_variable_or_file_is_an_error_that_names_it() {
             ..Default::default()
         })
     });
-    let err = PrometheusMetrics::new(&missing_env)
-        .err()
-        .expect("a missing variable is an error");
+    let err = new_source(&missing_env).err().expect("a missing variable is an error");
     assert!(
         err.contains("environment variable SHIPDECK_TEST_NEVER_SET_TOKEN"),
         "{err}"
@@ -295,9 +298,7 @@ fn a_missing_variable_or_file_is_an_error_that_names_it() {
             ..Default::default()
         })
     });
-    let err = PrometheusMetrics::new(&missing_file)
-        .err()
-        .expect("a missing file is an error");
+    let err = new_source(&missing_file).err().expect("a missing file is an error");
     assert!(
         err.contains("file /nonexistent/shipdeck/password (analysis.prometheus.auth.password_file) does not exist"),
         "{err}"

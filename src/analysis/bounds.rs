@@ -1,6 +1,52 @@
 //! Checking one canary value (and its baseline) against a gate's or trigger's bounds.
 
-use crate::plan::{Bounds, Direction, Span};
+use crate::analysis::judge::Direction;
+use crate::duration::Span;
+
+/// Bounds on a metric. Absolute bounds compare the canary value; ratio bounds compare the
+/// canary with the baseline over the same window (`canary <= baseline * max_ratio`); a
+/// `sigma` band compares it with the baseline's own recent history (mean ± sigma × sd, on
+/// the side the metric's `bad` direction names).
+/// (Gates and triggers spell these fields out: serde's flatten cannot reject unknown keys.)
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Bounds {
+    pub max: Option<f64>,
+    pub min: Option<f64>,
+    pub max_ratio: Option<f64>,
+    pub min_ratio: Option<f64>,
+    pub sigma: Option<f64>,
+}
+
+impl Bounds {
+    /// The bounds as the operator reads them: `max 0.5%, max base×1.5`.
+    pub fn describe(&self, unit: &str) -> String {
+        let mut parts = Vec::with_capacity(5);
+        if let Some(v) = self.max {
+            parts.push(format!("max {v}{unit}"));
+        }
+        if let Some(v) = self.min {
+            parts.push(format!("min {v}{unit}"));
+        }
+        if let Some(v) = self.max_ratio {
+            parts.push(format!("max base×{v}"));
+        }
+        if let Some(v) = self.min_ratio {
+            parts.push(format!("min base×{v}"));
+        }
+        if let Some(v) = self.sigma {
+            parts.push(format!("{v}σ band"));
+        }
+        parts.join(", ")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.max.is_none()
+            && self.min.is_none()
+            && self.max_ratio.is_none()
+            && self.min_ratio.is_none()
+            && self.sigma.is_none()
+    }
+}
 
 /// A sigma band needs at least this many finite baseline points in its history.
 pub const MIN_HISTORY_POINTS: usize = 3;

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::metric::MetricState;
 use super::series::Series;
 use crate::analysis::judge::score::{self, Outcome, Score, Scored, Thresholds};
-use crate::analysis::judge::{self, Classification, EffectKind, JudgeConfig, NanStrategy, Verdict};
-use crate::plan::{self, JudgeSettings, Metric, NanHandling, Plan, SAMPLES_KEPT};
+use crate::analysis::judge::{self, Classification, JudgeConfig, NanStrategy, Verdict};
+use crate::plan::{JudgeSettings, Metric, Plan, SAMPLES_KEPT};
 
 /// One judged interval.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,21 +251,13 @@ fn gone_quiet(
 /// The statistics settings of one metric.
 pub fn config_for(metric: &Metric, settings: &JudgeSettings) -> JudgeConfig {
     let j = &metric.judge;
-    let direction = match j.direction.unwrap_or(metric.bad) {
-        plan::Direction::Increase => judge::Direction::Increase,
-        plan::Direction::Decrease => judge::Direction::Decrease,
-        plan::Direction::Either => judge::Direction::Either,
-    };
     let defaults = JudgeConfig::default();
     JudgeConfig {
-        direction,
-        nan: match j.nan {
-            NanHandling::Remove => NanStrategy::Remove,
-            NanHandling::Replace => NanStrategy::Replace,
-        },
+        direction: j.direction.unwrap_or(metric.bad),
+        nan: j.nan,
         must_have_data: j.must_have_data,
         outlier_factor: j.outliers.and_then(|o| o.factor()),
-        effect: EffectKind::from(j.effect),
+        effect: j.effect,
         allowed_increase: j.allowed_increase,
         allowed_decrease: j.allowed_decrease,
         tolerance: j.tolerance.unwrap_or(defaults.tolerance),

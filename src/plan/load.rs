@@ -10,7 +10,7 @@ use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
 use super::locate::{Locations, Pos};
-use super::schema::Plan;
+use super::schema::{Plan, PlanFile, ValidPlan};
 use super::validate;
 use crate::files::{self, ReadError};
 use crate::outside::escape_controls;
@@ -85,18 +85,18 @@ impl std::error::Error for PlanError {}
 /// A valid plan, and what its check advises about it.
 #[derive(Debug)]
 pub struct Checked {
-    pub plan: Plan,
+    pub plan: ValidPlan,
     /// Located lines starting `warning:`; the plan is valid whatever they say.
     pub warnings: Vec<PlanError>,
 }
 
 /// Reads, parses and validates the plan at `path`.
-pub fn load(path: &Path) -> Result<Plan, Vec<PlanError>> {
+pub fn load(path: &Path) -> Result<ValidPlan, Vec<PlanError>> {
     load_checked(path).map(|checked| checked.plan)
 }
 
 /// Parses and validates plan text; `origin` names it in errors (usually the file path).
-pub fn parse(text: &str, origin: &str) -> Result<Plan, Vec<PlanError>> {
+pub fn parse(text: &str, origin: &str) -> Result<ValidPlan, Vec<PlanError>> {
     parse_checked(text, origin).map(|checked| checked.plan)
 }
 
@@ -124,17 +124,25 @@ pub fn parse_checked(text: &str, origin: &str) -> Result<Checked, Vec<PlanError>
     if let Err(e) = serde_yaml::from_str::<serde::de::IgnoredAny>(text) {
         return Err(one(explain(&e, text, true)));
     }
-    let plan: Plan = serde_yaml::from_str(text).map_err(|e| one(explain(&e, text, false)))?;
+    let file: PlanFile = serde_yaml::from_str(text).map_err(|e| one(explain(&e, text, false)))?;
+    let locations = Locations::index(text);
     let validate::Findings {
         mut errors,
         mut warnings,
-    } = validate::check(&plan, &Locations::index(text), origin);
-    if errors.is_empty() {
-        warnings.sort_by_key(|e| (e.line, e.column));
-        return Ok(Checked { plan, warnings });
+    } = validate::check(&file, &locations, origin);
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| (e.line, e.column));
+        return Err(errors);
     }
-    errors.sort_by_key(|e| (e.line, e.column));
-    Err(errors)
+    // The checks above report a router or a source without its settings where it is
+    // written; the typing refuses it again here, so no path can type it as the simulator.
+    let plan =
+        Plan::from_file(file).map_err(|(path, message)| vec![PlanError::new(origin, locations.at(path), message)])?;
+    warnings.sort_by_key(|e| (e.line, e.column));
+    Ok(Checked {
+        plan: ValidPlan::new(plan),
+        warnings,
+    })
 }
 
 fn too_large(bytes: u64) -> String {

@@ -12,7 +12,7 @@ use crate::backend::{MetricsSource, TrafficRouter};
 use crate::clock::Clock;
 use crate::engine::{Actor, Command, Effect, Event, Observation, Release};
 use crate::journal::{Journal, JournalError};
-use crate::plan::Plan;
+use crate::plan::{Source, ValidPlan};
 use crate::sim::Crew;
 
 pub struct Session {
@@ -35,7 +35,7 @@ impl Session {
     /// written refuses the release before anything has started. Observations arrive on the
     /// returned receiver.
     pub fn start(
-        plan: Arc<Plan>,
+        plan: Arc<ValidPlan>,
         backends: Backends,
         clock: Clock,
         mut journal: Journal,
@@ -69,13 +69,10 @@ impl Session {
         ));
         let interval = std::time::Duration::from_secs(plan.analysis.interval.as_secs().max(1));
         // A sample may wait for a free request slot before its own timeout starts.
-        let limit = plan
-            .analysis
-            .prometheus
-            .as_ref()
-            .map_or(std::time::Duration::from_secs(5), |p| {
-                std::time::Duration::from_secs(p.timeout.as_secs() * 2 + 1)
-            });
+        let limit = match &plan.analysis.source {
+            Source::Prometheus(p) => std::time::Duration::from_secs(p.timeout.as_secs() * 2 + 1),
+            Source::Sim => std::time::Duration::from_secs(5),
+        };
         let failures = obs_tx.clone();
         tokio::spawn(tasks::metrics_task(
             backends.metrics,

@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Crew, Scenario, SimWorld};
 use crate::engine::{Actor, Command, Effect, Event, LogEntry, Observation, Release};
-use crate::plan::Plan;
+use crate::plan::ValidPlan;
 
 pub struct Harness {
-    plan: Arc<Plan>,
+    plan: Arc<ValidPlan>,
     pub release: Release,
     pub world: SimWorld,
     crew: Option<Crew>,
@@ -22,7 +22,7 @@ pub struct Harness {
 
 impl Harness {
     /// `crew`: whether the simulated crew ticks checklists and signs approvals.
-    pub fn new(plan: Arc<Plan>, scenario: Scenario, seed: u64, start: DateTime<Utc>, crew: bool) -> Harness {
+    pub fn new(plan: Arc<ValidPlan>, scenario: Scenario, seed: u64, start: DateTime<Utc>, crew: bool) -> Harness {
         let (release, fx) = Release::new(Arc::clone(&plan), start);
         let mut harness = Harness {
             plan,

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use shipdeck::engine::{
     Actor, Command, Effect, Event, History, Observation, PastPoint, PhaseName, Reading, Release, Step,
 };
-use shipdeck::plan::{Plan, Weight};
+use shipdeck::plan::{ValidPlan, Weight};
 
 pub const INTERVAL: i64 = 5;
 
@@ -21,7 +21,7 @@ pub fn t0() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-pub fn plan() -> Arc<Plan> {
+pub fn plan() -> Arc<ValidPlan> {
     Arc::new(shipdeck::plan::load(std::path::Path::new("plans/canary.yaml")).expect("plans/canary.yaml loads"))
 }
 

@@ -10,7 +10,8 @@
 use super::band::Band;
 
 /// Which way of change is bad for the metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Higher is worse (latency, errors).
     Increase,

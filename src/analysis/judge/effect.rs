@@ -2,7 +2,8 @@
 
 /// Which effect size gates High/Low (the interval alone says "significant", the effect size
 /// says "large enough to care").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
 pub enum EffectKind {
     /// Mean of the experiment divided by mean of the control (default). Meant for
     /// non-negative metrics (latency, error rate, CPU); neutral value 1.
@@ -50,15 +51,6 @@ impl EffectKind {
             "allowed_decrease"
         };
         (!(ok && limit.is_finite())).then(|| format!("{field} {limit} must be {rule}"))
-    }
-}
-
-impl From<crate::plan::EffectMeasure> for EffectKind {
-    fn from(measure: crate::plan::EffectMeasure) -> Self {
-        match measure {
-            crate::plan::EffectMeasure::MeanRatio => EffectKind::MeanRatio,
-            crate::plan::EffectMeasure::Cles => EffectKind::Cles,
-        }
     }
 }
 

@@ -3,7 +3,8 @@
 
 /// What to do with values that are not finite numbers (NaN, and also ±Inf, which a metric
 /// query produces on division by zero and which no rank or mean can use).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum NanStrategy {
     /// Drop the value (default).
     #[default]

@@ -30,7 +30,7 @@ use self::client::Client;
 use self::credentials::Credentials;
 use super::MetricsSource;
 use crate::engine::{History, PastPoint, Reading};
-use crate::plan::{Metric, Plan, Span};
+use crate::plan::{Metric, PrometheusSource, Span};
 
 /// The Prometheus metrics source. Clones share one HTTP client, one bound on requests in
 /// flight and one backoff, so several tasks may sample through it at once.
@@ -44,15 +44,15 @@ pub struct PrometheusMetrics {
 }
 
 impl PrometheusMetrics {
-    /// Builds the source for `plan`'s `analysis.prometheus`, reading credentials now from
-    /// the environment variables or files the plan names. The error says which setting,
-    /// variable or file is wrong, and never contains a secret.
-    pub fn new(plan: &Plan) -> Result<PrometheusMetrics, String> {
-        let source = plan
-            .analysis
-            .prometheus
-            .as_ref()
-            .ok_or("the plan has no `analysis.prometheus:` block to read metrics from")?;
+    /// Builds the source for a plan's `analysis.prometheus`, for the canary and stable
+    /// versions, reading credentials now from the environment variables or files it names.
+    /// The error says which setting, variable or file is wrong, and never contains a secret.
+    pub fn new(
+        source: &PrometheusSource,
+        canary_version: &str,
+        stable_version: &str,
+        interval: Span,
+    ) -> Result<PrometheusMetrics, String> {
         let credentials = Credentials::load(source.auth.as_ref())?;
         let auth = format!("{credentials:?}");
         // Logged once the client has accepted the URL (it refuses one carrying a password,
@@ -61,9 +61,9 @@ impl PrometheusMetrics {
         tracing::info!(url = %client.base(), %auth, "prometheus metrics source");
         Ok(PrometheusMetrics {
             client: Arc::new(client),
-            canary_version: plan.release.version.clone(),
-            stable_version: plan.release.stable.clone(),
-            interval: plan.analysis.interval,
+            canary_version: canary_version.to_string(),
+            stable_version: stable_version.to_string(),
+            interval,
             backfill: source.backfill,
         })
     }

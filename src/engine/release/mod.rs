@@ -39,14 +39,14 @@ use super::judging::JudgeRun;
 use super::metric::MetricState;
 use super::phase::{HoldReason, PhaseName, Step};
 use super::progress::StageProgress;
-use crate::plan::{Plan, Weight};
+use crate::plan::{Plan, ValidPlan, Weight};
 
 /// Log lines kept in memory; the journal on disk keeps all of them.
 pub const LOG_CAPACITY: usize = 5000;
 
 #[derive(Debug, Clone)]
 pub struct Release {
-    pub(in crate::engine) plan: Arc<Plan>,
+    pub(in crate::engine) plan: Arc<ValidPlan>,
     pub(in crate::engine) release_approvals: Vec<String>,
     pub(in crate::engine) go_stage: usize,
     pub(in crate::engine) phase: PhaseName,
@@ -85,7 +85,7 @@ pub struct Release {
 
 impl Release {
     /// A release at its first stage. Returns the journal entry for its start.
-    pub fn new(plan: Arc<Plan>, now: DateTime<Utc>) -> (Release, Vec<Effect>) {
+    pub fn new(plan: Arc<ValidPlan>, now: DateTime<Utc>) -> (Release, Vec<Effect>) {
         let release_approvals = plan
             .approvals
             .clone()

@@ -2,13 +2,13 @@
 //! makes a plan invalid.
 
 use super::Validator;
-use crate::plan::schema::{Direction, Plan};
+use crate::plan::schema::{Direction, PlanFile};
 
 impl Validator<'_> {
     /// The judge fails a metric on any significant change in its bad direction unless the
     /// plan says how large a change is acceptable. Canary and baseline drawn alike give a
     /// significant change about once in 100 intervals, which over a long release adds up.
-    pub(super) fn judge_limits(&mut self, plan: &Plan) {
+    pub(super) fn judge_limits(&mut self, plan: &PlanFile) {
         if plan.analysis.judge.is_none() {
             return;
         }

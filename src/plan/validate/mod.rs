@@ -3,18 +3,16 @@
 //! just the first) and located at the node a person has to edit.
 
 mod advice;
+mod backends;
+mod judge;
 mod texts;
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::duration::Span;
 use super::load::PlanError;
 use super::locate::{Locations, Pos};
-use super::schema::{
-    AnalysisSettings, Bounds, Metric, MetricJudge, Outliers, Plan, PrometheusAuth, ReleaseInfo, Rollback, RouterKind,
-    SAMPLES_KEPT, SourceKind, Stage, Weight,
-};
-use crate::analysis::judge::{EffectKind, check};
+use super::schema::{AnalysisFile, Bounds, Metric, PlanFile, PrometheusAuth, ReleaseInfo, Rollback, Stage, Weight};
+use crate::duration::Span;
 
 /// What the semantic checks found: errors make the plan invalid; warnings point at what
 /// will probably not behave as meant, and leave the plan valid.
@@ -25,7 +23,7 @@ pub struct Findings {
 }
 
 /// All semantic problems in `plan`, located through `locs` (built from the same text).
-pub fn check(plan: &Plan, locs: &Locations, origin: &str) -> Findings {
+pub fn check(plan: &PlanFile, locs: &Locations, origin: &str) -> Findings {
     let mut v = Validator {
         locs,
         origin,
@@ -194,152 +192,7 @@ impl Validator<'_> {
         self.non_empty("release.on_call.name", &r.on_call.name, "on-call engineer has no name");
     }
 
-    /// The canary judge's settings, and each metric's.
-    fn judge(&mut self, plan: &Plan) {
-        let Some(j) = &plan.analysis.judge else {
-            for (i, m) in plan.metrics.iter().enumerate() {
-                if m.judge != MetricJudge::default() {
-                    self.at(
-                        &format!("metrics.{i}.judge"),
-                        format!(
-                            "metric `{}` has judge settings but the judge is off: add `judge:` under `analysis`",
-                            m.name
-                        ),
-                    );
-                }
-            }
-            return;
-        };
-        let interval = plan.analysis.interval;
-        if j.every == Span::ZERO {
-            self.at(
-                "analysis.judge.every",
-                "judge every 0s: no interval would ever be judged; use e.g. 1m".into(),
-            );
-        }
-        if interval != Span::ZERO && j.window.as_secs() / interval.as_secs() > SAMPLES_KEPT as u64 {
-            self.at(
-                "analysis.judge.window",
-                format!(
-                    "judge window {} holds {} samples at interval {}, but only the newest {SAMPLES_KEPT} are kept: shorten the window or sample less often",
-                    j.window,
-                    j.window.as_secs() / interval.as_secs(),
-                    interval
-                ),
-            );
-        }
-        if j.min_samples > SAMPLES_KEPT {
-            self.at(
-                "analysis.judge.min_samples",
-                format!(
-                    "min_samples {} is more than the {SAMPLES_KEPT} samples kept per series: no window could \
-                     ever hold them; use at most {SAMPLES_KEPT} (10 or more is usual)",
-                    j.min_samples
-                ),
-            );
-        } else if j.min_samples < 3 {
-            self.at(
-                "analysis.judge.min_samples",
-                format!(
-                    "min_samples {} is too few for a rank-sum test to mean anything: use at least 3 (10 or more is usual)",
-                    j.min_samples
-                ),
-            );
-        } else if interval != Span::ZERO && j.every != Span::ZERO {
-            // The judged window leaves out both of its ends (the judgement's own instant
-            // included), so a span of n intervals holds n - 1 samples when they line up.
-            let span = j.every.min(j.window);
-            let fits = span.as_secs().div_ceil(interval.as_secs()).saturating_sub(1);
-            if fits < j.min_samples as u64 {
-                let which = if j.window < j.every { "window" } else { "every" };
-                self.at(
-                    &format!("analysis.judge.{which}"),
-                    format!(
-                        "judge {which} {span} holds {fits} samples per side at interval {interval}, fewer than min_samples {}: every judgement would have no data; use at least {}",
-                        j.min_samples,
-                        Span::secs(interval.as_secs() * (j.min_samples as u64 + 1))
-                    ),
-                );
-            }
-        }
-        for (field, value) in [("pass", j.pass), ("marginal", j.marginal)] {
-            if !(0.0..=100.0).contains(&value) {
-                self.at(
-                    &format!("analysis.judge.{field}"),
-                    format!("judge {field} score {value} is outside 0-100"),
-                );
-            }
-        }
-        if j.marginal > j.pass {
-            self.at(
-                "analysis.judge.marginal",
-                format!(
-                    "judge marginal score {} is above pass {}: marginal is the band just under pass",
-                    j.marginal, j.pass
-                ),
-            );
-        }
-        if let Some(problem) = check::confidence_problem(j.confidence) {
-            self.at("analysis.judge.confidence", format!("judge {problem}"));
-        }
-        for (group, weight) in &j.groups {
-            let path = format!("analysis.judge.groups.{group}");
-            if !(weight.is_finite() && *weight > 0.0) {
-                self.at(
-                    &path,
-                    format!("judge group `{group}` has weight {weight}: weights must be above 0"),
-                );
-            }
-            if !plan.metrics.iter().any(|m| m.judge.group_name() == group) {
-                let used: Vec<&str> = plan.metrics.iter().map(|m| m.judge.group_name()).collect();
-                let hint = closest(group, used.iter().copied())
-                    .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
-                self.at(&path, format!("judge group `{group}` has no metric{hint}"));
-            }
-        }
-        for (i, m) in plan.metrics.iter().enumerate() {
-            let path = format!("metrics.{i}.judge");
-            let name = &m.name;
-            let group = m.judge.group_name();
-            if !j.groups.is_empty() && !j.groups.contains_key(group) {
-                let at = if m.judge.group.is_some() {
-                    format!("{path}.group")
-                } else {
-                    format!("metrics.{i}.name")
-                };
-                let groups: Vec<&str> = j.groups.keys().map(String::as_str).collect();
-                self.at(
-                    &at,
-                    format!(
-                        "metric `{name}` scores in judge group `{group}`, which has no weight under analysis.judge.groups ({}): set its `judge: {{group: ...}}`",
-                        groups.join(", ")
-                    ),
-                );
-            }
-            if let Some(problem) = m.judge.tolerance.and_then(check::tolerance_problem) {
-                self.at(
-                    &format!("{path}.tolerance"),
-                    format!("metric `{name}`: judge {problem}"),
-                );
-            }
-            let effect = EffectKind::from(m.judge.effect);
-            for (field, increase, value) in [
-                ("allowed_increase", true, m.judge.allowed_increase),
-                ("allowed_decrease", false, m.judge.allowed_decrease),
-            ] {
-                if let Some(problem) = value.and_then(|v| effect.limit_problem(increase, v)) {
-                    self.at(&format!("{path}.{field}"), format!("metric `{name}`: judge {problem}"));
-                }
-            }
-            if let Some(Outliers::Factor(k)) = m.judge.outliers
-                && let Some(problem) = check::outlier_problem(k)
-            {
-                self.at(&format!("{path}.outliers"), format!("metric `{name}`: judge {problem}"));
-            }
-        }
-    }
-
-    fn analysis(&mut self, a: &AnalysisSettings) {
+    fn analysis(&mut self, a: &AnalysisFile) {
         if a.interval == Span::ZERO {
             self.at(
                 "analysis.interval",
@@ -364,87 +217,6 @@ impl Validator<'_> {
                     a.baseline_history, a.interval
                 ),
             );
-        }
-    }
-
-    /// The router and the metrics source: each real one needs its settings, and a real
-    /// router cannot be judged on simulated metrics.
-    fn backends(&mut self, plan: &Plan) {
-        match (plan.target.router, &plan.target.haproxy) {
-            (RouterKind::Haproxy, None) => self.at(
-                "target.router",
-                "router haproxy needs a `haproxy:` block under target (socket, backend, stable, canary)".into(),
-            ),
-            (RouterKind::Sim, Some(_)) => self.at(
-                "target.haproxy",
-                "haproxy settings are given but the router is sim: set `router: haproxy` or remove them".into(),
-            ),
-            (RouterKind::Haproxy, Some(h)) => {
-                self.non_empty(
-                    "target.haproxy.socket",
-                    &h.socket,
-                    "haproxy socket is empty: a unix socket path or host:port",
-                );
-                self.non_empty("target.haproxy.backend", &h.backend, "haproxy backend is empty");
-                for side in ["stable", "canary"] {
-                    let servers = if side == "stable" { &h.stable } else { &h.canary };
-                    if servers.is_empty() || servers.iter().any(|s| s.trim().is_empty()) {
-                        self.at(
-                            &format!("target.haproxy.{side}"),
-                            format!("haproxy {side} servers must be a list of server names in the backend"),
-                        );
-                    }
-                }
-                if let Some(both) = h.stable.iter().find(|s| h.canary.contains(s)) {
-                    self.at(
-                        "target.haproxy.canary",
-                        format!("server `{both}` is listed as both stable and canary"),
-                    );
-                }
-                if plan.analysis.source == SourceKind::Sim {
-                    self.at(
-                        "target.router",
-                        "router haproxy moves real traffic: judge it on real metrics with `analysis.source: prometheus`"
-                            .into(),
-                    );
-                }
-            }
-            (RouterKind::Sim, None) => {}
-        }
-        match (plan.analysis.source, &plan.analysis.prometheus) {
-            (SourceKind::Prometheus, None) => self.at(
-                "analysis.source",
-                "source prometheus needs an `analysis.prometheus:` block with at least `url`".into(),
-            ),
-            (SourceKind::Sim, Some(_)) => self.at(
-                "analysis.prometheus",
-                "prometheus settings are given but the source is sim: set `source: prometheus` or remove them".into(),
-            ),
-            (SourceKind::Prometheus, Some(p)) => {
-                if !(p.url.starts_with("http://") || p.url.starts_with("https://")) {
-                    self.at(
-                        "analysis.prometheus.url",
-                        // Not repeated: a mistyped URL may still carry a credential.
-                        "prometheus url must start with http:// or https://".to_string(),
-                    );
-                }
-                if p.timeout == Span::ZERO {
-                    self.at(
-                        "analysis.prometheus.timeout",
-                        "prometheus timeout is 0s: use e.g. 5s".into(),
-                    );
-                }
-                if !(1..=64).contains(&p.max_concurrent) {
-                    self.at(
-                        "analysis.prometheus.max_concurrent",
-                        format!("max_concurrent {} is out of range: expected 1 to 64", p.max_concurrent),
-                    );
-                }
-                if let Some(auth) = &p.auth {
-                    self.auth(auth);
-                }
-            }
-            (SourceKind::Sim, None) => {}
         }
     }
 
@@ -597,7 +369,7 @@ impl Validator<'_> {
         }
     }
 
-    fn rollback(&mut self, plan: &Plan, metrics: &[&str]) {
+    fn rollback(&mut self, plan: &PlanFile, metrics: &[&str]) {
         let Rollback { window, triggers } = &plan.rollback;
         if *window == Some(Span::ZERO) {
             self.at(
@@ -642,7 +414,7 @@ impl Validator<'_> {
         );
     }
 
-    fn approvals(&mut self, plan: &Plan) {
+    fn approvals(&mut self, plan: &PlanFile) {
         let Some(roles) = &plan.approvals else { return };
         if roles.is_empty() {
             let kind = plan.release.kind;
@@ -684,7 +456,7 @@ impl Validator<'_> {
         }
     }
 
-    fn stages(&mut self, plan: &Plan, metrics: &[&str]) {
+    fn stages(&mut self, plan: &PlanFile, metrics: &[&str]) {
         let stages: &[Stage] = &plan.stages;
         let Some(last) = stages.last() else {
             self.at(

@@ -3,7 +3,7 @@
 //! system can hold, and the names that identify something are unique.
 
 use super::Validator;
-use crate::plan::schema::Plan;
+use crate::plan::schema::PlanFile;
 
 /// Names identify things in columns, log lines and the journal's file name.
 const NAME_CHARS: usize = 64;
@@ -15,7 +15,7 @@ const UNIT_CHARS: usize = 16;
 const QUERY_CHARS: usize = 8192;
 
 impl Validator<'_> {
-    pub(super) fn texts(&mut self, plan: &Plan) {
+    pub(super) fn texts(&mut self, plan: &PlanFile) {
         self.control_characters();
         self.lengths(plan);
         self.unique(
@@ -67,7 +67,7 @@ impl Validator<'_> {
         }
     }
 
-    fn lengths(&mut self, plan: &Plan) {
+    fn lengths(&mut self, plan: &PlanFile) {
         let r = &plan.release;
         let mut texts: Vec<(String, &str, usize)> = vec![
             ("release.name".into(), &r.name, NAME_CHARS),
