@@ -2,30 +2,18 @@
 //! serde sees it, serde's errors rewritten as `file:line:col: what is wrong`, then the
 //! semantic checks in `validate`.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::TScalarStyle;
-
-use super::locate::{Locations, Pos};
+use super::locate::{Locations, Pos, Stop};
 use super::schema::{Plan, PlanFile, ValidPlan};
+use super::shape::{SEE_EXAMPLE, Shape, too_deep};
 use super::validate;
 use crate::files::{self, ReadError};
 use crate::outside::escape_controls;
 
 /// Plans are a few kilobytes; anything this large is a wrong file, not a plan.
 pub const MAX_PLAN_BYTES: u64 = 1 << 20;
-
-/// A plan nests four levels; this leaves room and stops a nesting bomb early.
-const MAX_DEPTH: usize = 16;
-
-/// Ceiling on the document's size after expanding aliases (nodes plus scalar bytes), so an
-/// alias bomb cannot make serde build gigabytes of values from a small file.
-const MAX_EXPANDED: u64 = 4 << 20;
-
-const SEE_EXAMPLE: &str = "see plans/canary.yaml for a complete example";
 
 /// One problem in a plan, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,16 +104,25 @@ pub fn parse_checked(text: &str, origin: &str) -> Result<Checked, Vec<PlanError>
     // Editors on Windows may write a byte-order mark; YAML parsers would read it as text.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_characters(text).map_err(one)?;
-    // yaml-rust2 first: it stops at 255 levels of flow nesting, where libyaml would spend
-    // quadratic time on a deep `[[[[...`; it also bounds depth and alias expansion for serde.
-    check_shape(text).map_err(one)?;
-    // libyaml (inside serde_yaml) has the last word on syntax; skipping every node expands
-    // no alias and recurses nowhere. Syntax errors come before type errors.
-    if let Err(e) = serde_yaml::from_str::<serde::de::IgnoredAny>(text) {
-        return Err(one(explain(&e, text, true)));
-    }
+    // Two passes: yaml-rust2 for the positions and the shape (it stops at 255 levels of
+    // flow nesting, where libyaml would spend quadratic time on a deep `[[[[...`, and the
+    // shape check bounds depth and alias expansion for serde), then serde for the values.
+    // Syntax errors come from the first, so they come before type errors.
+    let mut shape = Shape::default();
+    let locations = Locations::index_checked(text, |event, pos| shape.see(event, pos)).map_err(|stop| {
+        one(match stop {
+            Stop::Refused(pos, message) => (pos, message),
+            Stop::Syntax(e) => {
+                let pos = Pos::of(e.marker());
+                if e.info() == "recursion limit exceeded" {
+                    (pos, too_deep())
+                } else {
+                    libyaml_syntax_error(text, pos.line).unwrap_or_else(|| (pos, syntax_message(text, pos, e.info())))
+                }
+            }
+        })
+    })?;
     let file: PlanFile = serde_yaml::from_str(text).map_err(|e| one(explain(&e, text, false)))?;
-    let locations = Locations::index(text);
     let validate::Findings {
         mut errors,
         mut warnings,
@@ -205,122 +202,6 @@ fn check_characters(text: &str) -> Result<(), (Pos, String)> {
     Err((pos, message))
 }
 
-/// Checks what serde cannot check safely or explain well: one document, a mapping at the
-/// top, bounded nesting and bounded alias expansion. One streaming pass, explicit stack.
-fn check_shape(text: &str) -> Result<(), (Pos, String)> {
-    let mut parser = Parser::new_from_str(text);
-    let mut documents = 0;
-    let mut root_seen = false;
-    // Per open collection: its anchor id (0 = none) and its expanded size so far.
-    let mut stack: Vec<(usize, u64)> = Vec::new();
-    let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
-    let mut total: u64 = 0;
-    loop {
-        let (event, marker) = parser.next_token().map_err(|e| {
-            let pos = Pos::of(e.marker());
-            if e.info() == "recursion limit exceeded" {
-                return (pos, too_deep());
-            }
-            libyaml_syntax_error(text, pos.line).unwrap_or_else(|| (pos, syntax_message(text, pos, e.info())))
-        })?;
-        let pos = Pos::of(&marker);
-        let is_close = matches!(event, Event::SequenceEnd | Event::MappingEnd);
-        let (size, anchor) = match event {
-            Event::StreamEnd => break,
-            Event::DocumentStart => {
-                documents += 1;
-                if documents > 1 {
-                    return Err((
-                        pos,
-                        "a second YAML document starts here: a plan file holds exactly one".into(),
-                    ));
-                }
-                continue;
-            }
-            Event::Scalar(value, style, anchor, _) => {
-                if !root_seen {
-                    return Err(top_level_scalar(&value, style, pos));
-                }
-                (1 + value.len() as u64, anchor)
-            }
-            Event::Alias(id) => {
-                if stack.iter().any(|(open, _)| *open == id) {
-                    return Err((pos, "this alias refers to a node that contains it".into()));
-                }
-                (anchor_sizes.get(&id).copied().unwrap_or(1), 0)
-            }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if !root_seen && matches!(event, Event::SequenceStart(..)) {
-                    return Err((
-                        pos,
-                        format!(
-                            "the top level is a list: a plan is a mapping of keys \
-                             (release, target, metrics, rollback, stages); {SEE_EXAMPLE}"
-                        ),
-                    ));
-                }
-                root_seen = true;
-                if stack.len() >= MAX_DEPTH {
-                    return Err((pos, too_deep()));
-                }
-                total += 1;
-                stack.push((anchor, 1));
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some((anchor, size)) => (size, anchor),
-                None => continue,
-            },
-            Event::StreamStart | Event::DocumentEnd | Event::Nothing => continue,
-        };
-        // A leaf, an alias or a closed collection: it counts towards its parent.
-        if anchor != 0 {
-            anchor_sizes.insert(anchor, size);
-        }
-        if !is_close {
-            total = total.saturating_add(size);
-        }
-        if let Some((_, parent)) = stack.last_mut() {
-            *parent = parent.saturating_add(size);
-        }
-        if total > MAX_EXPANDED {
-            return Err((
-                pos,
-                "aliases here expand the plan beyond 4 MiB (an alias bomb?): \
-                 use anchors and aliases sparingly"
-                    .into(),
-            ));
-        }
-    }
-    if !root_seen {
-        return Err((Pos::START, empty_plan()));
-    }
-    Ok(())
-}
-
-fn too_deep() -> String {
-    format!("nesting deeper than {MAX_DEPTH} levels: a plan needs only a few; is this the right file?")
-}
-
-fn empty_plan() -> String {
-    format!(
-        "empty plan: expected a mapping with release, target, metrics, rollback and stages; \
-         {SEE_EXAMPLE}"
-    )
-}
-
-fn top_level_scalar(value: &str, style: TScalarStyle, pos: Pos) -> (Pos, String) {
-    // `---` alone or `~` is a document holding nothing: as empty as an empty file.
-    if style == TScalarStyle::Plain && matches!(value, "" | "~" | "null" | "Null" | "NULL") {
-        return (Pos::START, empty_plan());
-    }
-    let message = format!(
-        "the top level is a single value, not a mapping: a plan is a mapping of keys \
-         (release, target, metrics, rollback, stages); {SEE_EXAMPLE}"
-    );
-    (pos, message)
-}
-
 /// Turns a serde_yaml error into a position and a message without its trailing location.
 fn explain(e: &serde_yaml::Error, text: &str, syntax: bool) -> (Pos, String) {
     let mut pos = e.location().map(|l| Pos {
@@ -358,7 +239,7 @@ fn explain(e: &serde_yaml::Error, text: &str, syntax: bool) -> (Pos, String) {
 
 /// libyaml's account of a syntax error yaml-rust2 found on `line`: it names the construct
 /// being parsed and where it started. Only the text up to that line is given to it, whose
-/// nesting `check_shape` has already bounded (deep flow nesting makes libyaml quadratic).
+/// nesting the shape check has already bounded (deep flow nesting makes libyaml quadratic).
 fn libyaml_syntax_error(text: &str, line: usize) -> Option<(Pos, String)> {
     let end = text
         .match_indices('\n')

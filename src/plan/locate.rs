@@ -56,6 +56,15 @@ pub struct DuplicateKey {
     pub again: Pos,
 }
 
+/// Why a checked walk stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// The YAML parser could not go on.
+    Syntax(yaml_rust2::ScanError),
+    /// The check refused what it saw, here, for this reason.
+    Refused(Pos, String),
+}
+
 /// A key or value whose text (escapes resolved) holds a control character.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlChar {
@@ -96,17 +105,46 @@ enum FrameKind {
 
 impl Locations {
     /// Indexes `text`. Text that is not valid YAML yields the nodes read before the error:
-    /// the loader reports syntax errors, this only has to point at things.
+    /// this only has to point at things.
     pub fn index(text: &str) -> Locations {
+        Locations::walk(text, |_, _| Ok(())).0
+    }
+
+    /// Indexes `text` in one pass of the YAML parser, showing every event to `check` on the
+    /// way (the loader's shape checks): the first problem it or the parser finds stops the
+    /// walk. Nodes after the first document are not indexed, but still checked.
+    pub fn index_checked(
+        text: &str,
+        check: impl FnMut(&Event, Pos) -> Result<(), (Pos, String)>,
+    ) -> Result<Locations, Stop> {
+        match Locations::walk(text, check) {
+            (locs, None) => Ok(locs),
+            (_, Some(stop)) => Err(stop),
+        }
+    }
+
+    fn walk(text: &str, mut check: impl FnMut(&Event, Pos) -> Result<(), (Pos, String)>) -> (Locations, Option<Stop>) {
         let mut locs = Locations::default();
         let mut parser = Parser::new_from_str(text);
         let mut stack: Vec<Frame> = Vec::new();
         // Collections nested deeper than the index keeps are skipped whole.
         let mut skipped_depth = 0usize;
-        while let Ok((event, marker)) = parser.next_token() {
+        let mut first_document_done = false;
+        loop {
+            let (event, marker) = match parser.next_token() {
+                Ok(next) => next,
+                Err(e) => return (locs, Some(Stop::Syntax(e))),
+            };
             let pos = Pos::of(&marker);
+            if let Err((at, message)) = check(&event, pos) {
+                return (locs, Some(Stop::Refused(at, message)));
+            }
+            if first_document_done && !matches!(event, Event::StreamEnd) {
+                continue;
+            }
             match event {
-                Event::StreamEnd | Event::DocumentEnd => break,
+                Event::StreamEnd => break,
+                Event::DocumentEnd => first_document_done = true,
                 Event::SequenceStart(..) | Event::MappingStart(..) if skipped_depth > 0 => {
                     skipped_depth += 1;
                 }
@@ -170,7 +208,7 @@ impl Locations {
                 Event::StreamStart | Event::DocumentStart | Event::Nothing => {}
             }
         }
-        locs
+        (locs, None)
     }
 
     /// If the innermost open mapping expects a key, records `text` as that key.

@@ -3,6 +3,7 @@
 pub mod load;
 pub mod locate;
 pub mod schema;
+mod shape;
 pub mod validate;
 
 pub use crate::duration::Span;
