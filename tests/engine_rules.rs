@@ -8,13 +8,12 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use shipdeck::engine::metric::SERIES_CAPACITY;
 use shipdeck::engine::release::LOG_CAPACITY;
 use shipdeck::engine::{
     Actor, Command, DataStatus, Effect, Event, EventKind, GateStatus, History, HoldReason, LogEntry, Observation,
     PastPoint, PhaseName, Reading, Release, Step,
 };
-use shipdeck::plan::{Span, Weight};
+use shipdeck::plan::{SAMPLES_KEPT, Span, Weight};
 
 // ----- plans ----------------------------------------------------------------------------
 
@@ -1274,14 +1273,14 @@ fn metric_series_are_bounded() {
         ..Spec::default()
     };
     let mut sim = Sim::started_at(spec, w(100));
-    let n = SERIES_CAPACITY + 400;
+    let n = SAMPLES_KEPT + 400;
     for i in 0..n {
         sim.now += Duration::seconds(5);
         sim.sample(ERRORS, Reading::Value(i as f64 / 10_000.0));
     }
     let m = sim.release.metric(ERRORS).unwrap();
-    assert_eq!(m.canary.len(), SERIES_CAPACITY);
-    assert_eq!(m.baseline.len(), SERIES_CAPACITY);
+    assert_eq!(m.canary.len(), SAMPLES_KEPT);
+    assert_eq!(m.baseline.len(), SAMPLES_KEPT);
     assert_eq!(m.canary.last(), Some((sim.now, Some((n - 1) as f64 / 10_000.0))));
     assert_eq!(m.last_at, Some(sim.now));
     assert!(sim.release.log().len() < 50, "passing samples do not flood the log");

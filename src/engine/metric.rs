@@ -5,9 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::event::Reading;
 use super::series::Series;
+use crate::plan::SAMPLES_KEPT;
 
-/// Points kept per series: enough for the widest sparkline, bounded for a 24 h release.
-pub const SERIES_CAPACITY: usize = 600;
 
 /// The newest samples of one metric, and its history for sparklines.
 #[derive(Debug, Clone)]
@@ -27,8 +26,8 @@ pub struct MetricState {
 impl Default for MetricState {
     fn default() -> Self {
         MetricState {
-            canary: Series::new(SERIES_CAPACITY),
-            baseline: Series::new(SERIES_CAPACITY),
+            canary: Series::new(SAMPLES_KEPT),
+            baseline: Series::new(SAMPLES_KEPT),
             last_canary: None,
             last_baseline: None,
             last_at: None,

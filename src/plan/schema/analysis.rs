@@ -83,7 +83,8 @@ impl AnalysisSettings {
     }
 }
 
-/// The most samples kept per metric and side: what a judge window can hold.
+/// The most samples kept per metric and side: what a judge window can hold, enough for the
+/// widest sparkline, and bounded for a 24 h release.
 pub const SAMPLES_KEPT: usize = 600;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
