@@ -94,7 +94,10 @@ impl Journal {
                 Err(e) => return Err(err(e)),
             }
         }
-        Err(last.expect("tried at least once"))
+        Err(last.unwrap_or_else(|| JournalError {
+            path: dir.display().to_string(),
+            cause: io::Error::other("no free journal name"),
+        }))
     }
 
     /// A journal writing to `out` (tests inject failing writers this way).

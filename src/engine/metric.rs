@@ -7,7 +7,6 @@ use super::event::Reading;
 use super::series::Series;
 use crate::plan::SAMPLES_KEPT;
 
-
 /// The newest samples of one metric, and its history for sparklines.
 #[derive(Debug, Clone)]
 pub struct MetricState {

@@ -37,63 +37,61 @@ impl JournalErrors {
 }
 
 impl JournalWriter {
-    pub fn spawn(mut journal: Journal, on_failure: OnFailure) -> JournalWriter {
+    /// Starts the journal thread; an error only when the system cannot start a thread.
+    pub fn spawn(mut journal: Journal, on_failure: OnFailure) -> std::io::Result<JournalWriter> {
         let (tx, rx) = channel::<Item>();
         let error = Arc::new(Mutex::new(None));
         let report = Arc::clone(&error);
-        let thread = std::thread::Builder::new()
-            .name("journal".into())
-            .spawn(move || {
-                let mut failed = false;
-                let mut unsynced = false;
-                let fail = |what: &str, e: std::io::Error| {
-                    let message = format!("journal {what} failed: {e}");
-                    tracing::error!("{message}");
-                    let first = report.lock().map(|mut slot| slot.replace(message.clone()).is_none());
-                    if first.unwrap_or(true) {
-                        on_failure(message);
-                    }
-                };
-                for item in rx {
-                    match item {
-                        Item::Entry(entry) => {
-                            if let Err(e) = journal.append(&entry) {
+        let thread = std::thread::Builder::new().name("journal".into()).spawn(move || {
+            let mut failed = false;
+            let mut unsynced = false;
+            let fail = |what: &str, e: std::io::Error| {
+                let message = format!("journal {what} failed: {e}");
+                tracing::error!("{message}");
+                let first = report.lock().map(|mut slot| slot.replace(message.clone()).is_none());
+                if first.unwrap_or(true) {
+                    on_failure(message);
+                }
+            };
+            for item in rx {
+                match item {
+                    Item::Entry(entry) => {
+                        if let Err(e) = journal.append(&entry) {
+                            failed = true;
+                            fail("write", e);
+                        } else if entry.event.is_decision() {
+                            if let Err(e) = journal.sync() {
                                 failed = true;
-                                fail("write", e);
-                            } else if entry.event.is_decision() {
-                                if let Err(e) = journal.sync() {
-                                    failed = true;
-                                    fail("sync", e);
-                                }
-                                unsynced = false;
-                            } else {
-                                unsynced = true;
+                                fail("sync", e);
                             }
+                            unsynced = false;
+                        } else {
+                            unsynced = true;
                         }
-                        Item::AfterDurable(action) => {
-                            if unsynced && !failed {
-                                if let Err(e) = journal.sync() {
-                                    failed = true;
-                                    fail("sync", e);
-                                }
-                                unsynced = false;
+                    }
+                    Item::AfterDurable(action) => {
+                        if unsynced && !failed {
+                            if let Err(e) = journal.sync() {
+                                failed = true;
+                                fail("sync", e);
                             }
-                            if !failed {
-                                action();
-                            }
+                            unsynced = false;
+                        }
+                        if !failed {
+                            action();
                         }
                     }
                 }
-                if let Err(e) = journal.sync() {
-                    fail("sync", e);
-                }
-            })
-            .expect("spawn the journal thread");
-        JournalWriter {
+            }
+            if let Err(e) = journal.sync() {
+                fail("sync", e);
+            }
+        })?;
+        Ok(JournalWriter {
             tx: Some(tx),
             error,
             thread: Some(thread),
-        }
+        })
     }
 
     /// Hands an entry to the journal thread; never blocks.
@@ -174,7 +172,7 @@ mod tests {
     fn writes_every_entry_in_order_by_close() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
-        let mut writer = JournalWriter::spawn(Journal::open(&path).unwrap(), no_report());
+        let mut writer = JournalWriter::spawn(Journal::open(&path).unwrap(), no_report()).unwrap();
         for i in 0..100 {
             writer.append(entry(EventKind::Note, &format!("n{i}")));
         }
@@ -232,7 +230,8 @@ mod tests {
         let mut writer = JournalWriter::spawn(
             Journal::with_sink(Box::new(sink), std::path::Path::new("test")),
             Box::new(move |m| seen.lock().unwrap().push(m)),
-        );
+        )
+        .unwrap();
         let (ran, lost) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
         writer.append(entry(EventKind::WeightRequested, "25% requested"));
         let flag = Arc::clone(&ran);

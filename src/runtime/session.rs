@@ -59,6 +59,13 @@ impl Session {
             });
         }
         let (obs_tx, obs_rx) = mpsc::channel(1024);
+        // The engine hears of a journal failure as soon as the journal thread does.
+        let failures = obs_tx.clone();
+        let on_failure = Box::new(move |message| {
+            let _ = failures.try_send(Observation::JournalFailed { message });
+        });
+        let path = journal.path().display().to_string();
+        let writer = JournalWriter::spawn(journal, on_failure).map_err(|cause| JournalError { path, cause })?;
         let (weights, weight_rx) = WeightGate::new();
         let (restore_tx, restore_rx) = mpsc::channel(4);
         tokio::spawn(tasks::router_task(
@@ -73,7 +80,6 @@ impl Session {
             Source::Prometheus(p) => std::time::Duration::from_secs(p.timeout.as_secs() * 2 + 1),
             Source::Sim => std::time::Duration::from_secs(5),
         };
-        let failures = obs_tx.clone();
         tokio::spawn(tasks::metrics_task(
             backends.metrics,
             plan.metrics.clone(),
@@ -83,14 +89,10 @@ impl Session {
             started,
             obs_tx,
         ));
-        // The engine hears of a journal failure as soon as the journal thread does.
-        let on_failure = Box::new(move |message| {
-            let _ = failures.try_send(Observation::JournalFailed { message });
-        });
         let mut session = Session {
             release,
             clock,
-            journal: JournalWriter::spawn(journal, on_failure),
+            journal: writer,
             weights,
             restore_tx,
             crew,

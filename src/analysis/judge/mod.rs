@@ -217,7 +217,10 @@ pub fn judge(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Verdict 
     }
     let (x, y) = (&e.values, &c.values);
     let (me, mc) = (v.experiment.mean.unwrap_or(0.0), v.control.mean.unwrap_or(0.0));
-    let rs = ranksum::rank_sum(x, y);
+    let Some(rs) = ranksum::rank_sum(x, y) else {
+        v.reason = "a sample is empty after preparation".into();
+        return v;
+    };
     let effect_size = match cfg.effect {
         EffectKind::MeanRatio => effect::mean_ratio(me, mc),
         EffectKind::Cles => effect::cles(rs.w, x.len(), y.len()),

@@ -824,18 +824,21 @@ pub fn two_sided_p(z: f64) -> f64 {
     erfc(z.abs() / std::f64::consts::SQRT_2)
 }
 
-/// Rank-sum test of sorted `x` (experiment) against sorted `y` (control). Both non-empty.
-pub fn rank_sum(x: &[f64], y: &[f64]) -> RankSum {
-    debug_assert!(!x.is_empty() && !y.is_empty());
+/// Rank-sum test of sorted `x` (experiment) against sorted `y` (control); none when either
+/// sample is empty (there is nothing to rank).
+pub fn rank_sum(x: &[f64], y: &[f64]) -> Option<RankSum> {
+    if x.is_empty() || y.is_empty() {
+        return None;
+    }
     let (dz, sigma) = centred(x, y, 0.0);
     let w = dz + x.len() as f64 * y.len() as f64 / 2.0;
     let z = (dz - correction(dz)) / sigma;
-    RankSum {
+    Some(RankSum {
         w,
         z,
         sigma,
         p_value: two_sided_p(z),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -850,14 +853,14 @@ mod tests {
         let mut y = vec![0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29];
         x.sort_by(f64::total_cmp);
         y.sort_by(f64::total_cmp);
-        let r = rank_sum(&x, &y);
+        let r = rank_sum(&x, &y).unwrap();
         assert_eq!(r.w, 58.0);
         assert!((r.p_value - 0.1329).abs() < 1e-4, "{}", r.p_value);
     }
 
     #[test]
     fn all_tied_gives_nan_p() {
-        let r = rank_sum(&[2.0, 2.0], &[2.0, 2.0, 2.0]);
+        let r = rank_sum(&[2.0, 2.0], &[2.0, 2.0, 2.0]).unwrap();
         assert_eq!(r.sigma, 0.0);
         assert!(r.p_value.is_nan());
     }
@@ -1044,7 +1047,8 @@ mod tests {
     #[test]
     fn ties_counted_across_samples() {
         // x = {1, 2, 2}, y = {2, 3}: ranks 1, 3, 3 | 3, 5 -> W = 7 - 6 = 1
-        let r = rank_sum(&[1.0, 2.0, 2.0], &[2.0, 3.0]);
+        let r = rank_sum(&[1.0, 2.0, 2.0], &[2.0, 3.0]).unwrap();
+        assert!(rank_sum(&[], &[1.0]).is_none() && rank_sum(&[1.0], &[]).is_none());
         assert_eq!(r.w, 1.0);
         let (_, sigma) = centred(&[1.0, 2.0, 2.0], &[2.0, 3.0], 0.0);
         let expect = ((6.0f64 / 12.0) * (6.0 - 24.0 / 20.0)).sqrt();
