@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use haproxy::{Haproxy, Server};
+use shipdeck::backend::RouterError::{Misconfigured, Unavailable};
 use shipdeck::backend::TrafficRouter;
 use shipdeck::backend::haproxy::HaproxyRouter;
 use shipdeck::plan::{HaproxyTarget, Weight};
@@ -242,26 +243,43 @@ async fn unknown_server_is_named_and_nothing_is_written() {
     let socket = s.haproxy.socket.to_str().unwrap();
     let mut router = HaproxyRouter::new(&target(socket, &["stable1"], &["canary9"]));
     let err = router.apply(w(0)).await.unwrap_err();
-    assert_eq!(err, "haproxy: backend app has no server canary9");
+    assert_eq!(
+        err,
+        Misconfigured(
+            "haproxy: backend app has no server canary9: fix target.haproxy in the plan, or HAProxy's configuration"
+                .into()
+        )
+    );
     assert_eq!(s.haproxy.weight("stable1"), 100, "stable weight untouched");
 
     let mut router = HaproxyRouter::new(&target(socket, &["stable1", "stable7"], &["canary1", "canary9"]));
     let err = router.apply(w(10)).await.unwrap_err();
-    assert_eq!(err, "haproxy: backend app has no servers canary9, stable7");
+    assert!(!err.retry_helps());
+    assert!(
+        err.to_string()
+            .starts_with("haproxy: backend app has no server canary9, stable7: fix"),
+        "{err}"
+    );
 
     let mut router = HaproxyRouter::new(&HaproxyTarget {
         backend: "nope".into(),
         ..target(socket, &["stable1"], &["canary1"])
     });
     let err = router.apply(w(10)).await.unwrap_err();
-    assert!(err.starts_with("haproxy: no backend nope at "), "{err}");
+    assert!(!err.retry_helps());
+    assert!(err.to_string().starts_with("haproxy: no backend nope at "), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_names_that_would_change_the_command_are_refused() {
     let mut router = HaproxyRouter::new(&target("/nonexistent/admin.sock", &["stable1"], &["canary1; shutdown"]));
     let err = router.apply(w(10)).await.unwrap_err();
-    assert_eq!(err, "haproxy: \"canary1; shutdown\" is not a usable canary server name");
+    assert_eq!(
+        err,
+        Misconfigured(
+            "haproxy: \"canary1; shutdown\" is not a usable canary server name: fix target.haproxy in the plan".into()
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,7 +294,9 @@ async fn operator_level_socket_is_refused_with_the_fix() {
         &["canary1"],
     ));
     let err = router.apply(w(10)).await.unwrap_err();
-    assert!(err.contains("needs `level admin`"), "{err}");
+    assert!(!err.retry_helps(), "{err}");
+    let err = err.to_string();
+    assert!(err.contains("give the stats socket `level admin`"), "{err}");
     assert!(err.contains(s.haproxy.operator_socket.to_str().unwrap()), "{err}");
 }
 
@@ -288,10 +308,10 @@ async fn missing_socket_is_named() {
     let err = router.apply(w(10)).await.unwrap_err();
     assert_eq!(
         err,
-        format!(
+        Unavailable(format!(
             "haproxy: runtime API socket {p} does not exist: is haproxy running with `stats socket {p} level admin`?",
             p = path.display()
-        )
+        ))
     );
 }
 
@@ -306,7 +326,7 @@ async fn refused_tcp_port_is_named() {
     let err = router.apply(w(10)).await.unwrap_err();
     assert_eq!(
         err,
-        format!("haproxy: connection refused by {addr}: is haproxy running?")
+        Unavailable(format!("haproxy: connection refused by {addr}: is haproxy running?"))
     );
 }
 
@@ -335,10 +355,10 @@ async fn silent_socket_times_out_naming_it() {
     );
     assert_eq!(
         err,
-        format!(
+        Unavailable(format!(
             "haproxy: no answer from {} to `show stat app 4 -1` within 200 ms",
             path.display()
-        )
+        ))
     );
     holder.abort();
     let _ = std::fs::remove_dir_all(&dir);
@@ -367,14 +387,21 @@ async fn canary_down_or_in_maintenance_fails_but_rollback_succeeds() {
 
     assert_eq!(s.haproxy.command("set server app/canary1 health down").trim(), "");
     let err = router.apply(w(25)).await.unwrap_err();
-    assert!(err.starts_with("haproxy: canary server canary1 is DOWN"), "{err}");
+    assert!(err.retry_helps(), "a server may come back: {err}");
+    assert!(
+        err.to_string().starts_with("haproxy: canary server canary1 is DOWN"),
+        "{err}"
+    );
     // Nothing is claimed for the canary, yet taking it out works: no traffic goes there.
     assert_eq!(router.apply(Weight::ZERO).await, Ok(Weight::ZERO));
 
     assert_eq!(s.haproxy.command("set server app/canary1 health up").trim(), "");
     assert_eq!(s.haproxy.command("disable server app/canary1").trim(), "");
     let err = router.apply(w(10)).await.unwrap_err();
-    assert!(err.starts_with("haproxy: canary server canary1 is MAINT"), "{err}");
+    assert!(
+        err.to_string().starts_with("haproxy: canary server canary1 is MAINT"),
+        "{err}"
+    );
 
     assert_eq!(s.haproxy.command("enable server app/canary1").trim(), "");
     assert_eq!(router.apply(w(10)).await, Ok(w(10)));
@@ -382,7 +409,10 @@ async fn canary_down_or_in_maintenance_fails_but_rollback_succeeds() {
     // A stable server that is down while it should carry traffic is named as well.
     assert_eq!(s.haproxy.command("set server app/stable1 health down").trim(), "");
     let err = router.apply(Weight::ZERO).await.unwrap_err();
-    assert!(err.starts_with("haproxy: stable server stable1 is DOWN"), "{err}");
+    assert!(
+        err.to_string().starts_with("haproxy: stable server stable1 is DOWN"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -398,10 +428,10 @@ async fn stopped_haproxy_fails_and_a_restart_recovers() {
     let err = router.apply(Weight::ZERO).await.unwrap_err();
     assert_eq!(
         err,
-        format!(
+        Unavailable(format!(
             "haproxy: connection refused by {}: is haproxy running?",
             s.haproxy.socket.display()
-        )
+        ))
     );
 
     // A restart forgets runtime weights (back to the configuration); the runtime's next

@@ -51,7 +51,7 @@ fn plan(url: &str, metrics: &[&str], tune: impl FnOnce(&mut PrometheusSource)) -
 }
 
 fn new_source(setup: &Setup) -> Result<PrometheusMetrics, String> {
-    PrometheusMetrics::new(&setup.source, CANARY, STABLE, Span::secs(1))
+    PrometheusMetrics::new(&setup.source, CANARY, STABLE, Span::secs(1)).map_err(|e| e.to_string())
 }
 
 fn metric(name: &str) -> Metric {

@@ -28,6 +28,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::time::{Instant, timeout_at};
 
+use super::RouterError::{self, Misconfigured, Unavailable};
 use super::TrafficRouter;
 use crate::outside::{QUOTE_CHARS, one_line};
 use crate::plan::{HaproxyTarget, Weight};
@@ -106,7 +107,7 @@ impl HaproxyRouter {
         self
     }
 
-    async fn apply_weight(&self, weight: Weight) -> Result<Weight, String> {
+    async fn apply_weight(&self, weight: Weight) -> Result<Weight, RouterError> {
         self.check_names()?;
         let deadline = Instant::now() + self.timeout;
         let status = self.server_status(deadline).await?;
@@ -121,10 +122,10 @@ impl HaproxyRouter {
                 .sum()
         };
         let share = share_percent(sum(Side::Canary), sum(Side::Stable)).ok_or_else(|| {
-            format!(
+            Unavailable(format!(
                 "haproxy: every server in backend {} has weight 0, so it serves nothing",
                 self.backend
-            )
+            ))
         })?;
 
         // A server that carries weight but takes no traffic makes the share a fiction.
@@ -140,16 +141,17 @@ impl HaproxyRouter {
             })
             .collect();
         if !idle.is_empty() {
-            return Err(format!(
+            // A server down or in maintenance may come back: worth trying again.
+            return Err(Unavailable(format!(
                 "haproxy: {} (weights set for a canary share of {share}%, but that share is not served)",
                 idle.join(", ")
-            ));
+            )));
         }
-        Weight::new(share).ok_or_else(|| format!("haproxy: computed share {share} is not a percent"))
+        Weight::new(share).ok_or_else(|| Unavailable(format!("haproxy: computed share {share} is not a percent")))
     }
 
     /// `set weight` on every server, the side with the larger new weight first.
-    async fn write_weights(&self, weight: Weight, deadline: Instant) -> Result<(), String> {
+    async fn write_weights(&self, weight: Weight, deadline: Instant) -> Result<(), RouterError> {
         let (canary_weight, stable_weight) = split(weight, self.canary.len(), self.stable.len());
         let canary = self.canary.iter().map(|s| (s.as_str(), canary_weight));
         let stable = self.stable.iter().map(|s| (s.as_str(), stable_weight));
@@ -169,7 +171,7 @@ impl HaproxyRouter {
     }
 
     /// The current weight of every server, from `get weight`.
-    async fn read_weights(&self, deadline: Instant) -> Result<Vec<(Side, &str, u32)>, String> {
+    async fn read_weights(&self, deadline: Instant) -> Result<Vec<(Side, &str, u32)>, RouterError> {
         let mut current = Vec::new();
         for (side, server) in self.servers() {
             let command = format!("get weight {}/{server}", self.backend);
@@ -188,37 +190,42 @@ impl HaproxyRouter {
 
     /// Names go into command lines: whitespace or `;` (HAProxy's command separator) would
     /// change the command, so they are refused before anything is sent.
-    fn check_names(&self) -> Result<(), String> {
+    fn check_names(&self) -> Result<(), RouterError> {
         if self.canary.is_empty() || self.stable.is_empty() {
-            return Err("haproxy: the plan must name at least one stable and one canary server".into());
+            return Err(Misconfigured(
+                "haproxy: the plan must name at least one stable and one canary server".into(),
+            ));
         }
         let bad = |name: &str| name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control() || c == ';');
         if bad(&self.backend) || self.backend.contains('/') {
-            return Err(format!("haproxy: {:?} is not a usable backend name", self.backend));
+            return Err(Misconfigured(format!(
+                "haproxy: {:?} is not a usable backend name: fix target.haproxy.backend in the plan",
+                self.backend
+            )));
         }
         if let Some((side, server)) = self.servers().find(|(_, s)| bad(s) || s.contains('/')) {
-            return Err(format!(
-                "haproxy: {server:?} is not a usable {} server name",
+            return Err(Misconfigured(format!(
+                "haproxy: {server:?} is not a usable {} server name: fix target.haproxy in the plan",
                 side.name()
-            ));
+            )));
         }
         Ok(())
     }
 
     /// (server, status) for every server of the backend, from `show stat`; fails when a
     /// named server is missing.
-    async fn server_status(&self, deadline: Instant) -> Result<Vec<(String, String)>, String> {
+    async fn server_status(&self, deadline: Instant) -> Result<Vec<(String, String)>, RouterError> {
         let command = format!("show stat {} 4 -1", self.backend);
         let answer = self.send(&command, deadline).await?;
         let status = parse_show_stat(&answer, &self.backend).ok_or_else(|| {
             if answer.trim() == "No such proxy." {
-                format!("haproxy: no backend {} at {}", self.backend, self.endpoint)
+                self.no_backend()
             } else {
-                format!(
+                Unavailable(format!(
                     "haproxy: unexpected answer to `{command}` from {}: {}",
                     self.endpoint,
                     first_line(&answer)
-                )
+                ))
             }
         })?;
         let missing: Vec<&str> = self
@@ -228,35 +235,45 @@ impl HaproxyRouter {
             .collect();
         match missing.as_slice() {
             [] => Ok(status),
-            [one] => Err(format!("haproxy: backend {} has no server {one}", self.backend)),
-            many => Err(format!(
-                "haproxy: backend {} has no servers {}",
-                self.backend,
-                many.join(", ")
-            )),
+            [one] => Err(self.no_server(one)),
+            many => Err(self.no_server(&many.join(", "))),
         }
     }
 
     /// Explains a non-empty answer to a command about one server.
-    fn refusal(&self, command: &str, server: &str, answer: &str) -> String {
+    fn refusal(&self, command: &str, server: &str, answer: &str) -> RouterError {
         match answer {
-            "No such server." => format!("haproxy: backend {} has no server {server}", self.backend),
-            "No such backend." => format!("haproxy: no backend {} at {}", self.backend, self.endpoint),
-            _ if answer.contains("Permission denied") => format!(
-                "haproxy: {} refused `{command}`: the stats socket needs `level admin`",
+            "No such server." => self.no_server(server),
+            "No such backend." => self.no_backend(),
+            _ if answer.contains("Permission denied") => Misconfigured(format!(
+                "haproxy: {} refused `{command}`: give the stats socket `level admin` in HAProxy's configuration",
                 self.endpoint
-            ),
-            "" => format!("haproxy: empty answer to `{command}` from {}", self.endpoint),
-            _ => format!(
+            )),
+            "" => Unavailable(format!("haproxy: empty answer to `{command}` from {}", self.endpoint)),
+            _ => Unavailable(format!(
                 "haproxy: `{command}` refused by {}: {}",
                 self.endpoint,
                 first_line(answer)
-            ),
+            )),
         }
     }
 
+    fn no_backend(&self) -> RouterError {
+        Misconfigured(format!(
+            "haproxy: no backend {} at {}: fix target.haproxy.backend in the plan, or HAProxy's configuration",
+            self.backend, self.endpoint
+        ))
+    }
+
+    fn no_server(&self, servers: &str) -> RouterError {
+        Misconfigured(format!(
+            "haproxy: backend {} has no server {servers}: fix target.haproxy in the plan, or HAProxy's configuration",
+            self.backend
+        ))
+    }
+
     /// One command on its own connection, answered before `deadline`.
-    async fn send(&self, command: &str, deadline: Instant) -> Result<String, String> {
+    async fn send(&self, command: &str, deadline: Instant) -> Result<String, RouterError> {
         let exchange = async {
             match &self.endpoint {
                 Endpoint::Unix(path) => {
@@ -270,42 +287,45 @@ impl HaproxyRouter {
                     talk(stream, command).await
                 }
             }
-            .map_err(|e| format!("haproxy: `{command}` on {} failed: {e}", self.endpoint))
+            .map_err(|e| Unavailable(format!("haproxy: `{command}` on {} failed: {e}", self.endpoint)))
         };
         let answer = timeout_at(deadline, exchange).await.map_err(|_| {
-            format!(
+            Unavailable(format!(
                 "haproxy: no answer from {} to `{command}` within {} ms",
                 self.endpoint,
                 self.timeout.as_millis()
-            )
+            ))
         })??;
         tracing::debug!(socket = %self.endpoint, command, answer = %one_line(&answer, QUOTE_CHARS), "haproxy runtime API");
         Ok(answer)
     }
 
-    fn connect_error(&self, e: &io::Error) -> String {
+    fn connect_error(&self, e: &io::Error) -> RouterError {
         let at = &self.endpoint;
         match (e.kind(), at) {
-            (io::ErrorKind::NotFound, Endpoint::Unix(_)) => format!(
+            // HAProxy may be restarting: the socket comes back.
+            (io::ErrorKind::NotFound, Endpoint::Unix(_)) => Unavailable(format!(
                 "haproxy: runtime API socket {at} does not exist: is haproxy running with `stats socket {at} level admin`?"
-            ),
+            )),
             (io::ErrorKind::ConnectionRefused, _) => {
-                format!("haproxy: connection refused by {at}: is haproxy running?")
+                Unavailable(format!("haproxy: connection refused by {at}: is haproxy running?"))
             }
-            (io::ErrorKind::PermissionDenied, _) => format!("haproxy: no permission to use socket {at}"),
-            _ => format!("haproxy: cannot connect to {at}: {e}"),
+            (io::ErrorKind::PermissionDenied, _) => Misconfigured(format!(
+                "haproxy: no permission to use socket {at}: run shipdeck as a user the socket allows (its owner or group)"
+            )),
+            _ => Unavailable(format!("haproxy: cannot connect to {at}: {e}")),
         }
     }
 }
 
 impl TrafficRouter for HaproxyRouter {
-    fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, String>> {
+    fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>> {
         self.apply_weight(weight).boxed()
     }
 
     /// HAProxy only moves traffic: the previous version is still running behind the stable
     /// servers, so there is nothing to restore.
-    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), String>> {
+    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
         async { Ok(()) }.boxed()
     }
 }

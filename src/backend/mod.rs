@@ -1,6 +1,7 @@
 //! What the runtime needs from the outside world: a traffic router and a metrics source.
 //! Each backend runs in its own task; results come back to the engine as observations.
 
+pub mod error;
 pub mod haproxy;
 pub mod prometheus;
 pub mod sim;
@@ -8,15 +9,16 @@ pub mod sim;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
+pub use self::error::{RouterError, SetupError};
 use crate::engine::{History, Reading};
 use crate::plan::{Metric, Weight};
 
 /// Moves traffic between the stable version and the canary.
 pub trait TrafficRouter: Send + 'static {
     /// Applies the canary weight and returns the weight the router reports afterwards.
-    fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, String>>;
+    fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>>;
     /// Puts the previous version back in place (a no-op for pure traffic routers).
-    fn restore_previous(&mut self, version: &str) -> BoxFuture<'_, Result<(), String>>;
+    fn restore_previous(&mut self, version: &str) -> BoxFuture<'_, Result<(), RouterError>>;
 }
 
 /// Answers metric queries for the canary and the baseline.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::{MetricsSource, TrafficRouter};
+use super::{MetricsSource, RouterError, TrafficRouter};
 use crate::clock::Clock;
 use crate::engine::Reading;
 use crate::plan::{Metric, Weight};
@@ -20,17 +20,17 @@ pub struct SimRouter {
 }
 
 impl TrafficRouter for SimRouter {
-    fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, String>> {
+    fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>> {
         let now = self.clock.now();
         let result = self
             .world
             .lock()
             .map(|mut w| w.set_weight(weight, now))
-            .map_err(|_| "simulator state poisoned".to_string());
+            .map_err(|_| RouterError::Unavailable("simulator state poisoned".to_string()));
         async move { result }.boxed()
     }
 
-    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), String>> {
+    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
         async { Ok(()) }.boxed()
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{MissedTickBehavior, timeout};
 
-use crate::backend::{MetricsSource, TrafficRouter};
+use crate::backend::{MetricsSource, RouterError, TrafficRouter};
 use crate::clock::Clock;
 use crate::engine::{Observation, Reading};
 use crate::plan::{Metric, Weight};
@@ -36,7 +36,7 @@ pub async fn router_task(
                 let Some(version) = version else { return };
                 let obs = match timeout(CALL_TIMEOUT, router.restore_previous(&version)).await {
                     Ok(Ok(())) => Observation::PreviousRestored,
-                    Ok(Err(message)) => Observation::RouterFailed { message: format!("restore {version}: {message}") },
+                    Ok(Err(e)) => Observation::RouterFailed { message: format!("restore {version}: {e}") },
                     Err(_) => Observation::RouterFailed { message: format!("restore {version}: timed out") },
                 };
                 if out.send(obs).await.is_err() {
@@ -74,18 +74,29 @@ pub async fn router_task(
                 // Seen above, but not applied yet: let the code below pick it up as before.
                 desired.mark_changed();
             }
-            let obs = match result {
-                Ok(Ok(actual)) => Observation::WeightApplied { actual },
-                Ok(Err(message)) => Observation::RouterFailed { message },
-                Err(_) => Observation::RouterFailed {
-                    message: format!("no answer within {}s", CALL_TIMEOUT.as_secs()),
-                },
+            let failure = match result {
+                Ok(Ok(actual)) => {
+                    if out.send(Observation::WeightApplied { actual }).await.is_err() {
+                        return;
+                    }
+                    break;
+                }
+                Ok(Err(e)) => e,
+                Err(_) => RouterError::Unavailable(format!("no answer within {}s", CALL_TIMEOUT.as_secs())),
             };
-            let failed = matches!(obs, Observation::RouterFailed { .. });
-            if out.send(obs).await.is_err() {
+            // A move to 0% is tried until the router takes it, whatever the error: rollback
+            // must not give up. Any other move stops at an error trying again cannot fix,
+            // until a new weight is asked for.
+            let give_up = !failure.retry_helps() && weight != Weight::ZERO;
+            let message = if give_up {
+                format!("{failure} (not tried again until the weight is asked for again)")
+            } else {
+                failure.to_string()
+            };
+            if out.send(Observation::RouterFailed { message }).await.is_err() {
                 return;
             }
-            if !failed {
+            if give_up {
                 break;
             }
             // Retry the newest wish after a pause, or at once if a new one arrives.
@@ -179,7 +190,7 @@ mod tests {
     }
 
     impl TrafficRouter for GatedRouter {
-        fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, String>> {
+        fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>> {
             self.calls.send(weight).unwrap();
             let (gate, flag) = (self.gate.clone(), DropFlag(self.dropped_unfinished.clone()));
             async move {
@@ -192,7 +203,7 @@ mod tests {
             .boxed()
         }
 
-        fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), String>> {
+        fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
             async { Ok(()) }.boxed()
         }
     }
@@ -265,5 +276,71 @@ mod tests {
         h.gate.notify_one();
         assert_eq!(h.out.recv().await, Some(Observation::WeightApplied { actual: w(30) }));
         assert!(!h.dropped_unfinished.load(Ordering::SeqCst));
+    }
+
+    /// Answers every call with a setup error, but takes 0% on the third try.
+    struct Broken {
+        calls: mpsc::UnboundedSender<Weight>,
+        zero_tries: usize,
+    }
+
+    impl TrafficRouter for Broken {
+        fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>> {
+            self.calls.send(weight).unwrap();
+            if weight == Weight::ZERO {
+                self.zero_tries += 1;
+            }
+            let ok = weight == Weight::ZERO && self.zero_tries >= 3;
+            async move {
+                if ok {
+                    Ok(weight)
+                } else {
+                    Err(RouterError::Misconfigured(
+                        "haproxy: backend app has no server c9".into(),
+                    ))
+                }
+            }
+            .boxed()
+        }
+
+        fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
+            async { Ok(()) }.boxed()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_move_stops_at_a_setup_error_but_a_rollback_keeps_trying() {
+        let (calls_tx, mut calls) = mpsc::unbounded_channel();
+        let (desired, desired_rx) = watch::channel(None);
+        let (_restore, restore_rx) = mpsc::channel(1);
+        let (out_tx, mut out) = mpsc::channel(8);
+        let router = Broken {
+            calls: calls_tx,
+            zero_tries: 0,
+        };
+        tokio::spawn(router_task(Box::new(router), desired_rx, restore_rx, out_tx));
+        desired.send(Some(w(50))).unwrap();
+        assert_eq!(calls.recv().await, Some(w(50)));
+        let Some(Observation::RouterFailed { message }) = out.recv().await else {
+            panic!("a failure is reported")
+        };
+        assert!(
+            message.ends_with("(not tried again until the weight is asked for again)"),
+            "{message}"
+        );
+        // Given up: however long it waits, the move is not tried again.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(calls.try_recv().is_err(), "a setup error was retried");
+
+        desired.send(Some(Weight::ZERO)).unwrap();
+        for _ in 0..3 {
+            assert_eq!(calls.recv().await, Some(Weight::ZERO));
+        }
+        assert!(matches!(out.recv().await, Some(Observation::RouterFailed { .. })));
+        assert!(matches!(out.recv().await, Some(Observation::RouterFailed { .. })));
+        assert_eq!(
+            out.recv().await,
+            Some(Observation::WeightApplied { actual: Weight::ZERO })
+        );
     }
 }

@@ -14,6 +14,7 @@ use super::backfill::Window;
 use super::backoff::{Backoff, BackoffPolicy};
 use super::credentials::Credentials;
 use super::response::{self, Data, Failure};
+use crate::backend::SetupError;
 use crate::plan::PrometheusSource;
 
 /// Larger answers are refused: a query matching that much is a mistake.
@@ -34,7 +35,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(source: &PrometheusSource, credentials: Credentials) -> Result<Client, String> {
+    pub fn new(source: &PrometheusSource, credentials: Credentials) -> Result<Client, SetupError> {
         let base = base_url(&source.url)?;
         let join = |path: &str| {
             base.join(path)
@@ -175,7 +176,7 @@ impl Client {
 /// The plan's URL as a base the API paths are appended to. Credentials in the URL are
 /// refused: they belong in environment variables or files. So is a query string or a
 /// fragment: it would not be sent, and is where an `api_key=` would hide.
-fn base_url(text: &str) -> Result<Url, String> {
+fn base_url(text: &str) -> Result<Url, SetupError> {
     let mut url = Url::parse(text).map_err(|e| format!("analysis.prometheus.url is not a valid URL: {e}"))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(
@@ -185,10 +186,7 @@ fn base_url(text: &str) -> Result<Url, String> {
         );
     }
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "analysis.prometheus.url must be http or https, not {}",
-            url.scheme()
-        ));
+        return Err(format!("analysis.prometheus.url must be http or https, not {}", url.scheme()).into());
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(
@@ -245,7 +243,7 @@ mod tests {
             "https://gw.example/prometheus#hunter2",
             "https://gw.example/prometheus?",
         ] {
-            let err = base_url(text).unwrap_err();
+            let err = base_url(text).unwrap_err().0;
             assert!(err.contains("query string or fragment"), "{text}: {err}");
             assert!(err.contains("analysis.prometheus.auth"), "{text}: {err}");
             assert!(!err.contains("hunter2") && !err.contains("x=1"), "{text}: {err}");
@@ -254,7 +252,7 @@ mod tests {
 
     #[test]
     fn credentials_in_the_url_are_refused_without_echoing_them() {
-        let err = base_url("http://ops:hunter2@prom:9090").unwrap_err();
+        let err = base_url("http://ops:hunter2@prom:9090").unwrap_err().0;
         assert!(err.contains("carries credentials"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
     }

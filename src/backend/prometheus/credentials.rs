@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::header::HeaderValue;
 
+use crate::backend::SetupError;
 use crate::plan::PrometheusAuth;
 use crate::redact::Redactor;
 
@@ -26,7 +27,7 @@ pub struct Credentials {
 impl Credentials {
     /// Reads the credentials `auth` names. Errors name the variable or file, never its
     /// content.
-    pub fn load(auth: Option<&PrometheusAuth>) -> Result<Credentials, String> {
+    pub fn load(auth: Option<&PrometheusAuth>) -> Result<Credentials, SetupError> {
         let Some(auth) = auth else {
             return Ok(Credentials::default());
         };
@@ -171,7 +172,8 @@ mod tests {
             bearer_token_file: Some("/nonexistent/shipdeck-token".into()),
             ..auth()
         }))
-        .unwrap_err();
+        .unwrap_err()
+        .0;
         assert!(err.contains("file /nonexistent/shipdeck-token"), "{err}");
         assert!(err.ends_with("does not exist"), "{err}");
         assert!(err.contains("bearer_token_file"), "{err}");
@@ -183,7 +185,8 @@ mod tests {
             bearer_token_file: Some(file.display().to_string()),
             ..auth()
         }))
-        .unwrap_err();
+        .unwrap_err()
+        .0;
         assert!(err.ends_with("is empty"), "{err}");
     }
 
@@ -196,7 +199,8 @@ mod tests {
             bearer_token_file: Some(file.display().to_string()),
             ..auth()
         }))
-        .unwrap_err();
+        .unwrap_err()
+        .0;
         assert!(err.contains("cannot carry"), "{err}");
         assert!(!err.contains("t0pS3cret"), "{err}");
     }
@@ -208,7 +212,8 @@ mod tests {
             bearer_token_file: Some("b".into()),
             ..auth()
         }))
-        .unwrap_err();
+        .unwrap_err()
+        .0;
         assert!(err.contains("both given"), "{err}");
     }
 }

@@ -28,7 +28,7 @@ pub use backoff::BackoffPolicy;
 use self::backfill::Window;
 use self::client::Client;
 use self::credentials::Credentials;
-use super::MetricsSource;
+use super::{MetricsSource, SetupError};
 use crate::engine::{History, PastPoint, Reading};
 use crate::plan::{Metric, PrometheusSource, Span};
 
@@ -52,7 +52,7 @@ impl PrometheusMetrics {
         canary_version: &str,
         stable_version: &str,
         interval: Span,
-    ) -> Result<PrometheusMetrics, String> {
+    ) -> Result<PrometheusMetrics, SetupError> {
         let credentials = Credentials::load(source.auth.as_ref())?;
         let auth = format!("{credentials:?}");
         // Logged once the client has accepted the URL (it refuses one carrying a password,
