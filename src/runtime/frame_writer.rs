@@ -5,56 +5,29 @@
 //! screen once there is room again.
 
 use std::io::{self, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::thread::JoinHandle;
+
+pub use super::writer_thread::Dropped;
+use super::writer_thread::{Busy, WriterThread};
 
 /// `Write` for ratatui's backend: collects a frame's bytes and hands them over on `flush`.
 pub struct FrameWriter {
     pending: Vec<u8>,
-    frames: Option<SyncSender<Vec<u8>>>,
-    thread: Option<JoinHandle<()>>,
-    dropped: Dropped,
-}
-
-/// Set when a frame was dropped: the screen may differ from what ratatui believes it shows.
-/// Shared with the loop, which owns the writer only through ratatui's backend.
-#[derive(Clone, Default)]
-pub struct Dropped(Arc<AtomicBool>);
-
-impl Dropped {
-    /// Whether a frame was dropped since the last call: the caller should repaint it all.
-    pub fn take(&self) -> bool {
-        self.0.swap(false, Ordering::Relaxed)
-    }
+    thread: WriterThread,
 }
 
 impl FrameWriter {
-    /// Starts the thread that writes frames to `out`.
+    /// Starts the thread that writes frames to `out`; `Dropped` says when the screen missed
+    /// one.
     pub fn spawn(out: impl Write + Send + 'static) -> io::Result<(FrameWriter, Dropped)> {
-        // One frame in hand and one waiting: a third means the terminal is not keeping up.
-        let (frames, queue) = sync_channel(1);
-        let thread = std::thread::Builder::new()
-            .name("terminal-writer".into())
-            .spawn(move || write_frames(queue, out))?;
-        let dropped = Dropped::default();
-        let writer = FrameWriter {
-            pending: Vec::new(),
-            frames: Some(frames),
-            thread: Some(thread),
-            dropped: dropped.clone(),
-        };
-        Ok((writer, dropped))
-    }
-}
-
-fn write_frames(queue: Receiver<Vec<u8>>, mut out: impl Write) {
-    for frame in queue {
-        // The terminal is gone: the loop learns it from the closed channel.
-        if out.write_all(&frame).and_then(|()| out.flush()).is_err() {
-            return;
-        }
+        let thread = WriterThread::spawn("terminal-writer", out, Busy::Drop)?;
+        let dropped = thread.dropped();
+        Ok((
+            FrameWriter {
+                pending: Vec::new(),
+                thread,
+            },
+            dropped,
+        ))
     }
 }
 
@@ -68,31 +41,7 @@ impl Write for FrameWriter {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let frame = std::mem::take(&mut self.pending);
-        let Some(frames) = &self.frames else {
-            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "terminal writer stopped"));
-        };
-        match frames.try_send(frame) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => {
-                self.dropped.0.store(true, Ordering::Relaxed);
-                Ok(())
-            }
-            Err(TrySendError::Disconnected(_)) => Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the terminal stopped taking output",
-            )),
-        }
-    }
-}
-
-impl Drop for FrameWriter {
-    /// Lets the last frames out before the terminal is restored behind them.
-    fn drop(&mut self) {
-        self.frames = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.thread.send(std::mem::take(&mut self.pending))
     }
 }
 

@@ -11,5 +11,6 @@ pub mod signals;
 pub mod tasks;
 pub mod tui;
 pub mod weights;
+pub mod writer_thread;
 
 pub use session::{Backends, Session};

@@ -4,56 +4,30 @@
 //! two a second, even a day's stall queues a few megabytes.
 
 use std::io::{self, Write};
-use std::sync::mpsc::{Sender, channel};
-use std::thread::JoinHandle;
+
+use super::writer_thread::{Busy, WriterThread};
 
 pub struct OutputThread {
-    lines: Option<Sender<Vec<u8>>>,
-    thread: Option<JoinHandle<()>>,
+    thread: WriterThread,
 }
 
 impl OutputThread {
     /// Starts the thread that writes to `out`.
-    pub fn spawn(mut out: impl Write + Send + 'static) -> io::Result<OutputThread> {
-        let (lines, queue) = channel::<Vec<u8>>();
-        let thread = std::thread::Builder::new().name("output".into()).spawn(move || {
-            for bytes in queue {
-                // Stdout is gone: the loop learns it from the closed channel.
-                if out.write_all(&bytes).and_then(|()| out.flush()).is_err() {
-                    return;
-                }
-            }
-        })?;
+    pub fn spawn(out: impl Write + Send + 'static) -> io::Result<OutputThread> {
         Ok(OutputThread {
-            lines: Some(lines),
-            thread: Some(thread),
+            thread: WriterThread::spawn("output", out, Busy::Queue)?,
         })
-    }
-
-    fn closed() -> io::Error {
-        io::Error::new(io::ErrorKind::BrokenPipe, "standard output stopped taking output")
     }
 }
 
 impl Write for OutputThread {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let lines = self.lines.as_ref().ok_or_else(Self::closed)?;
-        lines.send(bytes.to_vec()).map_err(|_| Self::closed())?;
+        self.thread.send(bytes.to_vec())?;
         Ok(bytes.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
-    }
-}
-
-impl Drop for OutputThread {
-    /// Everything queued is written before the process goes on to exit.
-    fn drop(&mut self) {
-        self.lines = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
