@@ -52,8 +52,16 @@ pub fn summary(plan: &Plan) -> String {
             j.every, j.pass, j.marginal
         )
     });
+    let router = match &plan.target {
+        plan::Target::Sim => "router sim".to_string(),
+        plan::Target::Haproxy(h) => format!("router haproxy (backend {})", h.backend),
+    };
+    let source = match &plan.analysis.source {
+        plan::Source::Sim => "metrics sim".to_string(),
+        plan::Source::Prometheus(_) => "metrics prometheus".to_string(),
+    };
     format!(
-        "{} {} ({}, risk {}), {}, {}, {}, {}{judge}, approvals: {}, rollback window {}",
+        "{} {} ({}, risk {}), {router}, {source}, {}, {}, {}, {}{judge}, approvals: {}, rollback window {}",
         r.name,
         r.version,
         r.kind.as_str(),

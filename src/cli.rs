@@ -82,6 +82,8 @@ pub struct RunArgs {
 /// (0 promoted, 3 rolled back, 4 held or aborted or stopped, 2 invalid plan).
 #[derive(Debug, Args)]
 pub struct HeadlessArgs {
+    /// No screen: the log on stdout, one event a line; the exit code says how the release
+    /// ended (0 promoted, 3 rolled back, 4 held, aborted or stopped).
     #[arg(long)]
     pub headless: bool,
     /// Headless: tick checklist items and sign approvals as the operator.

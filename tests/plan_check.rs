@@ -61,9 +61,14 @@ fn canary_summary_names_the_ladder_and_the_defaults() {
     assert_eq!(status, 0);
     assert_eq!(
         out.trim_end(),
-        "plans/canary.yaml: ok: checkout-api 2.14.0 (minor, risk medium), 6 stages \
+        "plans/canary.yaml: ok: checkout-api 2.14.0 (minor, risk medium), router sim, metrics sim, 6 stages \
          0%->5%->25%->50%->100%->100%, 2 metrics, 4 gates, 2 triggers, judge every 1m (pass 95, \
          marginal 50; a fail rolls back), approvals: team, rollback window 1d"
+    );
+    let (_, out, _) = run(&[PathBuf::from("plans/haproxy-canary.yaml")]);
+    assert!(
+        out.contains("router haproxy (backend checkout), metrics prometheus,"),
+        "{out}"
     );
 }
 
