@@ -139,16 +139,19 @@ impl fmt::Display for HoldReason {
             HoldReason::Stale { metric, age_secs } => write!(f, "{metric}: data stale ({age_secs}s old)"),
             HoldReason::GateFailing { gate } => write!(f, "gate failing: {gate}"),
             HoldReason::TriggerFired { trigger } => {
-                write!(f, "rollback trigger fired: {trigger} (press R to roll back)")
+                write!(
+                    f,
+                    "rollback trigger fired: {trigger}: a person decides whether to roll back"
+                )
             }
             HoldReason::JudgeMarginal { score } => write!(
                 f,
-                "canary judge marginal (score {}): advance to go on, or press R to roll back",
+                "canary judge marginal (score {}): a person decides to advance or to roll back",
                 score_text(*score)
             ),
             HoldReason::JudgeFailed { score, why } => write!(
                 f,
-                "canary judge failed (score {}): {why} (press R to roll back)",
+                "canary judge failed (score {}): {why}; waiting for a rollback",
                 score_text(*score)
             ),
             HoldReason::JudgeNoData { why } => write!(f, "canary judge: {why}"),

@@ -189,7 +189,7 @@ impl Release {
                 fx,
                 now,
                 actor,
-                "cannot abort: already promoted; press R to roll back".into(),
+                "cannot abort: already promoted; a rollback still can take the release back".into(),
             ),
             PhaseName::Aborted | PhaseName::RollingBack | PhaseName::RolledBack => {
                 self.refuse(fx, now, actor, format!("cannot abort: release is {}", self.phase))

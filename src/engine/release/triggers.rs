@@ -68,7 +68,7 @@ impl Release {
                     }
                     TriggerAction::Manual => {
                         let msg = format!(
-                            "trigger {} fired: {detail}; rollback recommended, press R",
+                            "trigger {} fired: {detail}; rollback recommended, a person decides",
                             trigger.name
                         );
                         self.record(fx, now, Actor::system(), EventKind::TriggerFired, msg);
