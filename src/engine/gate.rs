@@ -34,6 +34,19 @@ impl GateStatus {
     }
 }
 
+/// Why a gate or a trigger is not judging now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rest {
+    /// Its bounds all compare with the baseline, which serves nothing at 100%.
+    NoBaselineAtFull,
+    /// The current stage does not analyse its metric.
+    NotAnalysed,
+    /// The canary serves no traffic.
+    NoCanaryTraffic,
+    /// Waiting for the first sample taken at the current weight.
+    WaitingForSample,
+}
+
 /// Tracks one bound over time: a breach must last `sustain` seconds to count.
 #[derive(Debug, Clone)]
 pub struct Watch {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, Duration, Utc};
 
 use super::metric::MetricState;
+use super::phase::PhaseName;
 use super::series::Series;
 use crate::analysis::judge::score::{self, Outcome, Score, Scored, Thresholds};
 use crate::analysis::judge::{self, Classification, JudgeConfig, NanStrategy, Verdict};
@@ -24,12 +25,41 @@ pub struct Judgement {
     pub score: Score,
     /// Per plan metric; `None` for a metric the stage does not analyse.
     pub metrics: Vec<Option<Verdict>>,
+    /// Per plan metric, the samples each verdict was made on, as the judge prepared them
+    /// (sorted, after the NaN strategy and outlier fences): the analysis view draws these.
+    pub samples: Vec<Option<JudgedSamples>>,
+}
+
+/// What one metric's verdict was made on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JudgedSamples {
+    pub canary: Vec<f64>,
+    pub baseline: Vec<f64>,
 }
 
 impl Judgement {
     pub fn outcome(&self) -> Outcome {
         self.score.outcome
     }
+}
+
+/// Where the judge stands for the current stage (or one metric of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JudgeState {
+    /// The plan has no `analysis.judge`.
+    Off,
+    /// Rolled back, rolling back or aborted: nothing left to judge.
+    Stopped(PhaseName),
+    /// No canary traffic to compare (0%).
+    AtZero,
+    /// No baseline traffic to compare (100%, promoted).
+    AtFull,
+    /// The current stage does not analyse the metric (or any metric).
+    NotAnalysed,
+    /// The stage's weight is not in place yet.
+    NotHolding,
+    /// Judging: the next interval is judged then.
+    Next(DateTime<Utc>),
 }
 
 /// The values of `series` an interval from `from` to `to` judges: those taken after `from`
@@ -106,7 +136,12 @@ impl JudgeRun {
             let state = &metrics[i];
             let control = window_values(&state.baseline, from, to);
             let experiment = window_values(&state.canary, from, to);
-            let verdict = judge::judge(&control, &experiment, &configs[i]);
+            let judged = judge::judge_keeping_samples(&control, &experiment, &configs[i]);
+            let samples = JudgedSamples {
+                canary: judged.experiment,
+                baseline: judged.control,
+            };
+            let verdict = judged.verdict;
             // Values the NaN strategy drops do not keep a side fresh: a canary answering
             // only NaN or ±Inf has stopped giving the judge anything.
             let finite = configs[i].nan == NanStrategy::Remove;
@@ -114,24 +149,27 @@ impl JudgeRun {
                 .into_iter()
                 .map(|(side, series)| (side, series.newest_value_at(finite, from)))
                 .find(|(_, newest)| newest.is_none_or(|at| to - at > stale_after));
-            match quiet {
+            let verdict = match quiet {
                 Some((side, newest)) => gone_quiet(verdict, side, newest, to, finite, &configs[i]),
                 None => with_enough_samples(verdict, min, &configs[i]),
-            }
+            };
+            (verdict, samples)
         };
         let chosen: Vec<usize> = (0..metrics.len()).filter(|&i| analysed(i)).collect();
-        let samples: usize = chosen
+        let points: usize = chosen
             .iter()
             .map(|&i| metrics[i].baseline.len() + metrics[i].canary.len())
             .sum();
-        let threads = if samples >= PARALLEL_FROM_SAMPLES {
+        let threads = if points >= PARALLEL_FROM_SAMPLES {
             MAX_THREADS
         } else {
             1
         };
         let mut verdicts: Vec<Option<Verdict>> = vec![None; metrics.len()];
-        for (i, verdict) in chosen.iter().zip(map_on_threads(&chosen, threads, judge_one)) {
+        let mut samples: Vec<Option<JudgedSamples>> = vec![None; metrics.len()];
+        for (i, (verdict, kept)) in chosen.iter().zip(map_on_threads(&chosen, threads, judge_one)) {
             verdicts[*i] = Some(verdict);
+            samples[*i] = Some(kept);
         }
         let scored: Vec<Scored> = verdicts
             .iter()
@@ -159,6 +197,7 @@ impl JudgeRun {
             to,
             score,
             metrics: verdicts,
+            samples,
         })
     }
 }

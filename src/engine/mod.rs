@@ -15,6 +15,6 @@ pub mod series;
 pub use data::DataStatus;
 pub use effect::{Effect, EventKind, LogEntry, Severity};
 pub use event::{Actor, Command, Event, History, Observation, PastPoint, Reading};
-pub use gate::{GateStatus, Watch};
+pub use gate::{GateStatus, Rest, Watch};
 pub use phase::{HoldReason, PhaseName, Step};
 pub use release::{Release, fmt_duration, gate_label};

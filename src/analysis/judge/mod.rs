@@ -169,8 +169,31 @@ fn summary(p: &prepare::Prepared) -> SampleSummary {
 
 /// Judges one metric: `control` is the baseline sample, `experiment` the canary sample.
 pub fn judge(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Verdict {
+    judge_keeping_samples(control, experiment, cfg).verdict
+}
+
+/// A verdict with the samples it was made on, as prepared (NaN strategy, outlier fences),
+/// sorted: what an analysis view draws, without preparing them again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    pub verdict: Verdict,
+    pub control: Vec<f64>,
+    pub experiment: Vec<f64>,
+}
+
+/// [`judge`], keeping the prepared samples.
+pub fn judge_keeping_samples(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Judged {
     let c = prepare::prepare(control, cfg.nan, cfg.outlier_factor);
     let e = prepare::prepare(experiment, cfg.nan, cfg.outlier_factor);
+    let verdict = decide(&c, &e, cfg);
+    Judged {
+        verdict,
+        control: c.values,
+        experiment: e.values,
+    }
+}
+
+fn decide(c: &prepare::Prepared, e: &prepare::Prepared, cfg: &JudgeConfig) -> Verdict {
     let mut v = Verdict {
         classification: Classification::Error,
         p_value: None,
@@ -178,8 +201,8 @@ pub fn judge(control: &[f64], experiment: &[f64], cfg: &JudgeConfig) -> Verdict 
         ci: None,
         effect_size: None,
         band: None,
-        control: summary(&c),
-        experiment: summary(&e),
+        control: summary(c),
+        experiment: summary(e),
         reason: String::new(),
     };
     // Settings first: a bad outlier factor would otherwise empty the samples, and read as

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::Release;
 use crate::engine::data::{self, DataStatus};
 use crate::engine::effect::LogEntry;
-use crate::engine::gate::Watch;
-use crate::engine::judging::{JudgeRun, Judgement};
+use crate::engine::gate::{GateStatus, Rest, Watch};
+use crate::engine::judging::{JudgeRun, JudgeState, Judgement};
 use crate::engine::metric::MetricState;
 use crate::engine::phase::{HoldReason, PhaseName, Step};
 use crate::engine::progress::StageProgress;
@@ -211,5 +211,66 @@ impl Release {
     /// Why the stage does not move on by itself now, if anything stops it.
     pub fn waiting_on(&self) -> Option<String> {
         self.advance_blocker(false)
+    }
+
+    /// Where the judge stands for the current stage; `metric` narrows it to one metric.
+    pub fn judge_state(&self, metric: Option<usize>) -> JudgeState {
+        let Some(judge) = &self.judge else {
+            return JudgeState::Off;
+        };
+        match self.phase {
+            p @ (PhaseName::RollingBack | PhaseName::RolledBack | PhaseName::Aborted) => {
+                return JudgeState::Stopped(p);
+            }
+            PhaseName::Done => return JudgeState::AtFull,
+            _ => {}
+        }
+        if self.desired == Weight::ZERO {
+            return JudgeState::AtZero;
+        }
+        if self.desired == Weight::FULL {
+            return JudgeState::AtFull;
+        }
+        if metric.is_some_and(|m| !self.metric_analysed(m)) || !self.judge_active() {
+            return JudgeState::NotAnalysed;
+        }
+        match judge.next_at {
+            Some(at) if self.step == Step::Holding => JudgeState::Next(at),
+            _ => JudgeState::NotHolding,
+        }
+    }
+
+    /// Why gate `gate` is not judging now, if it is not.
+    pub fn gate_rest(&self, gate: usize) -> Option<Rest> {
+        let watch = self.gates.get(gate)?;
+        if !matches!(watch.status, GateStatus::Idle | GateStatus::Waiting) {
+            return None;
+        }
+        Some(if self.judgeable(self.plan.gates[gate].bounds()).is_none() {
+            Rest::NoBaselineAtFull
+        } else if !self.gate_analysed(gate) {
+            Rest::NotAnalysed
+        } else if self.desired == Weight::ZERO {
+            Rest::NoCanaryTraffic
+        } else {
+            Rest::WaitingForSample
+        })
+    }
+
+    /// Why rollback trigger `trigger` is not judging now, if it is not.
+    pub fn trigger_rest(&self, trigger: usize) -> Option<Rest> {
+        let watch = self.triggers.get(trigger)?;
+        if watch.status != GateStatus::Idle {
+            return None;
+        }
+        Some(
+            if self.judgeable(self.plan.rollback.triggers[trigger].bounds()).is_none() {
+                Rest::NoBaselineAtFull
+            } else if self.moments.exposed_since.is_none() {
+                Rest::NoCanaryTraffic
+            } else {
+                Rest::WaitingForSample
+            },
+        )
     }
 }
