@@ -10,7 +10,7 @@ mod service;
 use std::time::{Duration, Instant};
 
 use prometheus::{Prometheus, scrape_job};
-use service::TestService;
+use service::{Behaviour, TestService};
 use shipdeck::backend::prometheus::PrometheusMetrics;
 use shipdeck::clock::Clock;
 use shipdeck::runtime::tasks::metrics_task;
@@ -51,7 +51,7 @@ fn main() {
     if !prometheus::available() {
         return;
     }
-    let service = TestService::start("1.0.0", &[]);
+    let service = TestService::start("1.0.0", Behaviour::default());
     let prom = Prometheus::start(&scrape_job("svc", service.addr), Duration::from_secs(1));
     let plan = plan(&prom.url());
     let source = PrometheusMetrics::new(&plan).expect("source");
