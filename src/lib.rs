@@ -17,5 +17,4 @@ pub mod plan;
 pub mod redact;
 pub mod runtime;
 pub mod sim;
-pub mod testsvc;
 pub mod ui;

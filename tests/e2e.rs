@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use haproxy::{Haproxy, Server};
 use prometheus::{Prometheus, scrape_job};
-use service::TestService;
+use service::{Behaviour, TestService, start_load};
 
 const STABLE: &str = "1.0.0";
 const CANARY: &str = "1.1.0";
 /// Requests per second through HAProxy while a release runs.
-const RPS: &str = "150";
+const RPS: f64 = 150.0;
 /// A whole release must end well within this.
 const RELEASE_LIMIT: Duration = Duration::from_secs(240);
 
@@ -42,6 +42,8 @@ fn stack_available() -> Option<std::sync::MutexGuard<'static, ()>> {
 
 /// The services, HAProxy in front of them, Prometheus scraping them, and load.
 struct Stack {
+    /// First, so it is dropped first: the load stops before what it drives.
+    _load: shipdeck_testsvc::Background,
     stable: TestService,
     canary: TestService,
     haproxy: Haproxy,
@@ -50,13 +52,12 @@ struct Stack {
     /// The socket path the plan names: a link to HAProxy's admin socket, which a test can
     /// remove to make the runtime API refuse while traffic keeps flowing.
     socket_link: PathBuf,
-    load: Option<Child>,
 }
 
 impl Stack {
-    fn start(canary_args: &[&str]) -> Stack {
-        let stable = TestService::start(STABLE, &[]);
-        let canary = TestService::start(CANARY, canary_args);
+    fn start(canary: Behaviour) -> Stack {
+        let stable = TestService::start(STABLE, Behaviour::default());
+        let canary = TestService::start(CANARY, canary);
         let haproxy = Haproxy::start(&[
             Server::new("stable1", stable.addr, 100),
             Server::new("canary1", canary.addr, 0),
@@ -70,27 +71,15 @@ impl Stack {
         let dir = tempfile::tempdir().unwrap();
         let socket_link = dir.path().join("admin.sock");
         std::os::unix::fs::symlink(&haproxy.socket, &socket_link).unwrap();
-        let load = Command::new(service::BIN)
-            .args([
-                "load",
-                "--target",
-                &format!("http://{}/", haproxy.frontend),
-                "--rps",
-                RPS,
-            ])
-            .args(["--duration", "300s", "--concurrency", "4"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the load generator");
+        let load = start_load(&format!("http://{}/", haproxy.frontend), RPS, 4);
         Stack {
+            _load: load,
             stable,
             canary,
             haproxy,
             prometheus,
             dir,
             socket_link,
-            load: Some(load),
         }
     }
 
@@ -195,15 +184,6 @@ stages:
     }
 }
 
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(mut load) = self.load.take() {
-            let _ = load.kill();
-            let _ = load.wait();
-        }
-    }
-}
-
 /// The sum of `http_requests_total` in a scrape.
 fn requests(metrics: &str) -> u64 {
     metrics
@@ -287,7 +267,7 @@ impl Drop for Shipdeck {
 #[test]
 fn a_good_canary_is_promoted_and_each_version_serves_its_weight() {
     let Some(_serial) = stack_available() else { return };
-    let stack = Stack::start(&[]);
+    let stack = Stack::start(Behaviour::default());
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
     // At each confirmed weight, count what each version really served until the next.
     let mut marks = Vec::new();
@@ -323,7 +303,10 @@ fn a_good_canary_is_promoted_and_each_version_serves_its_weight() {
 #[test]
 fn a_bad_canary_is_rolled_back_and_then_serves_nothing() {
     let Some(_serial) = stack_available() else { return };
-    let stack = Stack::start(&["--error-ratio", "0.05"]);
+    let stack = Stack::start(Behaviour {
+        error_ratio: 0.05,
+        ..Behaviour::default()
+    });
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
     assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(3), "{}", shipdeck.transcript());
     assert!(
@@ -351,7 +334,10 @@ fn a_bad_canary_is_rolled_back_and_then_serves_nothing() {
 fn a_latency_only_regression_is_caught() {
     let Some(_serial) = stack_available() else { return };
     // No errors; every 50th request is 6x slower: p99 well above twice the baseline's.
-    let stack = Stack::start(&["--p99-factor", "6"]);
+    let stack = Stack::start(Behaviour {
+        p99_factor: 6.0,
+        ..Behaviour::default()
+    });
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
     assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(3), "{}", shipdeck.transcript());
     let transcript = shipdeck.transcript();
@@ -365,7 +351,10 @@ fn a_slower_median_only_the_judge_sees_is_rolled_back_by_the_judge() {
     let Some(_serial) = stack_available() else { return };
     // Every request 50% slower, no errors, no slow tail: p99 stays under the gate's and the
     // trigger's ratios to the baseline's (about 35 ms against 25 ms), the median does not.
-    let stack = Stack::start(&["--latency-ms", "30"]);
+    let stack = Stack::start(Behaviour {
+        latency_ms: 30,
+        ..Behaviour::default()
+    });
     let mut shipdeck = Shipdeck::start(&stack.judged_plan(), stack.dir.path());
     assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(3), "{}", shipdeck.transcript());
     let transcript = shipdeck.transcript();
@@ -380,7 +369,7 @@ fn a_slower_median_only_the_judge_sees_is_rolled_back_by_the_judge() {
 #[test]
 fn with_the_judge_on_a_good_canary_is_still_promoted() {
     let Some(_serial) = stack_available() else { return };
-    let stack = Stack::start(&[]);
+    let stack = Stack::start(Behaviour::default());
     let mut shipdeck = Shipdeck::start(&stack.judged_plan(), stack.dir.path());
     assert_eq!(shipdeck.wait_exit(RELEASE_LIMIT), Some(0), "{}", shipdeck.transcript());
     let transcript = shipdeck.transcript();
@@ -391,7 +380,7 @@ fn with_the_judge_on_a_good_canary_is_still_promoted() {
 #[test]
 fn with_prometheus_gone_the_stage_holds_and_resumes_when_it_returns() {
     let Some(_serial) = stack_available() else { return };
-    let mut stack = Stack::start(&[]);
+    let mut stack = Stack::start(Behaviour::default());
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
     assert!(
         shipdeck.wait_line("router confirms canary weight 10%", RELEASE_LIMIT),
@@ -428,7 +417,7 @@ fn with_prometheus_gone_the_stage_holds_and_resumes_when_it_returns() {
 #[test]
 fn a_refusing_runtime_api_during_rollback_is_retried_until_acknowledged() {
     let Some(_serial) = stack_available() else { return };
-    let stack = Stack::start(&[]);
+    let stack = Stack::start(Behaviour::default());
     let mut shipdeck = Shipdeck::start(&stack.plan(), stack.dir.path());
     assert!(
         shipdeck.wait_line("router confirms canary weight 10%", RELEASE_LIMIT),
@@ -475,7 +464,10 @@ fn a_refusing_runtime_api_during_rollback_is_retried_until_acknowledged() {
 #[test]
 fn a_retry_after_a_rolled_back_attempt_is_promoted_on_live_evidence() {
     let Some(_serial) = stack_available() else { return };
-    let stack = Stack::start(&["--error-ratio", "0.1"]);
+    let stack = Stack::start(Behaviour {
+        error_ratio: 0.1,
+        ..Behaviour::default()
+    });
     let plan = stack.plan_with_history();
     let first_dir = stack.dir.path().join("first");
     let mut first = Shipdeck::start(&plan, &first_dir);

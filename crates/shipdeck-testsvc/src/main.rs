@@ -1,5 +1,5 @@
 //! `shipdeck-testsvc`: a stand-in application and a load generator for end-to-end tests of
-//! releases against real HAProxy and Prometheus on loopback. See `shipdeck::testsvc`.
+//! releases against real HAProxy and Prometheus on loopback. See the library's docs.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use shipdeck::testsvc::{self, Behaviour, LoadPlan, Service, parse_duration, parse_target};
+use shipdeck_testsvc::{Behaviour, Load, LoadPlan, Service, parse_target, server};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,17 +40,17 @@ struct ServeArgs {
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
     listen: SocketAddr,
     /// Share of requests answered 500, exact: request n fails when floor(n x ratio) steps up.
-    #[arg(long, value_name = "RATIO", default_value_t = 0.0)]
+    #[arg(long, value_name = "RATIO", default_value_t = Behaviour::default().error_ratio)]
     error_ratio: f64,
     /// Base latency of every request.
-    #[arg(long, value_name = "MS", default_value_t = 20)]
+    #[arg(long, value_name = "MS", default_value_t = Behaviour::default().latency_ms)]
     latency_ms: u64,
     /// Uniform jitter added to the latency, within +-MS.
-    #[arg(long, value_name = "MS", default_value_t = 5)]
+    #[arg(long, value_name = "MS", default_value_t = Behaviour::default().latency_jitter_ms)]
     latency_jitter_ms: u64,
     /// Every 50th request (2%) waits this many times the base latency: the p99 is about
     /// latency-ms x factor. 1 turns the slow tail off.
-    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    #[arg(long, value_name = "FACTOR", default_value_t = Behaviour::default().p99_factor)]
     p99_factor: f64,
     /// Exit when stdin reaches end of file, so the service never outlives a parent that
     /// holds its stdin open.
@@ -69,7 +69,7 @@ struct LoadArgs {
     /// How long to send for, with a unit: 500ms, 30s, 2m.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     duration: Duration,
-    /// Keep-alive connections used in parallel.
+    /// Requests in flight at once, over as many keep-alive connections.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
     /// Longest a single request may take.
@@ -126,7 +126,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         });
     }
     let service = Arc::new(Service::new(&args.version, args.app.as_deref(), behaviour));
-    match testsvc::service::run(listener, service).await {
+    match server::serve(listener, service).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(1, &format!("stopped accepting connections on {addr}: {e}")),
     }
@@ -147,7 +147,44 @@ async fn load(args: LoadArgs) -> ExitCode {
     if let Err(e) = plan.validate() {
         return fail(USAGE, &e);
     }
-    let summary = testsvc::load::run(plan).await;
-    println!("{summary}");
+    let load = match Load::new(plan) {
+        Ok(load) => load,
+        Err(e) => return fail(1, &e),
+    };
+    println!("{}", load.run().await);
     ExitCode::SUCCESS
+}
+
+/// Parses a duration with a unit (the CLI's `--duration` and `--timeout`): `500ms`, `2s`, `1.5s`, `3m`, `1h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("bad duration {s:?}: expected a number and a unit, e.g. 30s or 500ms"))?;
+    let seconds = match unit {
+        "ms" => number / 1000.0,
+        "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        "" => return Err(format!("bad duration {s:?}: add a unit (ms, s, m or h)")),
+        _ => return Err(format!("bad duration {s:?}: unknown unit {unit:?}, use ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("bad duration {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("30").unwrap_err().contains("add a unit"));
+        assert!(parse_duration("3d").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("s").is_err());
+    }
 }

@@ -1,8 +1,8 @@
 //! The `shipdeck-testsvc` binary: the service's exact error and latency rules, its metrics,
-//! its runtime configuration, and the load generator's bounds.
+//! its runtime configuration, HTTP/1.1 from a plain socket, the command line, and the load
+//! generator's bounds.
 
-#[path = "stack/service.rs"]
-mod service;
+mod support;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use service::{BIN, TestService, http, run_load};
+use support::{BIN, TestService, http, parse_reply, run_load};
 
 /// One sample of the Prometheus text format.
 #[derive(Debug, Clone, PartialEq)]
@@ -256,7 +256,7 @@ fn keep_alive_pipelining_and_byte_by_byte_requests_are_served() {
         s.write_all(b"HELLO\r\n\r\n").unwrap();
         let mut raw = String::new();
         s.read_to_string(&mut raw).unwrap();
-        service::parse_reply(&raw).unwrap()
+        parse_reply(&raw).unwrap()
     };
     assert_eq!(reply.status, 400);
     assert_eq!(http(svc.addr, "GET", "/").status, 200, "still serving");
@@ -329,4 +329,14 @@ fn serve_refuses_settings_out_of_range() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error_ratio must be within 0..=1"));
+}
+
+#[test]
+fn serve_with_stop_on_stdin_eof_exits_when_its_parent_closes_stdin() {
+    let mut svc = TestService::start("1.1.0", &FAST);
+    assert_eq!(svc.get("/healthz").status, 200);
+    drop(svc.child.stdin.take());
+    let status = svc.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(TcpStream::connect(svc.addr).is_err(), "nothing listens any more");
 }
