@@ -13,7 +13,8 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::ranksum::{ShiftEvaluator, correction};
+use super::ranksum::correction;
+use super::shift_evaluator::ShiftEvaluator;
 
 /// R's default `tol.root` in `wilcox.test`.
 pub const R_TOL_ROOT: f64 = 1e-4;

@@ -31,6 +31,7 @@ pub mod hodges_lehmann;
 pub mod prepare;
 pub mod ranksum;
 pub mod score;
+mod shift_evaluator;
 
 pub use band::{Band, BandSource, MinShift};
 pub use classify::{Classification, Direction};
