@@ -520,10 +520,8 @@ async fn backfill_lines_up_both_sides_oldest_first() {
 // Against a real Prometheus
 
 #[tokio::test]
+#[cfg_attr(no_prometheus, ignore = "needs prometheus: apt-get install prometheus")]
 async fn real_prometheus_values_backfill_outage_and_recovery() {
-    if !prometheus_stack::available() {
-        return;
-    }
     let exporter = Exporter::start(&gauge(11.0, 10.0));
     let mut prometheus = Prometheus::start(&scrape_job("app", exporter.addr), Duration::from_millis(500));
     let plan = plan(&prometheus.url(), &["shipdeck_test_value"], |_| {});
