@@ -5,9 +5,7 @@
 //! Layout: at 120x40 and up all four panes show in a 2x2 grid; from 80x24 one pane shows
 //! at a time (the focused one) under a tab bar naming all four; below 80x24 only a notice.
 
-use std::borrow::Cow;
-
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -15,10 +13,13 @@ use ratatui::style::{Color, Style};
 use ratatui::symbols::border;
 use ratatui::text::{Line, Span};
 
+use super::text::width;
+use super::wrap::wrap;
+
 use super::app::{Pane, UiState};
 use super::theme::Theme;
 use super::{dialogs, footer, header, panes};
-use crate::engine::{DataStatus, Release, fmt_duration};
+use crate::engine::Release;
 
 /// The smallest terminal the cockpit works in.
 pub const MIN_WIDTH: u16 = 80;
@@ -273,84 +274,6 @@ pub fn fill_row(buf: &mut Buffer, area: Rect, row: u16, style: Style) {
     }
 }
 
-/// Display width of a string in cells.
-pub fn width(text: &str) -> usize {
-    Span::raw(text).width()
-}
-
-/// `text` cut to `max` cells, with an ellipsis when cut.
-pub fn fit(text: &str, max: usize) -> Cow<'_, str> {
-    // A string is never wider than its length in bytes.
-    if text.len() <= max || width(text) <= max {
-        return Cow::Borrowed(text);
-    }
-    if max == 0 {
-        return Cow::Borrowed("");
-    }
-    let mut out = String::with_capacity(max + 3);
-    let mut used = 0;
-    for c in text.chars() {
-        let mut tmp = [0u8; 4];
-        let w = width(c.encode_utf8(&mut tmp));
-        if used + w > max - 1 {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
-    out.push('…');
-    Cow::Owned(out)
-}
-
-/// `text` padded with spaces (or cut) to exactly `cells` cells.
-pub fn pad(text: &str, cells: usize) -> String {
-    let cut = fit(text, cells);
-    let w = width(&cut);
-    let mut out = cut.into_owned();
-    out.extend(std::iter::repeat_n(' ', cells.saturating_sub(w)));
-    out
-}
-
-/// Greedy word wrap to `max` cells; words longer than a line are split.
-pub fn wrap(text: &str, max: usize) -> Vec<String> {
-    let max = max.max(1);
-    let mut lines = Vec::new();
-    for para in text.split('\n') {
-        let mut line = String::new();
-        let mut used = 0;
-        for word in para.split(' ') {
-            let mut word = word.to_string();
-            loop {
-                let w = width(&word);
-                let gap = usize::from(used > 0);
-                if used + gap + w <= max {
-                    if gap == 1 {
-                        line.push(' ');
-                    }
-                    line.push_str(&word);
-                    used += gap + w;
-                    break;
-                }
-                if used > 0 {
-                    lines.push(std::mem::take(&mut line));
-                    used = 0;
-                    continue;
-                }
-                // A single word wider than the line: split it.
-                let head: String = word.chars().take(max).collect();
-                let rest: String = word.chars().skip(max).collect();
-                lines.push(head);
-                word = rest;
-                if word.is_empty() {
-                    break;
-                }
-            }
-        }
-        lines.push(line);
-    }
-    lines
-}
-
 /// A rectangle of `w` x `h` centred in `area` (shrunk to fit).
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -437,47 +360,9 @@ pub fn draw_box(
     }
 }
 
-/// `3s`, `4m05s`, `1h02m`.
-pub fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
-    fmt_duration((now - at).max(Duration::zero()))
-}
-
-/// "data ✔ 3s old", "data ~ STALE 45s old", "data ? NO DATA"; `metric` names the culprit
-/// where the line speaks for several metrics. The reason itself is in the hold line.
-pub fn data_span(status: &DataStatus, metric: Option<&str>, t: &Theme) -> Span<'static> {
-    let of = metric.map(|m| format!(" {m}")).unwrap_or_default();
-    match status {
-        DataStatus::Nothing => Span::styled("data ? none yet", t.warning),
-        DataStatus::Fresh { age } => Span::styled(format!("data ✔ {} old", fmt_duration(*age)), t.success),
-        DataStatus::Stale { age } => Span::styled(format!("data ~ STALE{of} {} old", fmt_duration(*age)), t.warning),
-        DataStatus::NoData { .. } => Span::styled(format!("data ? NO DATA{of}"), t.danger),
-    }
-}
-
-/// Wall time as the log shows it.
-pub fn clock(at: DateTime<Utc>) -> String {
-    at.format("%H:%M:%S").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fit_and_pad() {
-        assert_eq!(fit("hello", 5), "hello");
-        assert_eq!(fit("hello world", 6), "hello…");
-        assert_eq!(fit("abc", 0), "");
-        assert_eq!(pad("ab", 4), "ab  ");
-        assert_eq!(pad("abcdef", 4), "abc…");
-    }
-
-    #[test]
-    fn wrap_words_and_long_words() {
-        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
-        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
-        assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
-    }
 
     #[test]
     fn layout_by_size() {

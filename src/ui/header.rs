@@ -7,7 +7,10 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::draw::{Ctx, GRID_WIDTH, age, clock, data_span, fill_row, fit, put_line, put_right, width as text_width};
+use super::draw::{Ctx, GRID_WIDTH, fill_row, put_line, put_right};
+use super::data_status::data_span;
+use super::text::{fit, width as text_width};
+use super::time_text::{age, time_of_day};
 use super::keys::{Action, BINDINGS};
 use super::theme::{Theme, phase_symbol};
 use crate::engine::{GateStatus, HoldReason, PhaseName, Step, fmt_duration};
@@ -142,7 +145,7 @@ fn countdown(ctx: &Ctx) -> Option<Span<'static>> {
         }
         PhaseName::Aborted | PhaseName::RolledBack => r
             .finished_at()
-            .map(|at| Span::styled(format!("ended {}", clock(at)), t.muted)),
+            .map(|at| Span::styled(format!("ended {}", time_of_day(at)), t.muted)),
         PhaseName::Running | PhaseName::Pending => r
             .hold_remaining()
             .map(|d| Span::styled(format!("next stage in {}", fmt_duration(d)), t.info)),

@@ -5,7 +5,9 @@ use ratatui::layout::Rect;
 
 use crate::engine::Command;
 use crate::ui::app::Confirm;
-use crate::ui::draw::{Ctx, put, width, wrap};
+use crate::ui::draw::{Ctx, put};
+use crate::ui::text::width;
+use crate::ui::wrap::wrap;
 
 pub const KEYS: &str = "Enter confirm · Esc cancel";
 

@@ -3,7 +3,8 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use crate::ui::draw::{Ctx, pad, put, width};
+use crate::ui::draw::{Ctx, put};
+use crate::ui::text::{pad, width};
 use crate::ui::keys::{Action, BINDINGS};
 
 const CLOSE: &str = "Esc closes · the footer shows the most used keys";

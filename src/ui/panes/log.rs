@@ -11,7 +11,9 @@ use ratatui::text::{Line, Span};
 
 use crate::engine::LogEntry;
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, clock, fill_row, fit, pad, pane_frame, put, put_line};
+use crate::ui::draw::{Ctx, fill_row, pane_frame, put, put_line};
+use crate::ui::text::{fit, pad};
+use crate::ui::time_text::time_of_day;
 use crate::ui::keys::{Action, BINDINGS};
 use crate::ui::theme::severity_symbol;
 
@@ -86,7 +88,7 @@ fn entry_line<'a>(ctx: &Ctx, entry: &'a LogEntry, actor_w: usize, message_w: usi
     let severity = entry.event.severity();
     let style = t.severity(severity);
     Line::from(vec![
-        Span::styled(format!(" {} ", clock(entry.time)), t.muted),
+        Span::styled(format!(" {} ", time_of_day(entry.time)), t.muted),
         Span::styled(severity_symbol(severity), style),
         Span::raw(" "),
         Span::styled(pad(&entry.actor.name, actor_w), t.muted),

@@ -10,7 +10,9 @@ use ratatui::text::{Line, Span};
 use crate::engine::release::Signed;
 use crate::engine::{PhaseName, Step, fmt_duration};
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, clock, fill_row, pad, pane_frame, put_line, width};
+use crate::ui::draw::{Ctx, fill_row, pane_frame, put_line};
+use crate::ui::text::{pad, width};
+use crate::ui::time_text::time_of_day;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     let area = area.intersection(buf.area);
@@ -150,7 +152,7 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
     let mut cursor = None;
     let item_texts = plan.checklist_of(r.stage());
 
-    let signed_text = |s: &Signed| format!("✔ {} {}", s.by.name, clock(s.at).get(..5).unwrap_or(""));
+    let signed_text = |s: &Signed| format!("✔ {} {}", s.by.name, time_of_day(s.at).get(..5).unwrap_or(""));
     let mut push_row =
         |rows: &mut Vec<Line<'static>>, index: usize, done: bool, what: &str, who: String, who_style: Style| {
             let selected = index == cursor_row;

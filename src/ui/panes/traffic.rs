@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use crate::engine::PhaseName;
 use crate::plan::Weight;
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, fill_row, pane_frame, put, put_cell, put_line, wrap};
+use crate::ui::draw::{Ctx, fill_row, pane_frame, put, put_cell, put_line};
+use crate::ui::wrap::wrap;
 use crate::ui::keys::{Action, BINDINGS};
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
