@@ -10,8 +10,7 @@ use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
-use ratatui::symbols::border;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 
 use super::text::width;
 use super::wrap::wrap;
@@ -271,92 +270,6 @@ pub fn fill_row(buf: &mut Buffer, area: Rect, row: u16, style: Style) {
             },
             style,
         );
-    }
-}
-
-/// A rectangle of `w` x `h` centred in `area` (shrunk to fit).
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
-}
-
-/// Draws a pane's frame and returns its inner area. The focused pane has a thick border,
-/// the focus colour and a ▶ marker in its title: never colour alone. `right` is an
-/// optional right-aligned title.
-pub fn pane_frame(
-    buf: &mut Buffer,
-    area: Rect,
-    theme: &Theme,
-    pane: Pane,
-    focused: bool,
-    right: Option<&Line>,
-) -> Rect {
-    let (marker, style, set) = if focused {
-        ("▶ ", theme.border_focus, border::THICK)
-    } else {
-        ("", theme.border, border::PLAIN)
-    };
-    let title = Line::from(vec![
-        Span::styled(" ", style),
-        Span::styled(marker, theme.border_focus),
-        Span::styled(format!("{} {}", pane.index() + 1, pane.title()), theme.title),
-        Span::styled(" ", style),
-    ]);
-    draw_box(buf, area, set, style, Some(&title), right)
-}
-
-/// Draws a box with `set` glyphs, a left title and an optional right title; returns the
-/// area inside the border. Cheaper than a `Block`, which matters at 160x48 on every frame.
-pub fn draw_box(
-    buf: &mut Buffer,
-    area: Rect,
-    set: border::Set,
-    style: Style,
-    title: Option<&Line>,
-    right: Option<&Line>,
-) -> Rect {
-    let area = area.intersection(buf.area);
-    if area.width < 2 || area.height < 2 {
-        buf.set_style(area, style);
-        return Rect {
-            x: area.x,
-            y: area.y,
-            width: 0,
-            height: 0,
-        };
-    }
-    let (l, r, t, b) = (area.left(), area.right() - 1, area.top(), area.bottom() - 1);
-    for x in l + 1..r {
-        buf[(x, t)].set_symbol(set.horizontal_top).set_style(style);
-        buf[(x, b)].set_symbol(set.horizontal_bottom).set_style(style);
-    }
-    for y in t + 1..b {
-        buf[(l, y)].set_symbol(set.vertical_left).set_style(style);
-        buf[(r, y)].set_symbol(set.vertical_right).set_style(style);
-    }
-    buf[(l, t)].set_symbol(set.top_left).set_style(style);
-    buf[(r, t)].set_symbol(set.top_right).set_style(style);
-    buf[(l, b)].set_symbol(set.bottom_left).set_style(style);
-    buf[(r, b)].set_symbol(set.bottom_right).set_style(style);
-    let top = Rect {
-        x: l + 1,
-        y: t,
-        width: area.width - 2,
-        height: 1,
-    };
-    let mut used = 0;
-    if let Some(title) = title {
-        used = put_line(buf, top, 0, 0, title);
-    }
-    if let Some(right) = right {
-        put_right(buf, top, used + 1, 0, right);
-    }
-    Rect {
-        x: l + 1,
-        y: t + 1,
-        width: area.width - 2,
-        height: area.height - 2,
     }
 }
 

@@ -12,4 +12,5 @@ pub mod panes;
 pub mod text;
 pub mod theme;
 pub mod time_text;
+pub mod widgets;
 pub mod wrap;

@@ -7,17 +7,18 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use super::frame::frame;
 use crate::analysis::bounds::fmt_num;
 use crate::analysis::judge::prepare::prepare;
 use crate::analysis::judge::{Classification, Direction, EffectKind, JudgeConfig, Verdict};
 use crate::engine::fmt_duration;
 use crate::engine::judging::{Judgement, window_values};
 use crate::ui::draw::{Ctx, put_line};
+use crate::ui::judge::{self, with_unit};
 use crate::ui::text::{fit, pad, width};
+use crate::ui::theme::{classification_badge, outcome_badge};
 use crate::ui::time_text::time_of_day;
 use crate::ui::wrap::wrap;
-use crate::ui::judge::{self, with_unit};
-use crate::ui::theme::{classification_badge, outcome_badge};
 
 pub const KEYS: &str = "Esc closes · ↑/↓ metric · v whole query · R rolls back";
 
@@ -75,7 +76,7 @@ pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
         format!(" ({})", m.unit)
     };
     let title = format!("Analysis: {}{unit}", m.name);
-    let inner = super::frame(
+    let inner = frame(
         area,
         inner_w as u16,
         rows.len() as u16,

@@ -3,6 +3,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use super::frame::frame;
 use crate::engine::Command;
 use crate::ui::app::Confirm;
 use crate::ui::draw::{Ctx, put};
@@ -39,7 +40,7 @@ pub fn question(
         .min(max_inner);
     let wrapped: Vec<String> = lines.iter().flat_map(|l| wrap(l, natural)).collect();
     let inner_h = wrapped.len() as u16 + 2;
-    let inner = super::frame(area, natural as u16, inner_h, title, border, t.title, buf);
+    let inner = frame(area, natural as u16, inner_h, title, border, t.title, buf);
     for (i, line) in wrapped.iter().enumerate() {
         put(buf, inner, 0, i as u16, line, t.text);
     }

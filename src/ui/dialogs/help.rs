@@ -3,9 +3,10 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use super::frame::frame;
 use crate::ui::draw::{Ctx, put};
-use crate::ui::text::{pad, width};
 use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::text::{pad, width};
 
 const CLOSE: &str = "Esc closes · the footer shows the most used keys";
 
@@ -15,7 +16,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let help_w = BINDINGS.iter().map(|b| width(b.help)).max().unwrap_or(1);
     let inner_w = (key_w + 2 + help_w).max(width(CLOSE)) as u16;
     let inner_h = BINDINGS.len() as u16 + 2;
-    let inner = super::frame(area, inner_w, inner_h, "Help: keys", t.border_focus, t.title, buf);
+    let inner = frame(area, inner_w, inner_h, "Help: keys", t.border_focus, t.title, buf);
     if inner.is_empty() {
         return;
     }

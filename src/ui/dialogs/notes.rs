@@ -7,6 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Widget;
 use ratatui_textarea::TextArea;
 
+use super::frame::frame;
 use crate::ui::draw::{Ctx, put_line};
 
 pub const TITLE: &str = "Note — Ctrl-S save · Esc cancel · Ctrl-R rollback";
@@ -16,7 +17,7 @@ pub fn render(ctx: &Ctx, text: &TextArea<'static>, area: Rect, buf: &mut Buffer)
     let area = area.intersection(buf.area);
     let inner_w = area.width.saturating_sub(8).min(72);
     let inner_h = area.height.saturating_sub(6).min(8);
-    let inner = super::frame(area, inner_w, inner_h, TITLE, t.border_focus, t.title, buf);
+    let inner = frame(area, inner_w, inner_h, TITLE, t.border_focus, t.title, buf);
     if inner.height < 2 {
         return;
     }

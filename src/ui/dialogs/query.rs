@@ -3,6 +3,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use super::frame::frame;
 use crate::ui::draw::{Ctx, put};
 
 pub const KEYS: &str = "Esc closes";
@@ -33,7 +34,7 @@ pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
     rows.push((String::new(), t.text));
     rows.push((KEYS.to_string(), t.key));
     let title = format!("Query: {}", m.name);
-    let inner = super::frame(area, inner_w, rows.len() as u16, &title, t.border_focus, t.title, buf);
+    let inner = frame(area, inner_w, rows.len() as u16, &title, t.border_focus, t.title, buf);
     for (i, (line, style)) in rows.iter().enumerate() {
         put(buf, inner, 0, i as u16, line, *style);
     }

@@ -8,14 +8,16 @@ use std::collections::VecDeque;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 
 use crate::engine::LogEntry;
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, fill_row, pane_frame, put, put_line};
-use crate::ui::text::{fit, pad};
-use crate::ui::time_text::time_of_day;
+use crate::ui::draw::{Ctx, fill_row, put, put_line};
 use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::text::{fit, pad};
 use crate::ui::theme::severity_symbol;
+use crate::ui::time_text::time_of_day;
+use crate::ui::widgets::pane_block::pane_block;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     let area = area.intersection(buf.area);
@@ -31,7 +33,9 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     } else {
         Span::styled(" following ", t.muted)
     });
-    let inner = pane_frame(buf, area, t, Pane::Log, focused, Some(&Line::from(right)));
+    let block = pane_block(t, Pane::Log, focused, area.width, Some(Line::from(right)));
+    let inner = block.inner(area);
+    block.render(area, buf);
     if inner.is_empty() {
         return;
     }

@@ -11,6 +11,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 
 use crate::analysis::bounds::fmt_num;
 use crate::analysis::judge::Classification;
@@ -19,12 +20,13 @@ use crate::engine::series::Series;
 use crate::engine::{GateStatus, Reading, Watch};
 use crate::plan::{Bounds, Direction, Span as PlanSpan, TriggerAction, Weight};
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, fill_row, pane_frame, put_cell, put_line, put_right};
 use crate::ui::data_status::data_span;
-use crate::ui::text::{fit, pad, width};
+use crate::ui::draw::{Ctx, fill_row, put_cell, put_line, put_right};
 use crate::ui::judge;
 use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::text::{fit, pad, width};
 use crate::ui::theme::{Theme, classification_badge, gate_badge, outcome_badge};
+use crate::ui::widgets::pane_block::pane_block;
 
 const BARS: [&str; 9] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
 /// Indent, series label and value column around a sparkline.
@@ -36,7 +38,9 @@ const SCORE_SPARK: usize = 20;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     let area = area.intersection(buf.area);
-    let inner = pane_frame(buf, area, ctx.theme, Pane::Metrics, focused, None);
+    let block = pane_block(ctx.theme, Pane::Metrics, focused, area.width, None);
+    let inner = block.inner(area);
+    block.render(area, buf);
     if inner.is_empty() {
         return;
     }

@@ -6,17 +6,21 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 
 use crate::engine::release::Signed;
 use crate::engine::{PhaseName, Step, fmt_duration};
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, fill_row, pane_frame, put_line};
+use crate::ui::draw::{Ctx, fill_row, put_line};
 use crate::ui::text::{pad, width};
 use crate::ui::time_text::time_of_day;
+use crate::ui::widgets::pane_block::pane_block;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     let area = area.intersection(buf.area);
-    let inner = pane_frame(buf, area, ctx.theme, Pane::Stages, focused, None);
+    let block = pane_block(ctx.theme, Pane::Stages, focused, area.width, None);
+    let inner = block.inner(area);
+    block.render(area, buf);
     if inner.is_empty() {
         return;
     }

@@ -5,17 +5,21 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 
 use crate::engine::PhaseName;
 use crate::plan::Weight;
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, fill_row, pane_frame, put, put_cell, put_line};
-use crate::ui::wrap::wrap;
+use crate::ui::draw::{Ctx, fill_row, put, put_cell, put_line};
 use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::widgets::pane_block::pane_block;
+use crate::ui::wrap::wrap;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     let area = area.intersection(buf.area);
-    let inner = pane_frame(buf, area, ctx.theme, Pane::Traffic, focused, None);
+    let block = pane_block(ctx.theme, Pane::Traffic, focused, area.width, None);
+    let inner = block.inner(area);
+    block.render(area, buf);
     if inner.is_empty() {
         return;
     }

@@ -1,0 +1,4 @@
+//! Small widgets of our own, for what ratatui's `Block`, `Paragraph` and `Table` do not draw
+//! the cockpit's way.
+
+pub mod pane_block;
