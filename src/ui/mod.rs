@@ -9,6 +9,7 @@ pub mod header;
 pub mod judge;
 pub mod keys;
 pub mod panes;
+pub mod row;
 pub mod text;
 pub mod theme;
 pub mod time_text;

@@ -2,3 +2,4 @@
 //! the cockpit's way.
 
 pub mod pane_block;
+pub mod sparkline;

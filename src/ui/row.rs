@@ -1,0 +1,28 @@
+//! Placing a line on a row beside another: flush right only where it leaves the line on the
+//! left its room (ratatui's right-aligned text would simply draw over it).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::Widget;
+
+/// The part of `row` from column `col` on; empty past its end.
+pub fn from_col(row: Rect, col: u16) -> Rect {
+    let col = col.min(row.width);
+    Rect {
+        x: row.x + col,
+        width: row.width - col,
+        ..row
+    }
+}
+
+/// Renders `line` flush right on `row` if it leaves columns up to `after` free; says whether
+/// it did.
+pub fn render_right(line: &Line, after: u16, row: Rect, buf: &mut Buffer) -> bool {
+    let width = line.width();
+    if width + usize::from(after) >= usize::from(row.width) {
+        return false;
+    }
+    line.render(from_col(row, row.width - width as u16), buf);
+    true
+}
