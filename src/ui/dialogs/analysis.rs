@@ -6,6 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
 
 use super::frame::frame;
 use crate::analysis::bounds::fmt_num;
@@ -13,7 +14,7 @@ use crate::analysis::judge::prepare::prepare;
 use crate::analysis::judge::{Classification, Direction, EffectKind, JudgeConfig, Verdict};
 use crate::engine::fmt_duration;
 use crate::engine::judging::{Judgement, window_values};
-use crate::ui::draw::{Ctx, put_line};
+use crate::ui::draw::Ctx;
 use crate::ui::judge::{self, with_unit};
 use crate::ui::text::{fit, pad, width};
 use crate::ui::theme::{classification_badge, outcome_badge};
@@ -85,9 +86,7 @@ pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
         t.title,
         buf,
     );
-    for (i, line) in rows.iter().enumerate() {
-        put_line(buf, inner, 0, i as u16, line);
-    }
+    Paragraph::new(rows).render(inner, buf);
 }
 
 /// The dialog's lines at `w` cells wide.
