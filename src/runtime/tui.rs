@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr};
-use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -16,9 +16,8 @@ use super::frame_writer::{Dropped, FrameWriter};
 use super::session::Session;
 use super::signals::Signals;
 use crate::engine::Observation;
-use crate::ui::app::{Dialog, UiState};
+use crate::ui::app::UiState;
 use crate::ui::draw::draw;
-use crate::ui::keys::action_for;
 use crate::ui::theme::Theme;
 
 /// Real time between clock ticks. Time-based rules need no finer grain, and the screen
@@ -91,7 +90,9 @@ async fn event_loop(
             biased;
             event = input.next() => match event {
                 Some(Ok(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => {
-                    on_key(key, &mut ui, &mut session);
+                    if let Some(command) = ui.on_key(key, &session.release) {
+                        session.command(command, ui.operator.clone());
+                    }
                     dirty = true;
                 }
                 Some(Ok(TermEvent::Resize(..))) => dirty = true,
@@ -121,37 +122,5 @@ async fn event_loop(
                 return Ok(());
             }
         }
-    }
-}
-
-fn on_key(key: KeyEvent, ui: &mut UiState, session: &mut Session) {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if let Some(Dialog::Notes(area)) = &mut ui.dialog {
-        if ctrl && key.code == KeyCode::Char('s') {
-            if let Some(command) = ui.save_notes() {
-                session.command(command, ui.operator.clone());
-            }
-            return;
-        }
-        if action_for(key, true).is_none() {
-            area.input(key);
-            return;
-        }
-    }
-    if ui.filter_editing && action_for(key, true).is_none() {
-        match key.code {
-            KeyCode::Char(c) if !ctrl => ui.filter.push(c),
-            KeyCode::Backspace => {
-                ui.filter.pop();
-            }
-            KeyCode::Enter => ui.filter_editing = false,
-            _ => {}
-        }
-        return;
-    }
-    if let Some(action) = action_for(key, ui.typing())
-        && let Some(command) = ui.on_action(action, &session.release)
-    {
-        session.command(command, ui.operator.clone());
     }
 }

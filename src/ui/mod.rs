@@ -11,6 +11,7 @@ pub mod keys;
 pub mod panes;
 pub mod row;
 pub mod text;
+pub mod text_fields;
 pub mod theme;
 pub mod time_text;
 pub mod widgets;
