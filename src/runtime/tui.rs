@@ -1,8 +1,6 @@
 //! The cockpit's event loop: terminal input, backend observations and the clock feed the
 //! session; the screen is redrawn only when something it shows has changed.
 
-use std::time::Duration;
-
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
@@ -19,10 +17,6 @@ use crate::engine::Observation;
 use crate::ui::app::UiState;
 use crate::ui::draw::draw;
 use crate::ui::theme::Theme;
-
-/// Real time between clock ticks. Time-based rules need no finer grain, and the screen
-/// only changes when a shown second changes.
-const TICK: Duration = Duration::from_millis(250);
 
 type Cockpit = Terminal<CrosstermBackend<FrameWriter>>;
 
@@ -54,7 +48,10 @@ async fn event_loop(
     mut ui: UiState,
 ) -> Result<()> {
     let mut input = EventStream::new();
-    let mut ticker = tokio::time::interval(TICK);
+    // The clock ticks as in a headless run (one virtual second, within bounds), so time
+    // rules see the same grain with or without a screen; a tick redraws only when a shown
+    // second or the log has changed.
+    let mut ticker = tokio::time::interval(session.clock.tick_period());
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     // In raw mode Ctrl-C is a key; signals come from `kill` and must not skip the restore.
     let mut signals = Signals::install()?;
