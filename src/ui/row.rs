@@ -26,3 +26,20 @@ pub fn render_right(line: &Line, after: u16, row: Rect, buf: &mut Buffer) -> boo
     line.render(from_col(row, row.width - width as u16), buf);
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_right_only_with_room_to_spare() {
+        let mut buf = Buffer::with_lines(["left......"]);
+        let row = buf.area;
+        // Columns 0 to 4 stay free: "ab" goes in 8 and 9.
+        assert!(render_right(&Line::raw("ab"), 4, row, &mut buf));
+        assert_eq!(buf, Buffer::with_lines(["left....ab"]));
+        // Column 7 must stay free, but "xyz" would start there.
+        assert!(!render_right(&Line::raw("xyz"), 7, row, &mut buf));
+        assert_eq!(from_col(row, 12), Rect::new(10, 0, 0, 1));
+    }
+}

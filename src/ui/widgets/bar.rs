@@ -33,3 +33,22 @@ impl Widget for Bar {
         Line::from(self.spans().to_vec()).render(area, buf);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_its_share_and_never_more_than_its_width() {
+        let bar = |filled| Bar {
+            width: 6,
+            filled,
+            fill: ("█", Style::new()),
+            rest: ("░", Style::new()),
+        };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 8, 1));
+        bar(2).render(Rect::new(1, 0, 7, 1), &mut buf);
+        assert_eq!(buf, Buffer::with_lines([" ██░░░░ "]));
+        assert_eq!(bar(9).spans().map(|s| s.content.into_owned()), ["██████", ""]);
+    }
+}

@@ -32,3 +32,52 @@ pub fn pane_block<'a>(theme: &Theme, pane: Pane, focused: bool, width: u16, righ
     }
     block
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use ratatui::widgets::Widget;
+
+    use super::*;
+
+    fn drawn(focused: bool, width: u16, right: &str) -> Vec<String> {
+        let mut buf = Buffer::empty(Rect::new(0, 0, width, 3));
+        let right = Some(Line::raw(right));
+        pane_block(&Theme::mono(), Pane::Log, focused, width, right).render(buf.area, &mut buf);
+        let cells: Vec<&str> = buf.content().iter().map(|c| c.symbol()).collect();
+        cells.chunks(usize::from(width)).map(|row| row.concat()).collect()
+    }
+
+    #[test]
+    fn the_focused_pane_is_marked_by_more_than_colour() {
+        assert_eq!(
+            drawn(true, 24, " following "),
+            ([
+                "┏ ▶ 4 Log ━━ following ┓",
+                "┃                      ┃",
+                "┗━━━━━━━━━━━━━━━━━━━━━━┛"
+            ])
+        );
+        assert_eq!(
+            drawn(false, 24, " following "),
+            ([
+                "┌ 4 Log ──── following ┐",
+                "│                      │",
+                "└──────────────────────┘"
+            ])
+        );
+    }
+
+    #[test]
+    fn a_right_title_that_would_cover_the_pane_title_is_left_out() {
+        assert_eq!(
+            drawn(true, 22, " following "),
+            ([
+                "┏ ▶ 4 Log ━━━━━━━━━━━┓",
+                "┃                    ┃",
+                "┗━━━━━━━━━━━━━━━━━━━━┛"
+            ])
+        );
+    }
+}

@@ -67,3 +67,35 @@ impl Widget for Marker<'_> {
         Span::styled(text, self.style).render(from_col(row, 1 + col), buf);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(widget: impl Widget, width: u16) -> String {
+        let mut buf = Buffer::empty(Rect::new(0, 0, width, 1));
+        widget.render(buf.area, &mut buf);
+        buf.content().iter().map(|c| c.symbol()).collect()
+    }
+
+    #[test]
+    fn scale_and_markers_stand_at_their_weight() {
+        let style = Style::new();
+        // A short bar: the ends and the middle only.
+        assert_eq!(row(Scale { bar_w: 20, style }, 22), " 0%        50%   100% ");
+        assert_eq!(
+            row(Scale { bar_w: 40, style }, 42),
+            " 0%        25%       50%       75%   100% "
+        );
+        let marker = |percent| Marker {
+            bar_w: 20,
+            weight: Weight::new(percent).unwrap(),
+            symbol: "▲",
+            label: "desired".into(),
+            style,
+        };
+        assert_eq!(row(marker(25), 22), "     ▲ desired        ");
+        // Near the end the label goes left of the marker.
+        assert_eq!(row(marker(90), 22), "          desired ▲   ");
+    }
+}
