@@ -41,7 +41,7 @@ pub struct Options {
     /// Give up (exit 4) after the release has been held this long without a break.
     pub max_hold: chrono::Duration,
     pub operator: Actor,
-    /// Real time between clock ticks.
+    /// Real time between clock ticks: the clock's `tick_period`, as in the cockpit.
     pub tick: Duration,
 }
 

@@ -1,10 +1,8 @@
 //! The cockpit's event loop: terminal input, backend observations and the clock feed the
 //! session; the screen is redrawn only when something it shows has changed.
 
-use std::time::Duration;
-
 use color_eyre::eyre::{Result, WrapErr};
-use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -16,14 +14,9 @@ use super::frame_writer::{Dropped, FrameWriter};
 use super::session::Session;
 use super::signals::Signals;
 use crate::engine::Observation;
-use crate::ui::app::{Dialog, UiState};
+use crate::ui::app::UiState;
 use crate::ui::draw::draw;
-use crate::ui::keys::action_for;
 use crate::ui::theme::Theme;
-
-/// Real time between clock ticks. Time-based rules need no finer grain, and the screen
-/// only changes when a shown second changes.
-const TICK: Duration = Duration::from_millis(250);
 
 type Cockpit = Terminal<CrosstermBackend<FrameWriter>>;
 
@@ -55,7 +48,10 @@ async fn event_loop(
     mut ui: UiState,
 ) -> Result<()> {
     let mut input = EventStream::new();
-    let mut ticker = tokio::time::interval(TICK);
+    // The clock ticks as in a headless run (one virtual second, within bounds), so time
+    // rules see the same grain with or without a screen; a tick redraws only when a shown
+    // second or the log has changed.
+    let mut ticker = tokio::time::interval(session.clock.tick_period());
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     // In raw mode Ctrl-C is a key; signals come from `kill` and must not skip the restore.
     let mut signals = Signals::install()?;
@@ -91,7 +87,9 @@ async fn event_loop(
             biased;
             event = input.next() => match event {
                 Some(Ok(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => {
-                    on_key(key, &mut ui, &mut session);
+                    if let Some(command) = ui.on_key(key, &session.release) {
+                        session.command(command, ui.operator.clone());
+                    }
                     dirty = true;
                 }
                 Some(Ok(TermEvent::Resize(..))) => dirty = true,
@@ -121,37 +119,5 @@ async fn event_loop(
                 return Ok(());
             }
         }
-    }
-}
-
-fn on_key(key: KeyEvent, ui: &mut UiState, session: &mut Session) {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if let Some(Dialog::Notes(area)) = &mut ui.dialog {
-        if ctrl && key.code == KeyCode::Char('s') {
-            if let Some(command) = ui.save_notes() {
-                session.command(command, ui.operator.clone());
-            }
-            return;
-        }
-        if action_for(key, true).is_none() {
-            area.input(key);
-            return;
-        }
-    }
-    if ui.filter_editing && action_for(key, true).is_none() {
-        match key.code {
-            KeyCode::Char(c) if !ctrl => ui.filter.push(c),
-            KeyCode::Backspace => {
-                ui.filter.pop();
-            }
-            KeyCode::Enter => ui.filter_editing = false,
-            _ => {}
-        }
-        return;
-    }
-    if let Some(action) = action_for(key, ui.typing())
-        && let Some(command) = ui.on_action(action, &session.release)
-    {
-        session.command(command, ui.operator.clone());
     }
 }

@@ -1,9 +1,11 @@
 //! Presentation state (focus, selection, scroll, dialogs) and how actions change it.
 //! Release actions come out as engine commands; the UI never touches a backend.
 
+use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
-use super::keys::Action;
+use super::keys::{Action, action_for};
+use super::text_fields::Typed;
 use crate::engine::{Actor, Command, PhaseName, Release, Step};
 use crate::plan::Weight;
 
@@ -99,6 +101,19 @@ impl UiState {
     /// A text field has the focus: letters are text, not actions.
     pub fn typing(&self) -> bool {
         self.filter_editing || matches!(self.dialog, Some(Dialog::Notes(_)))
+    }
+
+    /// A key from the terminal: text for the focused field, else an action through the key
+    /// table; returns the engine command it produces, if any.
+    pub fn on_key(&mut self, key: KeyEvent, release: &Release) -> Option<Command> {
+        match self.type_key(key) {
+            Typed::Text => None,
+            Typed::Saved(note) => note,
+            Typed::NotText => {
+                let action = action_for(key, self.typing())?;
+                self.on_action(action, release)
+            }
+        }
     }
 
     /// Applies an action; returns the engine command it produces, if any.
@@ -254,15 +269,6 @@ impl UiState {
                 None
             }
         }
-    }
-
-    /// Saves the notes editor's text as a note command (Ctrl-S).
-    pub fn save_notes(&mut self) -> Option<Command> {
-        let Some(Dialog::Notes(area)) = self.dialog.take() else {
-            return None;
-        };
-        let text = area.lines().join("\n").trim().to_string();
-        (!text.is_empty()).then_some(Command::Note(text))
     }
 
     fn move_selection(&mut self, up: bool, release: &Release) {
@@ -493,6 +499,34 @@ mod tests {
     }
 
     #[test]
+    fn keys_reach_text_fields_and_rollback_reaches_everywhere() {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        let key = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let h = holding_at_25();
+        let mut ui = ui();
+        // In the notes, R is a letter; Ctrl-R still rolls back and closes the editor.
+        ui.on_key(key('e'), &h.release);
+        assert_eq!(ui.on_key(key('R'), &h.release), None);
+        assert!(matches!(&ui.dialog, Some(Dialog::Notes(area)) if area.lines() == ["R"]));
+        let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+        assert_eq!(ui.on_key(ctrl_r, &h.release), Some(Command::Rollback));
+        assert!(ui.dialog.is_none());
+        // Outside a field, R rolls back at once.
+        assert_eq!(ui.on_key(key('R'), &h.release), Some(Command::Rollback));
+        // Ctrl-S saves a note.
+        ui.on_key(key('e'), &h.release);
+        ui.on_key(key('o'), &h.release);
+        let ctrl_s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(ui.on_key(ctrl_s, &h.release), Some(Command::Note("o".into())));
+        // The filter line takes letters until Esc, which clears it.
+        ui.on_key(key('/'), &h.release);
+        ui.on_key(key('q'), &h.release);
+        assert_eq!((ui.filter.as_str(), ui.quit), ("q", false));
+        ui.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE), &h.release);
+        assert!(!ui.filter_editing && ui.filter.is_empty());
+    }
+
+    #[test]
     fn enter_on_the_checklist_ticks_the_selected_item() {
         let plan = crate::plan::load(std::path::Path::new("plans/canary.yaml")).expect("plan");
         let start = "2026-11-22T10:00:00Z".parse().unwrap();
@@ -507,19 +541,5 @@ mod tests {
             ui.on_action(Action::Select, &h.release),
             Some(Command::ToggleItem { item: 1 })
         );
-    }
-
-    #[test]
-    fn notes_are_saved_trimmed_and_empty_notes_are_dropped() {
-        let h = holding_at_25();
-        let mut ui = ui();
-        ui.on_action(Action::Notes, &h.release);
-        if let Some(Dialog::Notes(area)) = &mut ui.dialog {
-            area.insert_str("  canary looks fine  ");
-        }
-        assert_eq!(ui.save_notes(), Some(Command::Note("canary looks fine".into())));
-        ui.on_action(Action::Notes, &h.release);
-        assert_eq!(ui.save_notes(), None);
-        assert!(ui.dialog.is_none());
     }
 }

@@ -1,24 +1,24 @@
-//! The whole screen, as a pure function of the release, the UI state, the theme and the
-//! time: no I/O, no clock reads. Each part (header, panes, footer, dialogs) draws itself
-//! into a `Buffer` area, clipped, so any part renders at any size without panicking.
+//! The compositor: the whole screen as a pure function of the release, the UI state, the
+//! theme and the time (no I/O, no clock reads). It decides which parts show where at a
+//! given size; each part (header, panes, footer, dialogs) draws itself into its area,
+//! clipped, so any part renders at any size without panicking. Dialogs go on top.
 //!
-//! Layout: at 120x40 and up all four panes show in a 2x2 grid; from 80x24 one pane shows
-//! at a time (the focused one) under a tab bar naming all four; below 80x24 only a notice.
+//! At 120x40 and up all four panes show in a 2x2 grid; from 80x24 one pane shows at a time
+//! (the focused one) under a tab bar naming all four; below 80x24 only a notice.
 
-use std::borrow::Cow;
-
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
-use ratatui::symbols::border;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Color;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 
 use super::app::{Pane, UiState};
 use super::theme::Theme;
+use super::wrap::wrap;
 use super::{dialogs, footer, header, panes};
-use crate::engine::{DataStatus, Release, fmt_duration};
+use crate::engine::Release;
 
 /// The smallest terminal the cockpit works in.
 pub const MIN_WIDTH: u16 = 80;
@@ -48,7 +48,7 @@ pub fn draw(frame: &mut Frame, release: &Release, ui: &UiState, theme: &Theme, n
 
 /// Where the parts of the screen go at a given size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
+pub enum Screen {
     TooSmall,
     /// One pane at a time under a tab bar.
     Single {
@@ -65,62 +65,46 @@ pub enum Layout {
     },
 }
 
-pub fn layout(area: Rect) -> Layout {
+pub fn screen(area: Rect) -> Screen {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        return Layout::TooSmall;
+        return Screen::TooSmall;
     }
-    let header_h = header::height(area.width);
-    let header = Rect {
-        height: header_h,
-        ..area
-    };
-    let footer = Rect {
-        y: area.bottom() - 1,
-        height: 1,
-        ..area
-    };
-    let body_y = area.y + header_h;
-    let body_h = area.height - header_h - 1;
-    if area.width >= GRID_WIDTH && area.height >= GRID_HEIGHT {
-        let left_w = area.width * 9 / 20;
-        let right_w = area.width - left_w;
-        let top_h = body_h / 2;
-        let bottom_h = body_h - top_h;
-        let (lx, rx) = (area.x, area.x + left_w);
-        let (ty, by) = (body_y, body_y + top_h);
-        let panes = [
-            Rect::new(lx, ty, left_w, top_h),
-            Rect::new(rx, ty, right_w, top_h),
-            Rect::new(lx, by, left_w, bottom_h),
-            Rect::new(rx, by, right_w, bottom_h),
-        ];
-        Layout::Grid { header, panes, footer }
-    } else {
-        let tabs = Rect {
-            y: body_y,
-            height: 1,
-            ..area
-        };
-        let pane = Rect {
-            y: body_y + 1,
-            height: body_h - 1,
-            ..area
-        };
-        Layout::Single {
+    let [header, body, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(header::height(area.width)),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    if area.width < GRID_WIDTH || area.height < GRID_HEIGHT {
+        let [tabs, pane] = body.layout(&Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]));
+        return Screen::Single {
             header,
             tabs,
             pane,
             footer,
-        }
+        };
+    }
+    // Lengths rounded down, the rest to the right and to the bottom (a ratio constraint
+    // would round to the nearest cell instead).
+    let columns = Layout::horizontal([Constraint::Length(body.width * 9 / 20), Constraint::Fill(1)]);
+    let [top, bottom] = body.layout(&Layout::vertical([
+        Constraint::Length(body.height / 2),
+        Constraint::Fill(1),
+    ]));
+    let [stages, metrics] = top.layout(&columns);
+    let [traffic, log] = bottom.layout(&columns);
+    Screen::Grid {
+        header,
+        panes: [stages, metrics, traffic, log],
+        footer,
     }
 }
 
 /// Draws the screen into `buf` within `area`.
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let area = area.intersection(buf.area);
-    match layout(area) {
-        Layout::TooSmall => too_small(ctx.theme, area, buf),
-        Layout::Single {
+    match screen(area) {
+        Screen::TooSmall => too_small(ctx.theme, area, buf),
+        Screen::Single {
             header,
             tabs,
             pane,
@@ -132,7 +116,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             footer::render(ctx, footer, buf);
             dialogs::render(ctx, area, buf);
         }
-        Layout::Grid {
+        Screen::Grid {
             header,
             panes: rects,
             footer,
@@ -150,6 +134,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// A notice, centred, that the terminal is too small.
 fn too_small(theme: &Theme, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
@@ -160,10 +145,10 @@ fn too_small(theme: &Theme, area: Rect, buf: &mut Buffer) {
     );
     let lines = wrap(&text, area.width as usize);
     let top = area.height.saturating_sub(lines.len() as u16) / 2;
-    for (i, line) in lines.iter().enumerate() {
-        let w = width(line) as u16;
-        let col = area.width.saturating_sub(w) / 2;
-        put(buf, area, col, top + i as u16, line, theme.warning);
+    for (row, line) in area.rows().skip(usize::from(top)).zip(lines) {
+        Line::from(Span::styled(line, theme.warning))
+            .centered()
+            .render(row, buf);
     }
 }
 
@@ -178,317 +163,34 @@ fn strip_colours(area: Rect, buf: &mut Buffer) {
     }
 }
 
-// ----- small drawing helpers shared by the parts of the screen -----------------------------
-
-/// Writes `text` at (`col`, `row`) of `area`, clipped to it; returns the column after it.
-pub fn put(buf: &mut Buffer, area: Rect, col: u16, row: u16, text: &str, style: Style) -> u16 {
-    if row >= area.height || col >= area.width {
-        return col;
-    }
-    let x = write_str(
-        buf,
-        area.x + col,
-        area.y + row,
-        text,
-        (area.width - col) as usize,
-        style,
-    );
-    x - area.x
-}
-
-/// Writes a line of spans at (`col`, `row`) of `area`, clipped to it.
-pub fn put_line(buf: &mut Buffer, area: Rect, col: u16, row: u16, line: &Line) -> u16 {
-    if row >= area.height || col >= area.width {
-        return col;
-    }
-    let (mut x, y) = (area.x + col, area.y + row);
-    let right = area.right();
-    for span in line {
-        if x >= right {
-            break;
-        }
-        x = write_str(
-            buf,
-            x,
-            y,
-            &span.content,
-            (right - x) as usize,
-            line.style.patch(span.style),
-        );
-    }
-    x - area.x
-}
-
-/// Writes a string at an absolute position: plain ASCII cell by cell (the common case,
-/// and several times cheaper), anything else through ratatui's grapheme-aware writer.
-fn write_str(buf: &mut Buffer, mut x: u16, y: u16, text: &str, max: usize, style: Style) -> u16 {
-    let end = x
-        .saturating_add(max.min(u16::MAX as usize) as u16)
-        .min(buf.area.right());
-    for (i, b) in text.bytes().enumerate() {
-        if !b.is_ascii() {
-            let (after, _) = buf.set_stringn(x, y, &text[i..], end.saturating_sub(x) as usize, style);
-            return after;
-        }
-        if x >= end {
-            break;
-        }
-        if b.is_ascii_control() {
-            continue;
-        }
-        buf[(x, y)].set_char(b as char).set_style(style);
-        x += 1;
-    }
-    x
-}
-
-/// Writes one cell symbol (a box or bar glyph) at (`col`, `row`) of `area`, if inside.
-pub fn put_cell(buf: &mut Buffer, area: Rect, col: u16, row: u16, symbol: &str, style: Style) {
-    if row < area.height && col < area.width {
-        buf[(area.x + col, area.y + row)].set_symbol(symbol).set_style(style);
-    }
-}
-
-/// Writes a line right-aligned on `row`, if it fits right of column `after`.
-pub fn put_right(buf: &mut Buffer, area: Rect, after: u16, row: u16, line: &Line) -> bool {
-    let w = line.width() as u16;
-    if w + after >= area.width {
-        return false;
-    }
-    put_line(buf, area, area.width - w, row, line);
-    true
-}
-
-/// Paints a whole row of `area` with `style`.
-pub fn fill_row(buf: &mut Buffer, area: Rect, row: u16, style: Style) {
-    if row < area.height {
-        buf.set_style(
-            Rect {
-                y: area.y + row,
-                height: 1,
-                ..area
-            },
-            style,
-        );
-    }
-}
-
-/// Display width of a string in cells.
-pub fn width(text: &str) -> usize {
-    Span::raw(text).width()
-}
-
-/// `text` cut to `max` cells, with an ellipsis when cut.
-pub fn fit(text: &str, max: usize) -> Cow<'_, str> {
-    // A string is never wider than its length in bytes.
-    if text.len() <= max || width(text) <= max {
-        return Cow::Borrowed(text);
-    }
-    if max == 0 {
-        return Cow::Borrowed("");
-    }
-    let mut out = String::with_capacity(max + 3);
-    let mut used = 0;
-    for c in text.chars() {
-        let mut tmp = [0u8; 4];
-        let w = width(c.encode_utf8(&mut tmp));
-        if used + w > max - 1 {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
-    out.push('…');
-    Cow::Owned(out)
-}
-
-/// `text` padded with spaces (or cut) to exactly `cells` cells.
-pub fn pad(text: &str, cells: usize) -> String {
-    let cut = fit(text, cells);
-    let w = width(&cut);
-    let mut out = cut.into_owned();
-    out.extend(std::iter::repeat_n(' ', cells.saturating_sub(w)));
-    out
-}
-
-/// Greedy word wrap to `max` cells; words longer than a line are split.
-pub fn wrap(text: &str, max: usize) -> Vec<String> {
-    let max = max.max(1);
-    let mut lines = Vec::new();
-    for para in text.split('\n') {
-        let mut line = String::new();
-        let mut used = 0;
-        for word in para.split(' ') {
-            let mut word = word.to_string();
-            loop {
-                let w = width(&word);
-                let gap = usize::from(used > 0);
-                if used + gap + w <= max {
-                    if gap == 1 {
-                        line.push(' ');
-                    }
-                    line.push_str(&word);
-                    used += gap + w;
-                    break;
-                }
-                if used > 0 {
-                    lines.push(std::mem::take(&mut line));
-                    used = 0;
-                    continue;
-                }
-                // A single word wider than the line: split it.
-                let head: String = word.chars().take(max).collect();
-                let rest: String = word.chars().skip(max).collect();
-                lines.push(head);
-                word = rest;
-                if word.is_empty() {
-                    break;
-                }
-            }
-        }
-        lines.push(line);
-    }
-    lines
-}
-
-/// A rectangle of `w` x `h` centred in `area` (shrunk to fit).
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
-}
-
-/// Draws a pane's frame and returns its inner area. The focused pane has a thick border,
-/// the focus colour and a ▶ marker in its title: never colour alone. `right` is an
-/// optional right-aligned title.
-pub fn pane_frame(
-    buf: &mut Buffer,
-    area: Rect,
-    theme: &Theme,
-    pane: Pane,
-    focused: bool,
-    right: Option<&Line>,
-) -> Rect {
-    let (marker, style, set) = if focused {
-        ("▶ ", theme.border_focus, border::THICK)
-    } else {
-        ("", theme.border, border::PLAIN)
-    };
-    let title = Line::from(vec![
-        Span::styled(" ", style),
-        Span::styled(marker, theme.border_focus),
-        Span::styled(format!("{} {}", pane.index() + 1, pane.title()), theme.title),
-        Span::styled(" ", style),
-    ]);
-    draw_box(buf, area, set, style, Some(&title), right)
-}
-
-/// Draws a box with `set` glyphs, a left title and an optional right title; returns the
-/// area inside the border. Cheaper than a `Block`, which matters at 160x48 on every frame.
-pub fn draw_box(
-    buf: &mut Buffer,
-    area: Rect,
-    set: border::Set,
-    style: Style,
-    title: Option<&Line>,
-    right: Option<&Line>,
-) -> Rect {
-    let area = area.intersection(buf.area);
-    if area.width < 2 || area.height < 2 {
-        buf.set_style(area, style);
-        return Rect {
-            x: area.x,
-            y: area.y,
-            width: 0,
-            height: 0,
-        };
-    }
-    let (l, r, t, b) = (area.left(), area.right() - 1, area.top(), area.bottom() - 1);
-    for x in l + 1..r {
-        buf[(x, t)].set_symbol(set.horizontal_top).set_style(style);
-        buf[(x, b)].set_symbol(set.horizontal_bottom).set_style(style);
-    }
-    for y in t + 1..b {
-        buf[(l, y)].set_symbol(set.vertical_left).set_style(style);
-        buf[(r, y)].set_symbol(set.vertical_right).set_style(style);
-    }
-    buf[(l, t)].set_symbol(set.top_left).set_style(style);
-    buf[(r, t)].set_symbol(set.top_right).set_style(style);
-    buf[(l, b)].set_symbol(set.bottom_left).set_style(style);
-    buf[(r, b)].set_symbol(set.bottom_right).set_style(style);
-    let top = Rect {
-        x: l + 1,
-        y: t,
-        width: area.width - 2,
-        height: 1,
-    };
-    let mut used = 0;
-    if let Some(title) = title {
-        used = put_line(buf, top, 0, 0, title);
-    }
-    if let Some(right) = right {
-        put_right(buf, top, used + 1, 0, right);
-    }
-    Rect {
-        x: l + 1,
-        y: t + 1,
-        width: area.width - 2,
-        height: area.height - 2,
-    }
-}
-
-/// `3s`, `4m05s`, `1h02m`.
-pub fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
-    fmt_duration((now - at).max(Duration::zero()))
-}
-
-/// "data ✔ 3s old", "data ~ STALE 45s old", "data ? NO DATA"; `metric` names the culprit
-/// where the line speaks for several metrics. The reason itself is in the hold line.
-pub fn data_span(status: &DataStatus, metric: Option<&str>, t: &Theme) -> Span<'static> {
-    let of = metric.map(|m| format!(" {m}")).unwrap_or_default();
-    match status {
-        DataStatus::Nothing => Span::styled("data ? none yet", t.warning),
-        DataStatus::Fresh { age } => Span::styled(format!("data ✔ {} old", fmt_duration(*age)), t.success),
-        DataStatus::Stale { age } => Span::styled(format!("data ~ STALE{of} {} old", fmt_duration(*age)), t.warning),
-        DataStatus::NoData { .. } => Span::styled(format!("data ? NO DATA{of}"), t.danger),
-    }
-}
-
-/// Wall time as the log shows it.
-pub fn clock(at: DateTime<Utc>) -> String {
-    at.format("%H:%M:%S").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn fit_and_pad() {
-        assert_eq!(fit("hello", 5), "hello");
-        assert_eq!(fit("hello world", 6), "hello…");
-        assert_eq!(fit("abc", 0), "");
-        assert_eq!(pad("ab", 4), "ab  ");
-        assert_eq!(pad("abcdef", 4), "abc…");
-    }
-
-    #[test]
-    fn wrap_words_and_long_words() {
-        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
-        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
-        assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
-    }
-
-    #[test]
-    fn layout_by_size() {
-        assert_eq!(layout(Rect::new(0, 0, 79, 24)), Layout::TooSmall);
-        assert_eq!(layout(Rect::new(0, 0, 80, 23)), Layout::TooSmall);
-        assert!(matches!(layout(Rect::new(0, 0, 80, 24)), Layout::Single { .. }));
-        assert!(matches!(layout(Rect::new(0, 0, 200, 39)), Layout::Single { .. }));
-        let Layout::Grid { header, panes, footer } = layout(Rect::new(0, 0, 160, 48)) else {
+    fn screen_by_size() {
+        assert_eq!(screen(Rect::new(0, 0, 79, 24)), Screen::TooSmall);
+        assert_eq!(screen(Rect::new(0, 0, 80, 23)), Screen::TooSmall);
+        assert!(matches!(screen(Rect::new(0, 0, 80, 24)), Screen::Single { .. }));
+        assert!(matches!(screen(Rect::new(0, 0, 200, 39)), Screen::Single { .. }));
+        assert!(matches!(screen(Rect::new(0, 0, 119, 60)), Screen::Single { .. }));
+        assert!(matches!(screen(Rect::new(0, 0, 120, 40)), Screen::Grid { .. }));
+        let Screen::Grid { header, panes, footer } = screen(Rect::new(0, 0, 160, 48)) else {
             panic!()
         };
         assert_eq!(header.height + panes[0].height + panes[2].height + footer.height, 48);
         assert_eq!(panes[0].width + panes[1].width, 160);
+    }
+
+    /// Odd sizes split with the extra cell to the right and to the bottom.
+    #[test]
+    fn grid_rounds_down_left_and_top() {
+        let Screen::Grid { header, panes, .. } = screen(Rect::new(0, 0, 131, 41)) else {
+            panic!()
+        };
+        let body = 41 - header.height - 1;
+        assert_eq!((panes[0].width, panes[1].width), (131 * 9 / 20, 131 - 131 * 9 / 20));
+        assert_eq!((panes[0].height, panes[2].height), (body / 2, body - body / 2));
+        assert_eq!(panes[3].x, panes[1].x);
     }
 }

@@ -5,8 +5,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 
-use super::draw::{Ctx, put_line};
+use super::draw::Ctx;
 use super::keys::{Action, Binding, footer_hints};
 use super::theme::Theme;
 
@@ -15,7 +16,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
-    put_line(buf, area, 0, 0, &hints(ctx.theme, area.width as usize));
+    hints(ctx.theme, area.width as usize).render(area, buf);
 }
 
 /// The footer's words for a binding, from the key table; `tight` gives the shortest form.

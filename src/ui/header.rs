@@ -6,10 +6,15 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Widget};
 
-use super::draw::{Ctx, GRID_WIDTH, age, clock, data_span, fill_row, fit, put_line, put_right, width as text_width};
+use super::data_status::data_span;
+use super::draw::{Ctx, GRID_WIDTH};
 use super::keys::{Action, BINDINGS};
+use super::row::{from_col, render_right};
+use super::text::{fit, width as text_width};
 use super::theme::{Theme, phase_symbol};
+use super::time_text::{age, time_of_day};
 use crate::engine::{GateStatus, HoldReason, PhaseName, Step, fmt_duration};
 
 /// Rows the header takes at a given terminal width.
@@ -22,33 +27,37 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
-    let theme = ctx.theme;
-    buf.set_style(area, theme.header);
+    Block::new().style(ctx.theme.header).render(area, buf);
     let wide = area.width >= GRID_WIDTH;
+    let mut rows = area.rows();
+    let (Some(first), Some(second)) = (rows.next(), rows.next()) else {
+        return;
+    };
 
-    // Row 1: the state and what is released.
-    let end = put_line(buf, area, 0, 0, &identity(ctx));
+    // Row 1: the state and what is released; the people when there is room.
+    let identity = identity(ctx);
+    let end = identity.width().min(usize::from(area.width)) as u16;
+    identity.render(first, buf);
     if wide {
-        put_right(buf, area, end + 2, 0, &people(ctx));
+        render_right(&people(ctx), end + 2, first, buf);
     }
-    // Row 2: progress and timing; the backends too when there is room.
-    let end = put_line(buf, area, 0, 1, &progress(ctx));
+    // Row 2: progress and timing; the backends too when there is room, else on a row of
+    // their own.
+    let progress = progress(ctx);
+    let end = progress.width().min(usize::from(area.width)) as u16;
+    progress.render(second, buf);
     let backend = backend(ctx);
-    let mut last = 2;
     if wide {
-        if !put_right(buf, area, end + 2, 1, &backend) {
-            put_line(buf, area, end + 2, 1, &backend);
+        if !render_right(&backend, end + 2, second, buf) {
+            backend.render(from_col(second, end + 2), buf);
         }
-    } else {
-        put_line(buf, area, 0, 2, &backend);
-        last = 3;
+    } else if let Some(third) = rows.next() {
+        backend.render(third, buf);
     }
     // Last row: why the release is not moving, or that all is well.
-    let (line, style) = situation(ctx, area.width as usize, wide);
-    if let Some(style) = style {
-        fill_row(buf, area, last, style);
+    if let Some(last) = rows.next() {
+        situation(ctx, area.width as usize, wide).render(last, buf);
     }
-    put_line(buf, area, 0, last, &line);
 }
 
 fn sep(theme: &Theme) -> Span<'static> {
@@ -142,7 +151,7 @@ fn countdown(ctx: &Ctx) -> Option<Span<'static>> {
         }
         PhaseName::Aborted | PhaseName::RolledBack => r
             .finished_at()
-            .map(|at| Span::styled(format!("ended {}", clock(at)), t.muted)),
+            .map(|at| Span::styled(format!("ended {}", time_of_day(at)), t.muted)),
         PhaseName::Running | PhaseName::Pending => r
             .hold_remaining()
             .map(|d| Span::styled(format!("next stage in {}", fmt_duration(d)), t.info)),
@@ -176,7 +185,8 @@ fn backend(ctx: &Ctx) -> Line<'static> {
 }
 
 /// The last header row: hold reasons, the rollback, or a calm summary, fitted to `width`.
-fn situation(ctx: &Ctx, width: usize, wide: bool) -> (Line<'static>, Option<Style>) {
+/// A loud line's own style fills the row.
+fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
     let r = ctx.release;
     let t = ctx.theme;
     let info = &r.plan().release;
@@ -188,7 +198,7 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> (Line<'static>, Option<Styl
             text.push_str(&extra);
         }
         text.push(' ');
-        (Line::from(Span::styled(text, style)), Some(style))
+        Line::from(Span::styled(text, style)).style(style)
     };
     match phase {
         PhaseName::RollingBack if r.router_error().is_some() => {
@@ -229,40 +239,31 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> (Line<'static>, Option<Styl
             format!(" → all traffic to {}", info.stable),
             t.alarm,
         ),
-        PhaseName::Done => (
-            Line::from(vec![
-                Span::styled(
-                    format!(" {sym} PROMOTED: {} serves all traffic", info.version),
-                    t.success,
-                ),
-                sep(t),
-                Span::styled(format!("R rolls back to {}", info.stable), t.muted),
-            ]),
-            None,
-        ),
-        PhaseName::Held => (
-            Line::from(Span::styled(
-                reasons(ctx, &format!(" {sym} HELD because: "), width),
-                t.warning,
-            )),
-            None,
-        ),
-        PhaseName::Pending if !r.holds().is_empty() => (
-            Line::from(Span::styled(
-                reasons(ctx, &format!(" {sym} WAITING FOR: "), width),
-                t.info,
-            )),
-            None,
-        ),
+        PhaseName::Done => Line::from(vec![
+            Span::styled(
+                format!(" {sym} PROMOTED: {} serves all traffic", info.version),
+                t.success,
+            ),
+            sep(t),
+            Span::styled(format!("R rolls back to {}", info.stable), t.muted),
+        ]),
+        PhaseName::Held => Line::from(Span::styled(
+            reasons(ctx, &format!(" {sym} HELD because: "), width),
+            t.warning,
+        )),
+        PhaseName::Pending if !r.holds().is_empty() => Line::from(Span::styled(
+            reasons(ctx, &format!(" {sym} WAITING FOR: "), width),
+            t.info,
+        )),
         PhaseName::Paused => {
             let text = if r.holds().is_empty() {
                 format!(" {sym} PAUSED: p resumes")
             } else {
                 reasons(ctx, &format!(" {sym} PAUSED (p resumes); also holding: "), width)
             };
-            (Line::from(Span::styled(text, t.warning)), None)
+            Line::from(Span::styled(text, t.warning))
         }
-        PhaseName::Pending | PhaseName::Running => (calm(ctx, width, wide), None),
+        PhaseName::Pending | PhaseName::Running => calm(ctx, width, wide),
     }
 }
 

@@ -6,15 +6,20 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
 
+use super::frame::frame;
 use crate::analysis::bounds::fmt_num;
 use crate::analysis::judge::prepare::prepare;
 use crate::analysis::judge::{Classification, Direction, EffectKind, JudgeConfig, Verdict};
 use crate::engine::fmt_duration;
 use crate::engine::judging::{Judgement, window_values};
-use crate::ui::draw::{Ctx, clock, fit, pad, put_line, width, wrap};
+use crate::ui::draw::Ctx;
 use crate::ui::judge::{self, with_unit};
+use crate::ui::text::{fit, pad, width};
 use crate::ui::theme::{classification_badge, outcome_badge};
+use crate::ui::time_text::time_of_day;
+use crate::ui::wrap::wrap;
 
 pub const KEYS: &str = "Esc closes · ↑/↓ metric · v whole query · R rolls back";
 
@@ -72,7 +77,7 @@ pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
         format!(" ({})", m.unit)
     };
     let title = format!("Analysis: {}{unit}", m.name);
-    let inner = super::frame(
+    let inner = frame(
         area,
         inner_w as u16,
         rows.len() as u16,
@@ -81,9 +86,7 @@ pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
         t.title,
         buf,
     );
-    for (i, line) in rows.iter().enumerate() {
-        put_line(buf, inner, 0, i as u16, line);
-    }
+    Paragraph::new(rows).render(inner, buf);
 }
 
 /// The dialog's lines at `w` cells wide.
@@ -110,7 +113,7 @@ fn lines(ctx: &Ctx, metric: usize, w: usize, fit: Fit) -> Vec<Line<'static>> {
                     t.classification(v.classification),
                 ),
                 Span::styled(
-                    format!(" at {} ({}) · interval ", judge::stage_name(r, j), clock(j.at)),
+                    format!(" at {} ({}) · interval ", judge::stage_name(r, j), time_of_day(j.at)),
                     t.muted,
                 ),
                 Span::styled(outcome_badge(j.outcome()), t.outcome(j.outcome())),
@@ -133,7 +136,7 @@ fn lines(ctx: &Ctx, metric: usize, w: usize, fit: Fit) -> Vec<Line<'static>> {
             {
                 let spans = vec![
                     Span::styled(
-                        format!("at {} ({}): ", judge::stage_name(r, last), clock(last.at)),
+                        format!("at {} ({}): ", judge::stage_name(r, last), time_of_day(last.at)),
                         t.muted,
                     ),
                     Span::styled(
@@ -209,8 +212,8 @@ fn statistics(
         vec![Span::styled(
             format!(
                 "{}–{} ({}) · n {} canary, {} baseline",
-                clock(j.from),
-                clock(j.to),
+                time_of_day(j.from),
+                time_of_day(j.to),
                 fmt_duration(j.to - j.from),
                 v.experiment.n,
                 v.control.n

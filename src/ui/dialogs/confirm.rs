@@ -2,10 +2,15 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Widget};
 
+use super::frame::frame;
 use crate::engine::Command;
 use crate::ui::app::Confirm;
-use crate::ui::draw::{Ctx, put, width, wrap};
+use crate::ui::draw::Ctx;
+use crate::ui::text::width;
+use crate::ui::wrap::wrap;
 
 pub const KEYS: &str = "Enter confirm · Esc cancel";
 
@@ -37,9 +42,8 @@ pub fn question(
         .min(max_inner);
     let wrapped: Vec<String> = lines.iter().flat_map(|l| wrap(l, natural)).collect();
     let inner_h = wrapped.len() as u16 + 2;
-    let inner = super::frame(area, natural as u16, inner_h, title, border, t.title, buf);
-    for (i, line) in wrapped.iter().enumerate() {
-        put(buf, inner, 0, i as u16, line, t.text);
-    }
-    put(buf, inner, 0, wrapped.len() as u16 + 1, keys, t.key);
+    let inner = frame(area, natural as u16, inner_h, title, border, t.title, buf);
+    let mut text: Vec<Line> = wrapped.into_iter().map(|line| Line::styled(line, t.text)).collect();
+    text.extend([Line::default(), Line::styled(keys, t.key)]);
+    Paragraph::new(text).render(inner, buf);
 }

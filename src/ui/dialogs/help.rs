@@ -1,39 +1,41 @@
 //! Help: every binding of the key table, generated from it so it cannot drift.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Row, Table, Widget};
 
-use crate::ui::draw::{Ctx, pad, put, width};
+use super::frame::frame;
+use crate::ui::draw::Ctx;
 use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::text::width;
 
 const CLOSE: &str = "Esc closes · the footer shows the most used keys";
+/// Cells between the keys and what they do.
+const GAP: u16 = 2;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
     let key_w = BINDINGS.iter().map(|b| width(b.keys)).max().unwrap_or(1);
     let help_w = BINDINGS.iter().map(|b| width(b.help)).max().unwrap_or(1);
-    let inner_w = (key_w + 2 + help_w).max(width(CLOSE)) as u16;
+    let inner_w = (key_w + usize::from(GAP) + help_w).max(width(CLOSE)) as u16;
     let inner_h = BINDINGS.len() as u16 + 2;
-    let inner = super::frame(area, inner_w, inner_h, "Help: keys", t.border_focus, t.title, buf);
+    let inner = frame(area, inner_w, inner_h, "Help: keys", t.border_focus, t.title, buf);
     if inner.is_empty() {
         return;
     }
-    for (i, b) in BINDINGS.iter().enumerate() {
-        let row = i as u16;
+    let rows = BINDINGS.iter().map(|b| {
         let (key_style, help_style) = if b.action == Action::Rollback {
             (t.alarm, t.danger)
         } else {
             (t.key, t.text)
         };
-        put(buf, inner, 0, row, b.keys, key_style);
-        put(
-            buf,
-            inner,
-            width(&pad(b.keys, key_w)) as u16 + 2,
-            row,
-            b.help,
-            help_style,
-        );
+        Row::new([Span::styled(b.keys, key_style), Span::styled(b.help, help_style)])
+    });
+    let widths = [Constraint::Length(key_w as u16), Constraint::Fill(1)];
+    Table::new(rows, widths).column_spacing(GAP).render(inner, buf);
+    // Under the table, after a blank row.
+    if let Some(row) = inner.rows().nth(BINDINGS.len() + 1) {
+        Line::from(Span::styled(CLOSE, t.muted)).render(row, buf);
     }
-    put(buf, inner, 0, BINDINGS.len() as u16 + 1, CLOSE, t.muted);
 }

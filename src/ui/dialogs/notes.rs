@@ -1,13 +1,14 @@
 //! The notes editor: free text for the log and journal.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Color;
 use ratatui::text::Line;
-use ratatui::widgets::Widget;
+use ratatui::widgets::{Paragraph, Widget};
 use ratatui_textarea::TextArea;
 
-use crate::ui::draw::{Ctx, put_line};
+use super::frame::frame;
+use crate::ui::draw::Ctx;
 
 pub const TITLE: &str = "Note — Ctrl-S save · Esc cancel · Ctrl-R rollback";
 
@@ -16,14 +17,11 @@ pub fn render(ctx: &Ctx, text: &TextArea<'static>, area: Rect, buf: &mut Buffer)
     let area = area.intersection(buf.area);
     let inner_w = area.width.saturating_sub(8).min(72);
     let inner_h = area.height.saturating_sub(6).min(8);
-    let inner = super::frame(area, inner_w, inner_h, TITLE, t.border_focus, t.title, buf);
+    let inner = frame(area, inner_w, inner_h, TITLE, t.border_focus, t.title, buf);
     if inner.height < 2 {
         return;
     }
-    let edit = Rect {
-        height: inner.height - 1,
-        ..inner
-    };
+    let [edit, who_row] = inner.layout(&Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]));
     text.render(edit, buf);
     // The editor's placeholder brings its own grey: use the theme's muted colour instead.
     let muted = t.muted.fg.unwrap_or(Color::Reset);
@@ -36,5 +34,5 @@ pub fn render(ctx: &Ctx, text: &TextArea<'static>, area: Rect, buf: &mut Buffer)
         }
     }
     let who = Line::styled(format!("as {}, to the log and journal", ctx.ui.operator), t.muted);
-    put_line(buf, inner, 0, inner.height - 1, &who);
+    Paragraph::new(who).render(who_row, buf);
 }

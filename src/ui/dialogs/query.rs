@@ -2,8 +2,11 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Widget};
 
-use crate::ui::draw::{Ctx, put};
+use super::frame::frame;
+use crate::ui::draw::Ctx;
 
 pub const KEYS: &str = "Esc closes";
 
@@ -33,8 +36,10 @@ pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
     rows.push((String::new(), t.text));
     rows.push((KEYS.to_string(), t.key));
     let title = format!("Query: {}", m.name);
-    let inner = super::frame(area, inner_w, rows.len() as u16, &title, t.border_focus, t.title, buf);
-    for (i, (line, style)) in rows.iter().enumerate() {
-        put(buf, inner, 0, i as u16, line, *style);
-    }
+    let inner = frame(area, inner_w, rows.len() as u16, &title, t.border_focus, t.title, buf);
+    let text: Vec<Line> = rows
+        .into_iter()
+        .map(|(line, style)| Line::styled(line, style))
+        .collect();
+    Paragraph::new(text).render(inner, buf);
 }

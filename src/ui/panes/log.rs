@@ -6,14 +6,18 @@
 use std::collections::VecDeque;
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table, Widget};
 
 use crate::engine::LogEntry;
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, clock, fill_row, fit, pad, pane_frame, put, put_line};
+use crate::ui::draw::Ctx;
 use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::text::{fit, pad};
 use crate::ui::theme::severity_symbol;
+use crate::ui::time_text::time_of_day;
+use crate::ui::widgets::pane_block::pane_block;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     let area = area.intersection(buf.area);
@@ -29,40 +33,36 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     } else {
         Span::styled(" following ", t.muted)
     });
-    let inner = pane_frame(buf, area, t, Pane::Log, focused, Some(&Line::from(right)));
+    let block = pane_block(t, Pane::Log, focused, area.width, Some(Line::from(right)));
+    let inner = block.inner(area);
+    block.render(area, buf);
     if inner.is_empty() {
         return;
     }
 
-    let mut rows = inner.height;
-    let input_row = ui.filter_editing.then(|| {
-        rows -= 1;
-        rows
-    });
-    let status_row = (ui.log_scroll > 0 && rows > 1).then(|| {
-        rows -= 1;
-        rows
-    });
+    // The lines; under them, when scrolled, how far; at the bottom, the filter being typed.
+    let scrolled_row = ui.log_scroll > 0 && inner.height - u16::from(ui.filter_editing) > 1;
+    let [lines_area, status_area, input_area] = inner.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(scrolled_row)),
+        Constraint::Length(u16::from(ui.filter_editing)),
+    ]));
 
-    let (shown, scrolled) = visible(log, &ui.filter, ui.log_scroll, rows as usize);
+    let (shown, scrolled) = visible(log, &ui.filter, ui.log_scroll, usize::from(lines_area.height));
     if shown.is_empty() {
         let text = if log.is_empty() {
             " nothing logged yet".to_string()
         } else {
             format!(" no log line matches “{}”", ui.filter)
         };
-        put(buf, inner, 0, 0, &text, t.muted);
+        Paragraph::new(Span::styled(text, t.muted)).render(lines_area, buf);
     }
-    // A fixed actor column, so the messages do not shift as the log scrolls.
-    let actor_w = 10;
-    let message_w = (inner.width as usize).saturating_sub(1 + 8 + 1 + 1 + 1 + actor_w + 1);
     // Oldest of the visible lines at the top, newest at the bottom.
-    for (row, &i) in shown.iter().rev().enumerate() {
-        let entry = &log[i];
-        put_line(buf, inner, 0, row as u16, &entry_line(ctx, entry, actor_w, message_w));
-    }
+    let message_w = usize::from(inner.width).saturating_sub(TIME + SEVERITY + ACTOR);
+    let rows = shown.iter().rev().map(|&i| entry_row(ctx, &log[i], message_w));
+    Table::new(rows, WIDTHS).column_spacing(0).render(lines_area, buf);
 
-    if let Some(row) = status_row {
+    if scrolled_row {
         let follow = BINDINGS
             .iter()
             .find(|b| b.action == Action::Top)
@@ -71,27 +71,44 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
             " ‖ scrolled: {scrolled} lines, {} to follow",
             follow.rsplit('/').next().unwrap_or("G")
         );
-        put(buf, inner, 0, row, &text, t.warning);
+        Line::from(Span::styled(text, t.warning)).render(status_area, buf);
     }
-    if let Some(row) = input_row {
-        fill_row(buf, inner, row, t.selection);
-        let end = put(buf, inner, 0, row, &format!(" / {}", ui.filter), t.selection);
-        let end = put(buf, inner, end, row, "█", t.selection);
-        put(buf, inner, end + 2, row, "Enter keeps · Esc clears", t.muted);
+    if ui.filter_editing {
+        let input = Line::from(vec![
+            Span::styled(format!(" / {}", ui.filter), t.selection),
+            Span::styled("█", t.selection),
+            Span::raw("  "),
+            Span::styled("Enter keeps · Esc clears", t.muted),
+        ]);
+        input.style(t.selection).render(input_area, buf);
     }
 }
 
-fn entry_line<'a>(ctx: &Ctx, entry: &'a LogEntry, actor_w: usize, message_w: usize) -> Line<'a> {
+/// Columns, each with the gap after it, so the gaps keep their cell's style: the time, the
+/// severity symbol, the actor (fixed, so messages do not shift as the log scrolls), the
+/// message.
+const TIME: usize = 10;
+const SEVERITY: usize = 2;
+const ACTOR: usize = 11;
+const WIDTHS: [Constraint; 4] = [
+    Constraint::Length(TIME as u16),
+    Constraint::Length(SEVERITY as u16),
+    Constraint::Length(ACTOR as u16),
+    Constraint::Fill(1),
+];
+
+fn entry_row<'a>(ctx: &Ctx, entry: &'a LogEntry, message_w: usize) -> Row<'a> {
     let t = ctx.theme;
     let severity = entry.event.severity();
     let style = t.severity(severity);
-    Line::from(vec![
-        Span::styled(format!(" {} ", clock(entry.time)), t.muted),
-        Span::styled(severity_symbol(severity), style),
-        Span::raw(" "),
-        Span::styled(pad(&entry.actor.name, actor_w), t.muted),
-        Span::raw(" "),
-        Span::styled(fit(&entry.message, message_w), style),
+    Row::new([
+        Line::from(Span::styled(format!(" {} ", time_of_day(entry.time)), t.muted)),
+        Line::from(vec![Span::styled(severity_symbol(severity), style), Span::raw(" ")]),
+        Line::from(vec![
+            Span::styled(pad(&entry.actor.name, ACTOR - 1), t.muted),
+            Span::raw(" "),
+        ]),
+        Line::from(Span::styled(fit(&entry.message, message_w), style)),
     ])
 }
 

@@ -8,9 +8,10 @@ pub mod traffic;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 
 use super::app::Pane;
-use super::draw::{Ctx, put_line};
+use super::draw::Ctx;
 use super::keys::{Action, BINDINGS};
 
 pub fn render(ctx: &Ctx, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool) {
@@ -43,5 +44,5 @@ pub fn tabs(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if let Some(b) = BINDINGS.iter().find(|b| matches!(b.action, Action::FocusPane(_))) {
         spans.push(Span::styled(format!(" {} switch", b.keys), t.muted));
     }
-    put_line(buf, area, 0, 0, &Line::from(spans));
+    Line::from(spans).render(area, buf);
 }

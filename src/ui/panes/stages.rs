@@ -6,32 +6,35 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListState, StatefulWidget, Widget};
 
 use crate::engine::progress::Signed;
 use crate::engine::{PhaseName, Step, fmt_duration};
 use crate::ui::app::Pane;
-use crate::ui::draw::{Ctx, clock, fill_row, pad, pane_frame, put_line, width};
+use crate::ui::draw::Ctx;
+use crate::ui::text::{pad, width};
+use crate::ui::time_text::time_of_day;
+use crate::ui::widgets::bar::Bar;
+use crate::ui::widgets::pane_block::pane_block;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     let area = area.intersection(buf.area);
-    let inner = pane_frame(buf, area, ctx.theme, Pane::Stages, focused, None);
+    let block = pane_block(ctx.theme, Pane::Stages, focused, area.width, None);
+    let inner = block.inner(area);
+    block.render(area, buf);
     if inner.is_empty() {
         return;
     }
     let (rows, cursor) = rows(ctx, inner.width as usize);
-    let height = inner.height as usize;
-    // Scroll only as far as needed to keep the selected row in view.
-    let offset = cursor.map_or(0, |c| (c + 1).saturating_sub(height));
-    for (i, line) in rows.iter().skip(offset).take(height).enumerate() {
-        let row = i as u16;
-        if Some(i + offset) == cursor && focused {
-            fill_row(buf, inner, row, ctx.theme.selection);
-        }
-        put_line(buf, inner, 0, row, line);
-    }
+    // The list scrolls only as far as needed to keep the selected row in view; the
+    // highlight shows only in the focused pane.
+    let highlight = if focused { ctx.theme.selection } else { Style::default() };
+    let mut state = ListState::default().with_selected(cursor);
+    StatefulWidget::render(List::new(rows).highlight_style(highlight), inner, buf, &mut state);
 }
 
-/// The pane's rows and which one is the selected checklist row.
+/// The pane's rows and which one is the selected checklist row. Styles go on spans: a list
+/// paints a line's own style across the whole row.
 fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
     let r = ctx.release;
     let t = ctx.theme;
@@ -56,7 +59,7 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
     let fixed = 1 + 1 + digits + 1 + 2 + 4 + 2 + hold_w + 2 + 4;
     let longest = plan.stages.iter().map(|s| width(&s.name)).max().unwrap_or(5).max(5);
     let name_w = longest.min(w.saturating_sub(fixed).max(5));
-    rows.push(Line::styled(
+    rows.push(Line::from(Span::styled(
         format!(
             " {} {:>digits$} {}  {:>4}  {:>hold_w$}",
             " ",
@@ -66,7 +69,7 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
             "hold"
         ),
         t.muted,
-    ));
+    )));
     let phase = r.phase();
     let ended = matches!(
         phase,
@@ -119,6 +122,13 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
         let filled = (done.num_seconds() as usize * bar_w)
             .checked_div(total.num_seconds() as usize)
             .unwrap_or(0);
+        let bar = Bar {
+            width: bar_w,
+            filled,
+            fill: ("█", t.info),
+            rest: ("░", t.muted),
+        };
+        let [filled_part, rest_part] = bar.spans();
         let stopped = if phase == PhaseName::Running || phase == PhaseName::Pending {
             ""
         } else {
@@ -126,8 +136,8 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
         };
         rows.push(Line::from(vec![
             Span::styled(" hold ", t.muted),
-            Span::styled("█".repeat(filled.min(bar_w)), t.info),
-            Span::styled("░".repeat(bar_w - filled.min(bar_w)), t.muted),
+            filled_part,
+            rest_part,
             Span::styled(format!(" {} of {}{stopped}", fmt_duration(done), stage.hold), t.text),
         ]));
     }
@@ -139,7 +149,10 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
         None
     };
     if progress.items.is_empty() && progress.approvals.is_empty() {
-        rows.push(Line::styled(" no checklist, no approvals at this stage", t.muted));
+        rows.push(Line::from(Span::styled(
+            " no checklist, no approvals at this stage",
+            t.muted,
+        )));
         next_stage(ctx, &mut rows);
         return (rows, None);
     }
@@ -150,7 +163,7 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
     let mut cursor = None;
     let item_texts = plan.checklist_of(r.stage());
 
-    let signed_text = |s: &Signed| format!("✔ {} {}", s.by.name, clock(s.at).get(..5).unwrap_or(""));
+    let signed_text = |s: &Signed| format!("✔ {} {}", s.by.name, time_of_day(s.at).get(..5).unwrap_or(""));
     let mut push_row =
         |rows: &mut Vec<Line<'static>>, index: usize, done: bool, what: &str, who: String, who_style: Style| {
             let selected = index == cursor_row;
