@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::draw::Ctx;
-use super::keys::{Action, Binding, footer_hints};
+use super::keys::{Action, Binding, first_key, footer_hints};
 use super::theme::Theme;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
@@ -24,17 +24,6 @@ pub fn label(binding: &Binding, tight: bool) -> &'static str {
     binding
         .footer
         .map_or(binding.help, |h| if tight { h.tight } else { h.wide })
-}
-
-/// The first of a binding's keys ("Enter/Space" -> "Enter"), for narrow footers.
-fn first_key(keys: &'static str) -> &'static str {
-    if keys.len() > 1
-        && let Some(i) = keys.find(['/', ' '])
-        && i > 0
-    {
-        return &keys[..i];
-    }
-    keys
 }
 
 /// The hints line that fits `width`, most verbose first.

@@ -10,12 +10,13 @@ use ratatui::widgets::{Block, Widget};
 
 use super::data_status::data_span;
 use super::draw::{Ctx, GRID_WIDTH};
-use super::keys::{Action, BINDINGS};
+use super::hold_words;
+use super::keys::{Action, key_for};
 use super::row::{from_col, render_right};
 use super::text::{fit, width as text_width};
 use super::theme::{Theme, phase_symbol};
 use super::time_text::{age, time_of_day};
-use crate::engine::{GateStatus, HoldReason, PhaseName, Step, fmt_duration};
+use crate::engine::{GateStatus, PhaseName, Step, fmt_duration};
 
 /// Rows the header takes at a given terminal width.
 pub fn height(width: u16) -> u16 {
@@ -245,7 +246,10 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
                 t.success,
             ),
             sep(t),
-            Span::styled(format!("R rolls back to {}", info.stable), t.muted),
+            Span::styled(
+                format!("{} rolls back to {}", key_for(Action::Rollback), info.stable),
+                t.muted,
+            ),
         ]),
         PhaseName::Held => Line::from(Span::styled(
             reasons(ctx, &format!(" {sym} HELD because: "), width),
@@ -256,10 +260,11 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
             t.info,
         )),
         PhaseName::Paused => {
+            let resume = key_for(Action::PauseResume);
             let text = if r.holds().is_empty() {
-                format!(" {sym} PAUSED: p resumes")
+                format!(" {sym} PAUSED: {resume} resumes")
             } else {
-                reasons(ctx, &format!(" {sym} PAUSED (p resumes); also holding: "), width)
+                reasons(ctx, &format!(" {sym} PAUSED ({resume} resumes); also holding: "), width)
             };
             Line::from(Span::styled(text, t.warning))
         }
@@ -281,14 +286,14 @@ fn reasons(ctx: &Ctx, prefix: &str, width: usize) -> String {
         };
         if i == 0 {
             let room = width.saturating_sub(text_width(&text) + text_width(&more) + 1);
-            let mut piece = reason.to_string();
+            let mut piece = hold_words::wide(reason);
             if text_width(&piece) > room {
-                piece = tight(reason);
+                piece = hold_words::tight(reason);
             }
             text.push_str(&fit(&piece, room));
             continue;
         }
-        let piece = format!("; {reason}");
+        let piece = format!("; {}", hold_words::wide(reason));
         if text_width(&text) + text_width(&piece) + text_width(&more) > width {
             text.push_str(&format!(" (+{} more)", holds.len() - i));
             break;
@@ -296,24 +301,6 @@ fn reasons(ctx: &Ctx, prefix: &str, width: usize) -> String {
         text.push_str(&piece);
     }
     text
-}
-
-/// A hold reason in fewer words for a narrow terminal: the judge's reasons name the keys
-/// first, so the part that says what to do survives the cut.
-fn tight(reason: &HoldReason) -> String {
-    let key = |action: Action| BINDINGS.iter().find(|b| b.action == action).map_or("?", |b| b.keys);
-    match reason {
-        HoldReason::JudgeMarginal { score } => format!(
-            "canary judge marginal ({score:.0}): {} goes on, {} rolls back",
-            key(Action::Advance),
-            key(Action::Rollback)
-        ),
-        HoldReason::JudgeFailed { score, why } => format!(
-            "canary judge failed ({score:.0}): {} rolls back; {why}",
-            key(Action::Rollback)
-        ),
-        _ => reason.to_string(),
-    }
 }
 
 fn calm(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {

@@ -235,6 +235,31 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
         .map(|k| k.action)
 }
 
+/// How the keys for `action` are written, for text that tells the user what to press.
+pub fn key_for(action: Action) -> &'static str {
+    BINDINGS
+        .iter()
+        .find(|b| b.action == action || b.bound.iter().any(|k| k.action == action))
+        .map_or("?", |b| b.keys)
+}
+
+/// The first of a binding's keys ("Enter/Space" -> "Enter"), for narrow footers and hints.
+pub fn first_key(keys: &'static str) -> &'static str {
+    if keys.len() > 1
+        && let Some(i) = keys.find(['/', ' '])
+        && i > 0
+    {
+        return &keys[..i];
+    }
+    keys
+}
+
+/// The main keys of `action` without the letter alternatives ("↑/↓ j/k" -> "↑/↓").
+pub fn main_keys(action: Action) -> &'static str {
+    let keys = key_for(action);
+    keys.split_once(' ').map_or(keys, |(main, _)| main)
+}
+
 /// The footer's hints, in table order.
 pub fn footer_hints() -> impl Iterator<Item = &'static Binding> {
     BINDINGS.iter().filter(|b| b.footer.is_some())

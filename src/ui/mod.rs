@@ -6,6 +6,7 @@ pub mod dialogs;
 pub mod draw;
 pub mod footer;
 pub mod header;
+pub mod hold_words;
 pub mod judge;
 pub mod keys;
 pub mod panes;

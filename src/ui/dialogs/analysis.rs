@@ -16,12 +16,22 @@ use crate::engine::fmt_duration;
 use crate::engine::judging::{Judgement, window_values};
 use crate::ui::draw::Ctx;
 use crate::ui::judge::{self, with_unit};
+use crate::ui::keys::{Action, key_for, main_keys};
 use crate::ui::text::{fit, pad, width};
 use crate::ui::theme::{classification_badge, outcome_badge};
 use crate::ui::time_text::time_of_day;
 use crate::ui::wrap::wrap;
 
-pub const KEYS: &str = "Esc closes · ↑/↓ metric · v whole query · R rolls back";
+/// The dialog's keys, from the key table.
+pub fn keys() -> String {
+    format!(
+        "{} closes · {} metric · {} whole query · {} rolls back",
+        key_for(Action::Close),
+        main_keys(Action::Up),
+        key_for(Action::ShowQuery),
+        key_for(Action::Rollback)
+    )
+}
 
 /// Width of the label column.
 const LABEL: usize = 11;
@@ -191,7 +201,7 @@ fn lines(ctx: &Ctx, metric: usize, w: usize, fit: Fit) -> Vec<Line<'static>> {
         );
         blank(&mut out, false);
     }
-    out.push(Line::styled(KEYS, t.key));
+    out.push(Line::styled(keys(), t.key));
     out
 }
 

@@ -9,16 +9,24 @@ use super::frame::frame;
 use crate::engine::Command;
 use crate::ui::app::Confirm;
 use crate::ui::draw::Ctx;
+use crate::ui::keys::{Action, first_key, key_for};
 use crate::ui::text::width;
 use crate::ui::wrap::wrap;
 
-pub const KEYS: &str = "Enter confirm · Esc cancel";
+/// The dialog's keys, from the key table.
+pub fn keys() -> String {
+    format!(
+        "{} confirm · {} cancel",
+        first_key(key_for(Action::Select)),
+        key_for(Action::Close)
+    )
+}
 
 pub fn render(ctx: &Ctx, confirm: &Confirm, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
     let dangerous = matches!(confirm.command, Command::Abort | Command::Rollback);
     let border = if dangerous { t.danger } else { t.warning };
-    question(ctx, area, buf, &confirm.title, &confirm.lines, KEYS, border);
+    question(ctx, area, buf, &confirm.title, &confirm.lines, &keys(), border);
 }
 
 /// A titled box with wrapped lines and a key line under them (shared with quit).

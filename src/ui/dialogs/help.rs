@@ -7,10 +7,16 @@ use ratatui::widgets::{Row, Table, Widget};
 
 use super::frame::frame;
 use crate::ui::draw::Ctx;
-use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::keys::{Action, BINDINGS, key_for};
 use crate::ui::text::width;
 
-const CLOSE: &str = "Esc closes · the footer shows the most used keys";
+/// The last line, with the closing key from the key table.
+fn closing() -> String {
+    format!(
+        "{} closes · the footer shows the most used keys",
+        key_for(Action::Close)
+    )
+}
 /// Cells between the keys and what they do.
 const GAP: u16 = 2;
 
@@ -18,7 +24,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
     let key_w = BINDINGS.iter().map(|b| width(b.keys)).max().unwrap_or(1);
     let help_w = BINDINGS.iter().map(|b| width(b.help)).max().unwrap_or(1);
-    let inner_w = (key_w + usize::from(GAP) + help_w).max(width(CLOSE)) as u16;
+    let inner_w = (key_w + usize::from(GAP) + help_w).max(width(&closing())) as u16;
     let inner_h = BINDINGS.len() as u16 + 2;
     let inner = frame(area, inner_w, inner_h, "Help: keys", t.border_focus, t.title, buf);
     if inner.is_empty() {
@@ -36,6 +42,6 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     Table::new(rows, widths).column_spacing(GAP).render(inner, buf);
     // Under the table, after a blank row.
     if let Some(row) = inner.rows().nth(BINDINGS.len() + 1) {
-        Line::from(Span::styled(CLOSE, t.muted)).render(row, buf);
+        Line::from(Span::styled(closing(), t.muted)).render(row, buf);
     }
 }

@@ -7,8 +7,12 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::frame::frame;
 use crate::ui::draw::Ctx;
+use crate::ui::keys::{Action, key_for};
 
-pub const KEYS: &str = "Esc closes";
+/// The dialog's keys, from the key table.
+pub fn keys() -> String {
+    format!("{} closes", key_for(Action::Close))
+}
 
 pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
@@ -34,7 +38,7 @@ pub fn render(ctx: &Ctx, metric: usize, area: Rect, buf: &mut Buffer) {
         }
     }
     rows.push((String::new(), t.text));
-    rows.push((KEYS.to_string(), t.key));
+    rows.push((keys(), t.key));
     let title = format!("Query: {}", m.name);
     let inner = frame(area, inner_w, rows.len() as u16, &title, t.border_focus, t.title, buf);
     let text: Vec<Line> = rows

@@ -6,12 +6,20 @@ use ratatui::layout::Rect;
 use crate::engine::Release;
 use crate::ui::app::actual_text;
 use crate::ui::draw::Ctx;
+use crate::ui::keys::{Action, first_key, key_for};
 
-pub const KEYS: &str = "Enter quit · Esc stay";
+/// The dialog's keys, from the key table.
+pub fn keys() -> String {
+    format!(
+        "{} quit · {} stay",
+        first_key(key_for(Action::Select)),
+        key_for(Action::Close)
+    )
+}
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let lines = warning(ctx.release);
-    super::confirm::question(ctx, area, buf, "Quit shipdeck?", &lines, KEYS, ctx.theme.warning);
+    super::confirm::question(ctx, area, buf, "Quit shipdeck?", &lines, &keys(), ctx.theme.warning);
 }
 
 /// What the operator is told before quitting a live release.

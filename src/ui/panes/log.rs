@@ -13,7 +13,7 @@ use ratatui::widgets::{Paragraph, Row, Table, Widget};
 use crate::engine::LogEntry;
 use crate::ui::app::Pane;
 use crate::ui::draw::Ctx;
-use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::keys::{Action, first_key, key_for};
 use crate::ui::text::{fit, pad};
 use crate::ui::theme::severity_symbol;
 use crate::ui::time_text::time_of_day;
@@ -63,10 +63,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     Table::new(rows, WIDTHS).column_spacing(0).render(lines_area, buf);
 
     if scrolled_row {
-        let follow = BINDINGS
-            .iter()
-            .find(|b| b.action == Action::Top)
-            .map_or("G", |b| b.keys);
+        let follow = key_for(Action::Top);
         let text = format!(
             " ‖ scrolled: {scrolled} lines, {} to follow",
             follow.rsplit('/').next().unwrap_or("G")
@@ -78,7 +75,14 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
             Span::styled(format!(" / {}", ui.filter), t.selection),
             Span::styled("█", t.selection),
             Span::raw("  "),
-            Span::styled("Enter keeps · Esc clears", t.muted),
+            Span::styled(
+                format!(
+                    "{} keeps · {} clears",
+                    first_key(key_for(Action::Select)),
+                    key_for(Action::Close)
+                ),
+                t.muted,
+            ),
         ]);
         input.style(t.selection).render(input_area, buf);
     }

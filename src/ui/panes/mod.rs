@@ -12,7 +12,7 @@ use ratatui::widgets::Widget;
 
 use super::app::Pane;
 use super::draw::Ctx;
-use super::keys::{Action, BINDINGS};
+use super::keys::{Action, key_for};
 
 pub fn render(ctx: &Ctx, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool) {
     match pane {
@@ -41,8 +41,9 @@ pub fn tabs(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         }
         spans.push(Span::raw(" "));
     }
-    if let Some(b) = BINDINGS.iter().find(|b| matches!(b.action, Action::FocusPane(_))) {
-        spans.push(Span::styled(format!(" {} switch", b.keys), t.muted));
-    }
+    spans.push(Span::styled(
+        format!(" {} switch", key_for(Action::FocusPane(0))),
+        t.muted,
+    ));
     Line::from(spans).render(area, buf);
 }

@@ -13,7 +13,7 @@ use crate::engine::Reading;
 use crate::plan::Direction;
 use crate::ui::data_status::data_span;
 use crate::ui::draw::Ctx;
-use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::keys::{Action, first_key, key_for};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::sparkline::{SparkRow, scale};
 
@@ -121,16 +121,14 @@ impl MetricBlock<'_> {
         // The selected metric names its keys, when there is room; the data age always.
         let mut hints = Vec::new();
         if self.selected {
-            let key = |action: Action| BINDINGS.iter().find(|b| b.action == action).map(|b| b.keys);
-            if self.judge.is_some()
-                && let Some(keys) = key(Action::Select)
-            {
-                let first = keys.split('/').next().unwrap_or(keys);
-                hints.push(Span::styled(format!("{first} analysis · "), t.muted));
+            if self.judge.is_some() {
+                let select = first_key(key_for(Action::Select));
+                hints.push(Span::styled(format!("{select} analysis · "), t.muted));
             }
-            if let Some(keys) = key(Action::ShowQuery) {
-                hints.push(Span::styled(format!("{keys} query · "), t.muted));
-            }
+            hints.push(Span::styled(
+                format!("{} query · ", key_for(Action::ShowQuery)),
+                t.muted,
+            ));
         }
         // Fewer hints until it fits (the query key last to go).
         let right = (0..=hints.len())

@@ -15,7 +15,7 @@ use crate::engine::PhaseName;
 use crate::plan::Weight;
 use crate::ui::app::Pane;
 use crate::ui::draw::Ctx;
-use crate::ui::keys::{Action, BINDINGS};
+use crate::ui::keys::{Action, first_key, key_for};
 use crate::ui::row::from_col;
 use crate::ui::widgets::bar::Bar;
 use crate::ui::widgets::pane_block::pane_block;
@@ -172,8 +172,11 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
     rows.push(match ctx.ui.slider {
         Some(dial) => Row::Text(Line::from(vec![
             Span::styled(format!(" slider    ◆ {dial} "), t.warning),
-            Span::styled("not applied — Enter to apply", t.alarm),
-            Span::styled(" · Esc discards", t.muted),
+            Span::styled(
+                format!("not applied — {} to apply", first_key(key_for(Action::Select))),
+                t.alarm,
+            ),
+            Span::styled(format!(" · {} discards", key_for(Action::Close)), t.muted),
         ])),
         None if !r.can_set_weight() => {
             let why = if phase == PhaseName::Pending {
@@ -184,12 +187,12 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
             plain(format!(" slider    off: {why}"), t.muted)
         }
         None => {
-            let keys = BINDINGS
-                .iter()
-                .find(|b| b.action == Action::Left)
-                .map_or("←/→", |b| b.keys);
+            let keys = key_for(Action::Left);
             let hint = if focused {
-                format!(" slider    {keys} dial a weight, Enter applies")
+                format!(
+                    " slider    {keys} dial a weight, {} applies",
+                    first_key(key_for(Action::Select))
+                )
             } else {
                 format!(" slider    focus here, {keys} dial a weight")
             };

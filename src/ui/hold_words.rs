@@ -1,0 +1,91 @@
+//! Hold reasons in the cockpit's words. The engine states why the release is not moving
+//! and names no key (headless runs have none); the cockpit adds what to press, with every
+//! key letter taken from the key table.
+
+use super::keys::{Action, key_for};
+use crate::analysis::judge::score::score_text;
+use crate::engine::HoldReason;
+
+/// The reason with what a person can do about it, where a key does something.
+pub fn wide(reason: &HoldReason) -> String {
+    let rollback = key_for(Action::Rollback);
+    match reason {
+        HoldReason::TriggerFired { trigger } => format!("rollback trigger fired: {trigger}: {rollback} rolls back"),
+        HoldReason::JudgeMarginal { score } => format!(
+            "canary judge marginal (score {}): {} goes on, {rollback} rolls back",
+            score_text(*score),
+            key_for(Action::Advance)
+        ),
+        HoldReason::JudgeFailed { score, why } => {
+            format!(
+                "canary judge failed (score {}): {why}; {rollback} rolls back",
+                score_text(*score)
+            )
+        }
+        _ => reason.to_string(),
+    }
+}
+
+/// Fewer words for a narrow terminal: the keys come first, so the part that says what
+/// to do survives a cut.
+pub fn tight(reason: &HoldReason) -> String {
+    let rollback = key_for(Action::Rollback);
+    match reason {
+        HoldReason::TriggerFired { trigger } => format!("trigger {trigger}: {rollback} rolls back"),
+        HoldReason::JudgeMarginal { score } => format!(
+            "canary judge marginal ({score:.0}): {} goes on, {rollback} rolls back",
+            key_for(Action::Advance)
+        ),
+        HoldReason::JudgeFailed { score, why } => {
+            format!("canary judge failed ({score:.0}): {rollback} rolls back; {why}")
+        }
+        _ => reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keys_come_from_the_key_table() {
+        let marginal = HoldReason::JudgeMarginal { score: 60.0 };
+        assert_eq!(
+            wide(&marginal),
+            format!(
+                "canary judge marginal (score 60): {} goes on, {} rolls back",
+                key_for(Action::Advance),
+                key_for(Action::Rollback)
+            )
+        );
+        assert!(tight(&marginal).starts_with("canary judge marginal (60): n goes on, R rolls back"));
+    }
+
+    #[test]
+    fn reasons_without_a_key_keep_the_engine_words() {
+        let stale = HoldReason::Stale {
+            metric: "p99".into(),
+            age_secs: 40,
+        };
+        assert_eq!(wide(&stale), stale.to_string());
+        assert_eq!(tight(&stale), stale.to_string());
+    }
+
+    #[test]
+    fn the_engine_words_name_no_key() {
+        for reason in [
+            HoldReason::TriggerFired {
+                trigger: "errors".into(),
+            },
+            HoldReason::JudgeMarginal { score: 60.0 },
+            HoldReason::JudgeFailed {
+                score: 0.0,
+                why: "critical metric errors".into(),
+            },
+        ] {
+            let engine = reason.to_string();
+            assert!(!engine.contains(" R ") && !engine.contains(" n "), "{engine}");
+            assert!(wide(&reason).contains("R rolls back"), "{}", wide(&reason));
+        }
+    }
+}
