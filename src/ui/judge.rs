@@ -5,9 +5,8 @@ use chrono::{DateTime, Utc};
 
 use crate::analysis::bounds::fmt_num;
 use crate::analysis::judge::{EffectKind, JudgeConfig, Verdict};
-use crate::engine::judging::{Judgement, config_for};
-use crate::engine::{PhaseName, Release, Step, fmt_duration};
-use crate::plan::Weight;
+use crate::engine::judging::{JudgeState, Judgement, config_for};
+use crate::engine::{Release, fmt_duration};
 
 /// `+5.90`, `-0.020`, `0`: a shift with its sign.
 pub fn signed(v: f64) -> String {
@@ -92,91 +91,44 @@ pub fn config(release: &Release, index: usize) -> Option<JudgeConfig> {
     Some(config_for(metric, &judge.settings))
 }
 
-/// Where the judge stands when it is not judging the current weight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Idle {
-    /// The plan has no `analysis.judge`.
-    Off,
-    /// Rolled back, rolling back or aborted: nothing left to judge.
-    Stopped(PhaseName),
-    /// No canary traffic to compare (0%).
-    AtZero,
-    /// No baseline traffic to compare (100%, promoted).
-    AtFull,
-    /// The current stage does not analyse the metric (or any metric).
-    NotAnalysed,
-    /// The stage's weight is not in place yet.
-    NotHolding,
-    /// Judging: the next interval is judged then.
-    Next(DateTime<Utc>),
-}
-
-/// Where the judge stands for the current stage; `metric` narrows it to one metric.
-pub fn idle(release: &Release, metric: Option<usize>) -> Idle {
-    let Some(judge) = release.judge() else {
-        return Idle::Off;
-    };
-    match release.phase() {
-        p @ (PhaseName::RollingBack | PhaseName::RolledBack | PhaseName::Aborted) => return Idle::Stopped(p),
-        PhaseName::Done => return Idle::AtFull,
-        _ => {}
-    }
-    let weight = release.desired_weight();
-    if weight == Weight::ZERO {
-        return Idle::AtZero;
-    }
-    if weight == Weight::FULL {
-        return Idle::AtFull;
-    }
-    if metric.is_some_and(|m| !release.metric_analysed(m)) || !release.judge_active() {
-        return Idle::NotAnalysed;
-    }
-    match judge.next_at {
-        Some(at) if release.step() == Step::Holding => Idle::Next(at),
-        _ => Idle::NotHolding,
+/// Where the judge stands, in a few words for the pane: "next in 35s", "rests at 100%".
+pub fn state_short(state: JudgeState, now: DateTime<Utc>, judged: bool) -> String {
+    match state {
+        JudgeState::Off => "off".into(),
+        JudgeState::Stopped(p) => format!("stopped: {}", p.label().to_lowercase()),
+        JudgeState::AtZero => "waits for traffic".into(),
+        JudgeState::AtFull => "rests at 100%".into(),
+        JudgeState::NotAnalysed => "not analysed at this stage".into(),
+        JudgeState::NotHolding => "starts when the weight holds".into(),
+        JudgeState::Next(at) if judged => format!("next {}", due(at, now)),
+        JudgeState::Next(at) => format!("first interval {}", due(at, now)),
     }
 }
 
-impl Idle {
-    /// A few words for the pane: "next in 35s", "rests at 100%".
-    pub fn short(self, now: DateTime<Utc>, judged: bool) -> String {
-        match self {
-            Idle::Off => "off".into(),
-            Idle::Stopped(p) => format!("stopped: {}", p.label().to_lowercase()),
-            Idle::AtZero => "waits for traffic".into(),
-            Idle::AtFull => "rests at 100%".into(),
-            Idle::NotAnalysed => "not analysed at this stage".into(),
-            Idle::NotHolding => "starts when the weight holds".into(),
-            Idle::Next(at) if judged => format!("next {}", due(at, now)),
-            Idle::Next(at) => format!("first interval {}", due(at, now)),
+/// Why there is no judgement at this weight, in a sentence.
+pub fn state_sentence(state: JudgeState, release: &Release, now: DateTime<Utc>) -> String {
+    let stage = &release.plan().stages[release.stage()];
+    match state {
+        JudgeState::Off => "Not judged: the canary judge is off (the plan sets no analysis.judge).".into(),
+        JudgeState::Stopped(p) => format!(
+            "Not judged: the release is {}, the judge has stopped.",
+            p.label().to_lowercase()
+        ),
+        JudgeState::AtZero => {
+            "Not judged: the judge waits for traffic; at 0% the canary serves nothing to compare.".into()
         }
-    }
-
-    /// Why there is no judgement at this weight, in a sentence.
-    pub fn sentence(self, release: &Release, now: DateTime<Utc>) -> String {
-        let stage = &release.plan().stages[release.stage()];
-        match self {
-            Idle::Off => "Not judged: the canary judge is off (the plan sets no analysis.judge).".into(),
-            Idle::Stopped(p) => format!(
-                "Not judged: the release is {}, the judge has stopped.",
-                p.label().to_lowercase()
-            ),
-            Idle::AtZero => {
-                "Not judged: the judge waits for traffic; at 0% the canary serves nothing to compare.".into()
-            }
-            Idle::AtFull => "Not judged: the judge rests at 100%, with no baseline traffic left to compare.".into(),
-            Idle::NotAnalysed => format!("Not judged: stage {} does not analyse this metric.", stage.name),
-            Idle::NotHolding => format!(
-                "Not judged yet: the judge starts when {} holds at {}.",
-                stage.name,
-                release.desired_weight()
-            ),
-            Idle::Next(at) => format!(
-                "Not judged yet: the first interval at this weight is judged at {} ({}).",
-                at.format("%H:%M:%S"),
-                due(at, now)
-            ),
-        }
+        JudgeState::AtFull => "Not judged: the judge rests at 100%, with no baseline traffic left to compare.".into(),
+        JudgeState::NotAnalysed => format!("Not judged: stage {} does not analyse this metric.", stage.name),
+        JudgeState::NotHolding => format!(
+            "Not judged yet: the judge starts when {} holds at {}.",
+            stage.name,
+            release.desired_weight()
+        ),
+        JudgeState::Next(at) => format!(
+            "Not judged yet: the first interval at this weight is judged at {} ({}).",
+            at.format("%H:%M:%S"),
+            due(at, now)
+        ),
     }
 }
 

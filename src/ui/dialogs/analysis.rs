@@ -10,10 +10,9 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::frame::frame;
 use crate::analysis::bounds::fmt_num;
-use crate::analysis::judge::prepare::prepare;
 use crate::analysis::judge::{Classification, Direction, EffectKind, JudgeConfig, Verdict};
 use crate::engine::fmt_duration;
-use crate::engine::judging::{Judgement, window_values};
+use crate::engine::judging::{JudgeState, Judgement};
 use crate::ui::draw::Ctx;
 use crate::ui::judge::{self, with_unit};
 use crate::ui::keys::{Action, key_for, main_keys};
@@ -136,8 +135,8 @@ fn lines(ctx: &Ctx, metric: usize, w: usize, fit: Fit) -> Vec<Line<'static>> {
         }
         _ => {
             let why = match current {
-                Some(_) => judge::Idle::NotAnalysed.sentence(r, ctx.now),
-                None => judge::idle(r, Some(metric)).sentence(r, ctx.now),
+                Some(_) => judge::state_sentence(JudgeState::NotAnalysed, r, ctx.now),
+                None => judge::state_sentence(r.judge_state(Some(metric)), r, ctx.now),
             };
             labelled(&mut out, "verdict", vec![Span::styled(format!("· {why}"), t.text)], w);
             if let Some(last) = r.judge().and_then(|run| run.last.as_ref())
@@ -176,15 +175,10 @@ fn lines(ctx: &Ctx, metric: usize, w: usize, fit: Fit) -> Vec<Line<'static>> {
         let cfg = judge::config(r, metric).unwrap_or_default();
         statistics(ctx, &mut out, j, v, &cfg, &m.unit, w);
         blank(&mut out, false);
-        let state = r.metric(metric);
-        let samples = |series: Option<&crate::engine::series::Series>| {
-            let raw = series.map(|s| window_values(s, j.from, j.to)).unwrap_or_default();
-            prepare(&raw, cfg.nan, cfg.outlier_factor).values
-        };
-        let canary = samples(state.map(|s| &s.canary));
-        let baseline = samples(state.map(|s| &s.baseline));
+        let judged = j.samples.get(metric).and_then(Option::as_ref);
         if fit.plot_rows > 0 {
-            out.extend(histograms(ctx, &canary, &baseline, &m.unit, w, fit.plot_rows));
+            let (canary, baseline) = judged.map_or((&[][..], &[][..]), |s| (&s.canary[..], &s.baseline[..]));
+            out.extend(histograms(ctx, canary, baseline, &m.unit, w, fit.plot_rows));
             blank(&mut out, true);
         }
         labelled(

@@ -3,8 +3,8 @@
 
 use ratatui::text::{Line, Span};
 
-use crate::engine::{GateStatus, Release, Watch, gate_label};
-use crate::plan::{Bounds, Plan, Span as PlanSpan, TriggerAction, Weight};
+use crate::engine::{GateStatus, Release, Rest, Watch, gate_label};
+use crate::plan::{Bounds, Plan, Span as PlanSpan, TriggerAction};
 use crate::ui::draw::Ctx;
 use crate::ui::text::{fit, pad, width};
 use crate::ui::theme::gate_badge;
@@ -89,15 +89,12 @@ fn checks<'a>(r: &'a Release, index: usize, idle: &'a Watch) -> Vec<Check<'a>> {
     let metric = &plan.metrics[index];
     let mut out = Vec::new();
     for (g, gate) in plan.gates.iter().enumerate().filter(|(_, g)| g.metric == metric.name) {
-        let why_idle = if r.judgeable(gate.bounds()).is_none() {
-            "no baseline at 100%"
-        } else if !r.gate_analysed(g) {
-            "not analysed at this stage"
-        } else if r.desired_weight() == Weight::ZERO {
-            "no canary traffic yet"
-        } else {
-            "waiting for a sample at this weight"
-        };
+        let why_idle = r.gate_rest(g).map_or("", |rest| match rest {
+            Rest::NoBaselineAtFull => "no baseline at 100%",
+            Rest::NotAnalysed => "not analysed at this stage",
+            Rest::NoCanaryTraffic => "no canary traffic yet",
+            Rest::WaitingForSample => "waiting for a sample at this weight",
+        });
         out.push(Check {
             name: gate_label(plan, g),
             threshold: bounds_text(&gate.bounds(), &metric.unit, gate.sustain),
@@ -108,7 +105,7 @@ fn checks<'a>(r: &'a Release, index: usize, idle: &'a Watch) -> Vec<Check<'a>> {
     let triggers = plan.rollback.triggers.iter().enumerate();
     for (k, tr) in triggers.filter(|(_, t)| t.metric == metric.name) {
         let why_idle = match tr.action {
-            _ if r.judgeable(tr.bounds()).is_none() => "no baseline at 100%",
+            _ if r.trigger_rest(k) == Some(Rest::NoBaselineAtFull) => "no baseline at 100%",
             TriggerAction::Auto => "rolls back by itself",
             TriggerAction::Manual => "asks you to roll back",
         };

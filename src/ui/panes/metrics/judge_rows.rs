@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 
 use super::metric_block::{INDENT, LABEL};
 use crate::analysis::judge::Classification;
+use crate::engine::judging::JudgeState;
 use crate::ui::draw::Ctx;
 use crate::ui::judge;
 use crate::ui::text::{fit, pad, width};
@@ -48,10 +49,10 @@ impl JudgeRows {
             .map(|(i, m)| {
                 let verdict = current.and_then(|j| j.metrics.get(i)).and_then(Option::as_ref);
                 let Some(v) = verdict else {
-                    let why = match (current, judge::idle(r, Some(i))) {
-                        (Some(_), _) | (None, judge::Idle::NotAnalysed) => "not analysed at this stage".to_string(),
-                        (None, judge::Idle::Next(_)) => "not judged at this weight yet".to_string(),
-                        (None, idle) => idle.short(ctx.now, false),
+                    let why = match (current, r.judge_state(Some(i))) {
+                        (Some(_), _) | (None, JudgeState::NotAnalysed) => "not analysed at this stage".to_string(),
+                        (None, JudgeState::Next(_)) => "not judged at this weight yet".to_string(),
+                        (None, state) => judge::state_short(state, ctx.now, false),
                     };
                     return JudgeRow::Quiet(why);
                 };

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::engine::judging::JudgeRun;
+use crate::engine::judging::{JudgeRun, JudgeState};
 use crate::ui::draw::Ctx;
 use crate::ui::judge;
 use crate::ui::row::from_col;
@@ -24,22 +24,25 @@ pub fn render(ctx: &Ctx, run: &JudgeRun, row: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
     let w = usize::from(row.width);
     let current = r.stage_judgement();
-    let idle = judge::idle(r, None);
+    let idle = r.judge_state(None);
     let mut head = vec![Span::styled(" canary judge ", t.title)];
     let timing = match current {
         Some(j) => {
             head.push(Span::styled(outcome_badge(j.outcome()), t.outcome(j.outcome())));
             head.push(Span::styled(format!(" score {}", judge::score(j.score.score)), t.text));
-            Some(Span::styled(idle.short(ctx.now, true), t.muted))
+            Some(Span::styled(judge::state_short(idle, ctx.now, true), t.muted))
         }
         None => {
             // Nothing judged at this weight: where the judge stands is the headline.
-            let symbol = if matches!(idle, judge::Idle::Next(_)) {
+            let symbol = if matches!(idle, JudgeState::Next(_)) {
                 "… "
             } else {
                 "· "
             };
-            head.push(Span::styled(format!("{symbol}{}", idle.short(ctx.now, false)), t.info));
+            head.push(Span::styled(
+                format!("{symbol}{}", judge::state_short(idle, ctx.now, false)),
+                t.info,
+            ));
             None
         }
     };
