@@ -10,6 +10,7 @@ pub mod debug_log;
 pub mod duration;
 pub mod engine;
 pub mod files;
+pub mod format;
 pub mod journal;
 pub mod judge_cli;
 pub mod outside;

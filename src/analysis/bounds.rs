@@ -2,6 +2,7 @@
 
 use crate::analysis::judge::Direction;
 use crate::duration::Span;
+use crate::format::fmt_num;
 
 /// Bounds on a metric. Absolute bounds compare the canary value; ratio bounds compare the
 /// canary with the baseline over the same window (`canary <= baseline * max_ratio`); a
@@ -186,30 +187,6 @@ fn sigma_breach(k: f64, bad: Direction, canary: f64, b: &BaselineStats) -> Optio
         format!("σ {}", fmt_num(b.sd))
     };
     Some(format!("{} {side} {k}σ ({sd}, {} pts)", fmt_num(canary), b.n))
-}
-
-/// Compact number formatting for messages and panes: 3 significant digits.
-pub fn fmt_num(v: f64) -> String {
-    if !v.is_finite() {
-        return v.to_string();
-    }
-    let a = v.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if a >= 100.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        let s = format!("{v:.3}");
-        if s == "0.000" || s == "-0.000" {
-            format!("{v:.1e}")
-        } else {
-            s
-        }
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::analysis::bounds::{self, BaselineStats, Outcome};
+use crate::format::fmt_num;
 use crate::plan::{Bounds, Direction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +96,7 @@ impl Watch {
                 Outcome::Within => {
                     self.status = GateStatus::Pass;
                     self.breach_since = None;
-                    self.detail = format!("{} within bounds", bounds::fmt_num(value));
+                    self.detail = format!("{} within bounds", fmt_num(value));
                 }
                 Outcome::NeedsBaseline(why) => {
                     self.status = GateStatus::NoData;

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::analysis::judge::score::score_text;
+use crate::format::fmt_score;
 
 /// The release state as the header shows it and the journal records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -147,12 +147,12 @@ impl fmt::Display for HoldReason {
             HoldReason::JudgeMarginal { score } => write!(
                 f,
                 "canary judge marginal (score {}): a person decides to advance or to roll back",
-                score_text(*score)
+                fmt_score(*score)
             ),
             HoldReason::JudgeFailed { score, why } => write!(
                 f,
                 "canary judge failed (score {}): {why}; waiting for a rollback",
-                score_text(*score)
+                fmt_score(*score)
             ),
             HoldReason::JudgeNoData { why } => write!(f, "canary judge: {why}"),
             HoldReason::JournalFailing { message } => {

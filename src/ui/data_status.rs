@@ -3,7 +3,8 @@
 use ratatui::text::Span;
 
 use super::theme::Theme;
-use crate::engine::{DataStatus, fmt_duration};
+use crate::engine::DataStatus;
+use crate::format::fmt_duration;
 
 /// "data ✔ 3s old", "data ~ STALE 45s old", "data ? NO DATA"; `metric` names the culprit
 /// where the line speaks for several metrics. The reason itself is in the hold line.

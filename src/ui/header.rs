@@ -16,7 +16,8 @@ use super::row::{from_col, render_right};
 use super::text::{fit, width as text_width};
 use super::theme::{Theme, phase_symbol};
 use super::time_text::{age, time_of_day};
-use crate::engine::{GateStatus, PhaseName, Step, fmt_duration};
+use crate::engine::{GateStatus, PhaseName, Step};
+use crate::format::fmt_duration;
 
 /// Rows the header takes at a given terminal width.
 pub fn height(width: u16) -> u16 {

@@ -3,8 +3,8 @@
 //! key letter taken from the key table.
 
 use super::keys::{Action, key_for};
-use crate::analysis::judge::score::score_text;
 use crate::engine::HoldReason;
+use crate::format::fmt_score;
 
 /// The reason with what a person can do about it, where a key does something.
 pub fn wide(reason: &HoldReason) -> String {
@@ -13,13 +13,13 @@ pub fn wide(reason: &HoldReason) -> String {
         HoldReason::TriggerFired { trigger } => format!("rollback trigger fired: {trigger}: {rollback} rolls back"),
         HoldReason::JudgeMarginal { score } => format!(
             "canary judge marginal (score {}): {} goes on, {rollback} rolls back",
-            score_text(*score),
+            fmt_score(*score),
             key_for(Action::Advance)
         ),
         HoldReason::JudgeFailed { score, why } => {
             format!(
                 "canary judge failed (score {}): {why}; {rollback} rolls back",
-                score_text(*score)
+                fmt_score(*score)
             )
         }
         _ => reason.to_string(),

@@ -3,19 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::bounds::fmt_num;
 use crate::analysis::judge::{EffectKind, JudgeConfig, Verdict};
+use crate::engine::Release;
 use crate::engine::judging::{JudgeState, Judgement, config_for};
-use crate::engine::{Release, fmt_duration};
-
-/// `+5.90`, `-0.020`, `0`: a shift with its sign.
-pub fn signed(v: f64) -> String {
-    if v > 0.0 {
-        format!("+{}", fmt_num(v))
-    } else {
-        fmt_num(v)
-    }
-}
+use crate::format::fmt_num;
+use crate::format::{fmt_duration, fmt_signed};
 
 /// `text unit`, or `text` for a metric without a unit.
 pub fn with_unit(text: &str, unit: &str) -> String {
@@ -35,9 +27,9 @@ pub fn estimate(v: &Verdict, unit: &str) -> Option<String> {
             // smaller than that is no shift, shown as 0 rather than as search noise.
             let noise = (hi - lo).abs() * 1e-4;
             let est = if est.abs() <= noise { 0.0 } else { est };
-            format!("Δ {} [{}, {}]", signed(est), signed(lo), signed(hi))
+            format!("Δ {} [{}, {}]", fmt_signed(est), fmt_signed(lo), fmt_signed(hi))
         }
-        _ => format!("Δ {}", signed(est)),
+        _ => format!("Δ {}", fmt_signed(est)),
     };
     Some(with_unit(&text, unit))
 }
@@ -61,27 +53,6 @@ pub fn means(v: &Verdict, unit: &str) -> Option<String> {
 /// `n 60/60`: samples judged, canary then baseline.
 pub fn counts(v: &Verdict) -> String {
     format!("n {}/{}", v.experiment.n, v.control.n)
-}
-
-/// A score 0-100: whole numbers as they are, others with one decimal, so a 94.6 that is not
-/// a pass at 95 never shows as 95.
-pub fn score(s: f64) -> String {
-    if (s - s.round()).abs() < 1e-9 {
-        format!("{s:.0}")
-    } else {
-        format!("{:.1}", (s * 10.0).floor() / 10.0)
-    }
-}
-
-/// A p-value as people read it: three decimals, or `< 0.001`.
-pub fn p_value(p: f64) -> String {
-    if p.is_nan() {
-        "—".into()
-    } else if p < 0.001 {
-        "< 0.001".into()
-    } else {
-        format!("{p:.3}")
-    }
 }
 
 /// The judge's settings for metric `index`, when the plan has a judge.
@@ -185,13 +156,8 @@ mod tests {
         assert_eq!(effect(&v, EffectKind::Cles).unwrap(), "CLES 1.03");
         assert_eq!(means(&v, "ms").unwrap(), "182 vs 176 ms");
         assert_eq!(counts(&v), "n 58/60");
-        assert_eq!(p_value(0.0004), "< 0.001");
-        assert_eq!(p_value(0.0412), "0.041");
-        assert_eq!(signed(-0.02), "-0.020");
-        assert_eq!(signed(0.0), "0");
-        assert_eq!(score(60.0), "60");
-        assert_eq!(score(94.96), "94.9");
-        assert_eq!(score(87.5), "87.5");
+        assert_eq!(fmt_signed(-0.02), "-0.020");
+        assert_eq!(fmt_signed(0.0), "0");
         let inf = Verdict {
             effect_size: Some(f64::INFINITY),
             ..v

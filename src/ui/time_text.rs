@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::engine::fmt_duration;
+use crate::format::fmt_duration;
 
 /// How long ago `at` was: `3s`, `4m05s`, `1h02m`.
 pub fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {

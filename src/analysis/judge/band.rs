@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::format::fmt_precise;
+
 /// A minimum practical shift: changes smaller than this never count, however certain.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MinShift {
@@ -81,8 +83,8 @@ impl serde::Serialize for MinShift {
 impl fmt::Display for MinShift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MinShift::Absolute(v) => write!(f, "{}", super::classify::fmt(*v)),
-            MinShift::OfBaseline(share) => write!(f, "{}%", super::classify::fmt(share * 100.0)),
+            MinShift::Absolute(v) => write!(f, "{}", fmt_precise(*v)),
+            MinShift::OfBaseline(share) => write!(f, "{}%", fmt_precise(share * 100.0)),
         }
     }
 }
@@ -121,7 +123,7 @@ impl Band {
     /// Where the width came from, in words: `0.25 × |shift +12.9|`, `min_shift 10% of the
     /// baseline mean 178`.
     pub fn origin(&self) -> String {
-        let num = super::classify::fmt;
+        let num = fmt_precise;
         match self.source {
             BandSource::Shift { tolerance, estimate } => {
                 let sign = if estimate > 0.0 { "+" } else { "" };

@@ -8,6 +8,7 @@
 //! decided: the interval, the band and where its width came from, the effect and its limit.
 
 use super::band::Band;
+use crate::format::fmt_precise;
 
 /// Which way of change is bad for the metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
@@ -84,9 +85,9 @@ pub fn classify(ev: &Evidence, direction: Direction) -> (Classification, String)
     } else {
         Classification::Pass
     };
-    let interval = format!("[{}, {}]", fmt(ev.ci_low), fmt(ev.ci_high));
-    let band = format!("the band ±{} ({})", fmt(width), ev.band.origin());
-    let effect = fmt(ev.effect_size);
+    let interval = format!("[{}, {}]", fmt_precise(ev.ci_low), fmt_precise(ev.ci_high));
+    let band = format!("the band ±{} ({})", fmt_precise(width), ev.band.origin());
+    let effect = fmt_precise(ev.effect_size);
     match raw {
         Classification::High if direction == Direction::Decrease => (
             Classification::Pass,
@@ -100,53 +101,32 @@ pub fn classify(ev: &Evidence, direction: Direction) -> (Classification, String)
             Classification::High,
             format!(
                 "interval {interval} lies above {band} and effect size {effect} exceeds {}",
-                fmt(ev.allowed_increase)
+                fmt_precise(ev.allowed_increase)
             ),
         ),
         Classification::Low => (
             Classification::Low,
             format!(
                 "interval {interval} lies below {band} and effect size {effect} is under {}",
-                fmt(ev.allowed_decrease)
+                fmt_precise(ev.allowed_decrease)
             ),
         ),
         _ => {
             let why = if above {
                 format!(
                     "interval {interval} lies above {band}, but effect size {effect} is within {}",
-                    fmt(ev.allowed_increase)
+                    fmt_precise(ev.allowed_increase)
                 )
             } else if below {
                 format!(
                     "interval {interval} lies below {band}, but effect size {effect} is within {}",
-                    fmt(ev.allowed_decrease)
+                    fmt_precise(ev.allowed_decrease)
                 )
             } else {
                 format!("interval {interval} does not clear {band}")
             };
             (Classification::Pass, why)
         }
-    }
-}
-
-/// Compact number for reasons: 4 significant digits, enough to compare an interval with a
-/// band by eye (the JSON output carries the full values).
-pub(crate) fn fmt(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let s = format!("{v:.3e}");
-    let parsed: f64 = s.parse().unwrap_or(v);
-    if (1e-4..1e9).contains(&parsed.abs()) {
-        let digits = (3 - parsed.abs().log10().floor() as i32).max(0) as usize;
-        let t = format!("{parsed:.digits$}");
-        if t.contains('.') {
-            t.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            t
-        }
-    } else {
-        format!("{parsed:e}")
     }
 }
 
@@ -210,10 +190,10 @@ mod tests {
 
     #[test]
     fn fmt_is_compact() {
-        assert_eq!(fmt(1.0), "1");
-        assert_eq!(fmt(0.123456789), "0.1235");
-        assert_eq!(fmt(1234.6), "1235");
-        assert_eq!(fmt(56.2704), "56.27");
-        assert_eq!(fmt(1e-7), "1e-7");
+        assert_eq!(fmt_precise(1.0), "1");
+        assert_eq!(fmt_precise(0.123456789), "0.1235");
+        assert_eq!(fmt_precise(1234.6), "1235");
+        assert_eq!(fmt_precise(56.2704), "56.27");
+        assert_eq!(fmt_precise(1e-7), "1e-7");
     }
 }

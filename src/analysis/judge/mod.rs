@@ -38,7 +38,8 @@ pub use classify::{Classification, Direction};
 pub use effect::EffectKind;
 pub use prepare::{DEFAULT_OUTLIER_FACTOR, NanStrategy};
 
-use classify::{Evidence, fmt};
+use crate::format::fmt_precise;
+use classify::Evidence;
 use hodges_lehmann::{R_TOL_ROOT, Shift};
 
 /// Default confidence level of the shift interval.
@@ -258,7 +259,7 @@ fn decide(c: &prepare::Prepared, e: &prepare::Prepared, cfg: &JudgeConfig) -> Ve
         v.estimate = Some(0.0);
         v.ci = Some((0.0, 0.0));
         v.classification = Classification::Pass;
-        v.reason = format!("all {} observations equal {}", x.len() + y.len(), fmt(x[0]));
+        v.reason = format!("all {} observations equal {}", x.len() + y.len(), fmt_precise(x[0]));
         return v;
     } else if x_const && y_const {
         let d = x[0] - y[0];

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::classify::Classification;
-use super::classify::fmt;
+use crate::format::{fmt_precise, fmt_score};
 
 /// One metric's part in the score.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,31 +180,20 @@ pub fn score(metrics: &[Scored<'_>], weights: &BTreeMap<String, f64>, thresholds
         .collect();
     let judged: usize = groups.iter().map(|g| g.judged).sum();
     let passed: usize = groups.iter().map(|g| g.passed).sum();
-    let mut reason = format!("score {}: {passed} of {judged} metrics pass", score_text(score));
+    let mut reason = format!("score {}: {passed} of {judged} metrics pass", fmt_score(score));
     if !failing.is_empty() {
         reason.push_str(&format!("; {}", failing.join(", ")));
     }
     reason.push_str(&match outcome {
-        Outcome::Pass => format!(" (pass at {})", fmt(thresholds.pass)),
+        Outcome::Pass => format!(" (pass at {})", fmt_precise(thresholds.pass)),
         Outcome::Marginal => format!(
             " (marginal from {}, pass at {})",
-            fmt(thresholds.marginal),
-            fmt(thresholds.pass)
+            fmt_precise(thresholds.marginal),
+            fmt_precise(thresholds.pass)
         ),
-        _ => format!(" (under marginal {})", fmt(thresholds.marginal)),
+        _ => format!(" (under marginal {})", fmt_precise(thresholds.marginal)),
     });
     done(score, outcome, groups, reason)
-}
-
-/// A score as people read it: whole, or with one decimal rounded down, so a score just
-/// under a threshold never reads as the threshold (94.96 is "94.9", not "95").
-pub fn score_text(score: f64) -> String {
-    let tenths = (score * 10.0).floor() / 10.0;
-    if tenths.fract() == 0.0 {
-        format!("{tenths:.0}")
-    } else {
-        format!("{tenths:.1}")
-    }
 }
 
 #[cfg(test)]
@@ -339,7 +328,7 @@ mod tests {
         }
         let s = score(&metrics, &weights, T);
         assert_eq!((s.score, s.outcome), (95.0, Outcome::Pass), "{}", s.reason);
-        assert_eq!(score_text(s.score), "95");
+        assert_eq!(fmt_score(s.score), "95");
     }
 
     #[test]
@@ -350,10 +339,10 @@ mod tests {
 
     #[test]
     fn a_score_never_reads_as_a_threshold_it_misses() {
-        assert_eq!(score_text(94.96), "94.9");
-        assert_eq!(score_text(60.0), "60");
-        assert_eq!(score_text(66.666), "66.6");
-        assert_eq!(score_text(100.0), "100");
+        assert_eq!(fmt_score(94.96), "94.9");
+        assert_eq!(fmt_score(60.0), "60");
+        assert_eq!(fmt_score(66.666), "66.6");
+        assert_eq!(fmt_score(100.0), "100");
     }
 
     #[test]

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Release;
-use crate::analysis::judge::score::score_text;
 use crate::engine::effect::{Effect, EventKind};
 use crate::engine::event::{Actor, Command};
 use crate::engine::phase::{PhaseName, Step};
 use crate::engine::progress::Signed;
-use crate::engine::release::fmt_duration;
+use crate::format::fmt_duration;
+use crate::format::fmt_score;
 use crate::plan::Weight;
 
 impl Release {
@@ -139,7 +139,7 @@ impl Release {
         if let Some(latch) = self.judge.as_ref().and_then(|j| j.latch.as_ref()) {
             msg.push_str(&format!(
                 " past a marginal canary judgement (score {})",
-                score_text(latch.score)
+                fmt_score(latch.score)
             ));
         }
         self.record(fx, now, actor.clone(), EventKind::Advanced, msg);

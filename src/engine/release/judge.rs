@@ -6,11 +6,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::Release;
-use crate::analysis::judge::score::{Outcome, score_text};
+use crate::analysis::judge::score::Outcome;
 use crate::engine::effect::{Effect, EventKind};
 use crate::engine::event::Actor;
 use crate::engine::judging::Latch;
 use crate::engine::phase::Step;
+use crate::format::fmt_score;
 use crate::plan::JudgeOnFail;
 
 impl Release {
@@ -80,7 +81,7 @@ impl Release {
         if outcome == Outcome::Fail && on_fail == JudgeOnFail::Rollback {
             let reason = format!(
                 "canary judge failed the interval (score {}): {reason}",
-                score_text(score)
+                fmt_score(score)
             );
             self.start_rollback(who, reason, now, fx);
         }

@@ -234,15 +234,3 @@ pub fn gate_label(plan: &Plan, gate: usize) -> String {
     }
     format!("{} {}", g.metric, g.bounds().describe(""))
 }
-
-/// `4m05s`, `1h02m`, `12s`.
-pub fn fmt_duration(d: Duration) -> String {
-    let s = d.num_seconds().max(0);
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, s % 3600 / 60)
-    } else if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
-}

@@ -9,10 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::frame::frame;
-use crate::analysis::bounds::fmt_num;
 use crate::analysis::judge::{Classification, Direction, EffectKind, JudgeConfig, Verdict};
-use crate::engine::fmt_duration;
 use crate::engine::judging::{JudgeState, Judgement};
+use crate::format::{fmt_duration, fmt_num, fmt_p_value, fmt_score, fmt_share};
 use crate::ui::draw::Ctx;
 use crate::ui::judge::{self, with_unit};
 use crate::ui::keys::{Action, key_for, main_keys};
@@ -126,7 +125,7 @@ fn lines(ctx: &Ctx, metric: usize, w: usize, fit: Fit) -> Vec<Line<'static>> {
                     t.muted,
                 ),
                 Span::styled(outcome_badge(j.outcome()), t.outcome(j.outcome())),
-                Span::styled(format!(" {}", judge::score(j.score.score)), t.text),
+                Span::styled(format!(" {}", fmt_score(j.score.score)), t.text),
             ];
             if r.phase().is_over() {
                 spans.push(Span::styled(format!(" · release {}", r.phase().label()), t.muted));
@@ -253,10 +252,10 @@ fn statistics(
     labelled(out, "dropped", vec![Span::styled(dropped, t.text)], w);
 
     let shift = match judge::estimate(v, unit) {
-        Some(e) => format!("{e} at {}%", percent(cfg.confidence)),
+        Some(e) => format!("{e} at {}%", fmt_share(cfg.confidence)),
         None => "—".into(),
     };
-    let p = v.p_value.map_or_else(|| "—".into(), judge::p_value);
+    let p = v.p_value.map_or_else(|| "—".into(), fmt_p_value);
     let class_style = if v.classification == Classification::Pass {
         t.text
     } else {
@@ -278,12 +277,6 @@ fn statistics(
     };
     labelled(out, "effect", vec![Span::styled(effect, t.text)], w);
     labelled(out, "rule", vec![Span::styled(rule(v, cfg, unit), t.muted)], w);
-}
-
-/// A share as a percentage with up to two decimals: 0.995 is "99.5", never "100".
-fn percent(share: f64) -> String {
-    let text = format!("{:.2}", share * 100.0);
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The band and the rule: what High (and Low) would need, with the band's width and where
@@ -488,10 +481,10 @@ mod tests {
 
     #[test]
     fn shares_read_as_percentages_without_rounding_to_a_neighbour() {
-        assert_eq!(percent(0.98), "98");
-        assert_eq!(percent(0.995), "99.5");
-        assert_eq!(percent(0.005), "0.5");
-        assert_eq!(percent(0.25), "25");
-        assert_eq!(percent(1.0), "100");
+        assert_eq!(fmt_share(0.98), "98");
+        assert_eq!(fmt_share(0.995), "99.5");
+        assert_eq!(fmt_share(0.005), "0.5");
+        assert_eq!(fmt_share(0.25), "25");
+        assert_eq!(fmt_share(1.0), "100");
     }
 }

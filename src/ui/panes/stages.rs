@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListState, StatefulWidget, Widget};
 
 use crate::engine::progress::Signed;
-use crate::engine::{PhaseName, Step, fmt_duration};
+use crate::engine::{PhaseName, Step};
+use crate::format::fmt_duration;
 use crate::ui::app::Pane;
 use crate::ui::draw::Ctx;
 use crate::ui::text::{pad, width};

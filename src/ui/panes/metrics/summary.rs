@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use crate::engine::judging::{JudgeRun, JudgeState};
+use crate::format::fmt_score;
 use crate::ui::draw::Ctx;
 use crate::ui::judge;
 use crate::ui::row::from_col;
@@ -29,7 +30,7 @@ pub fn render(ctx: &Ctx, run: &JudgeRun, row: Rect, buf: &mut Buffer) {
     let timing = match current {
         Some(j) => {
             head.push(Span::styled(outcome_badge(j.outcome()), t.outcome(j.outcome())));
-            head.push(Span::styled(format!(" score {}", judge::score(j.score.score)), t.text));
+            head.push(Span::styled(format!(" score {}", fmt_score(j.score.score)), t.text));
             Some(Span::styled(judge::state_short(idle, ctx.now, true), t.muted))
         }
         None => {
@@ -93,7 +94,7 @@ fn extras(ctx: &Ctx, run: &JudgeRun) -> Vec<Vec<Span<'static>>> {
             Span::styled("last ", t.muted),
             Span::styled(outcome_badge(last.outcome()), t.outcome(last.outcome())),
             Span::styled(
-                format!(" {} at {}", judge::score(last.score.score), judge::stage_name(r, last)),
+                format!(" {} at {}", fmt_score(last.score.score), judge::stage_name(r, last)),
                 t.muted,
             ),
         ]);
@@ -104,7 +105,7 @@ fn extras(ctx: &Ctx, run: &JudgeRun) -> Vec<Vec<Span<'static>>> {
         extra.push(vec![
             Span::styled("held by ", t.warning),
             Span::styled(outcome_badge(latch.outcome), t.outcome(latch.outcome)),
-            Span::styled(format!(" {}", judge::score(latch.score)), t.warning),
+            Span::styled(format!(" {}", fmt_score(latch.score)), t.warning),
         ]);
     }
     if let Some(j) = current
