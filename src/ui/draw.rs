@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
@@ -129,9 +128,6 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             dialogs::render(ctx, area, buf);
         }
     }
-    if ctx.theme.mono {
-        strip_colours(area, buf);
-    }
 }
 
 /// A notice, centred, that the terminal is too small.
@@ -149,17 +145,6 @@ fn too_small(theme: &Theme, area: Rect, buf: &mut Buffer) {
         Line::from(Span::styled(line, theme.warning))
             .centered()
             .render(row, buf);
-    }
-}
-
-/// Some widgets (the notes editor) bring their own colours: a monochrome theme wins.
-fn strip_colours(area: Rect, buf: &mut Buffer) {
-    for y in area.top()..area.bottom() {
-        for x in area.left()..area.right() {
-            let cell = &mut buf[(x, y)];
-            cell.fg = Color::Reset;
-            cell.bg = Color::Reset;
-        }
     }
 }
 

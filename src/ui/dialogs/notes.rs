@@ -2,7 +2,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Color;
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget};
 use ratatui_textarea::TextArea;
@@ -22,17 +22,14 @@ pub fn render(ctx: &Ctx, text: &TextArea<'static>, area: Rect, buf: &mut Buffer)
         return;
     }
     let [edit, who_row] = inner.layout(&Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]));
-    text.render(edit, buf);
-    // The editor's placeholder brings its own grey: use the theme's muted colour instead.
-    let muted = t.muted.fg.unwrap_or(Color::Reset);
-    for y in edit.top()..edit.bottom() {
-        for x in edit.left()..edit.right() {
-            let cell = &mut buf[(x, y)];
-            if cell.fg == Color::DarkGray {
-                cell.fg = muted;
-            }
-        }
-    }
+    // The editor brings its own styles (a grey placeholder, an underlined cursor line):
+    // the theme's win, so a monochrome theme stays without colour.
+    let mut themed = text.clone();
+    themed.set_style(t.text);
+    themed.set_placeholder_style(t.muted);
+    themed.set_cursor_style(t.selection);
+    themed.set_cursor_line_style(Style::default());
+    themed.render(edit, buf);
     let who = Line::styled(format!("as {}, to the log and journal", ctx.ui.operator), t.muted);
     Paragraph::new(who).render(who_row, buf);
 }
