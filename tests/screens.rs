@@ -172,6 +172,7 @@ fn done() {
     let d = support::done();
     let mut ui = ui();
     ui.checklist_cursor = 2;
+    ui.cursor_stage = d.release.stage();
     both("done", &d, &mut ui, Pane::Stages);
 }
 
@@ -367,7 +368,11 @@ fn too_small() {
     let d = support::healthy_midway();
     let buf = screen(&d.release, &ui(), &Theme::default(), d.now, (79, 23));
     snap("too_small_79x23", &buf);
-    assert!(text(&buf).contains("terminal too small: need 80x24, have 79x23"));
+    let shown = text(&buf);
+    assert!(shown.contains("terminal too small for the cockpit: need 80x24, have 79x23"));
+    // The state, why it is (not) moving, and the rollback key stay in sight.
+    assert!(shown.contains("RUNNING") && shown.contains("no holds"), "{shown}");
+    assert!(shown.contains("R ROLL BACK"), "{shown}");
 }
 
 /// Rows drawn in the danger colour also say so in words or symbols.

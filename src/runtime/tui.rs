@@ -87,7 +87,7 @@ async fn event_loop(
             biased;
             event = input.next() => match event {
                 Some(Ok(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => {
-                    if let Some(command) = ui.on_key(key, &session.release) {
+                    for command in ui.on_key(key, &session.release) {
                         session.command(command, ui.operator.clone());
                     }
                     dirty = true;

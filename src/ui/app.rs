@@ -64,8 +64,12 @@ pub enum Dialog {
 #[derive(Debug)]
 pub struct UiState {
     pub focus: Pane,
-    /// Selected row in the stages pane (checklist items, then approvals).
+    /// Selected row in the stages pane (checklist items, then approvals), as last moved;
+    /// read it through `checklist_row`, which keeps it on a row that exists.
     pub checklist_cursor: usize,
+    /// The stage the checklist cursor was last moved at: a new stage starts the selection
+    /// on its first open row.
+    pub cursor_stage: usize,
     pub metric_cursor: usize,
     /// The weight being dialled on the traffic slider, not yet applied.
     pub slider: Option<Weight>,
@@ -79,6 +83,11 @@ pub struct UiState {
     pub quit: bool,
     /// The journal's last failure, from the runtime: shown loudly in the header.
     pub journal_error: Option<String>,
+    /// Why the engine refuses what the last key asked for, shown above the footer until
+    /// the next key.
+    pub notice: Option<String>,
+    /// A note draft closed by a rollback from inside the editor: recorded after it.
+    draft: Option<Command>,
 }
 
 impl UiState {
@@ -86,6 +95,7 @@ impl UiState {
         UiState {
             focus: Pane::Stages,
             checklist_cursor: 0,
+            cursor_stage: 0,
             metric_cursor: 0,
             slider: None,
             log_scroll: 0,
@@ -95,7 +105,34 @@ impl UiState {
             operator,
             quit: false,
             journal_error: None,
+            notice: None,
+            draft: None,
         }
+    }
+
+    /// The selected row of the current stage's checklist and approvals: always one that
+    /// exists, and the first open one after the stage changed. `None` when there are none.
+    pub fn checklist_row(&self, release: &Release) -> Option<usize> {
+        let progress = release.progress(release.stage())?;
+        let rows = progress.items.len() + progress.approvals.len();
+        if rows == 0 {
+            return None;
+        }
+        if self.cursor_stage != release.stage() {
+            let open_item = progress.items.iter().position(Option::is_none);
+            let open_approval = || {
+                let i = progress.approvals.iter().position(|(_, signed)| signed.is_none())?;
+                Some(progress.items.len() + i)
+            };
+            return Some(open_item.or_else(open_approval).unwrap_or(0));
+        }
+        Some(self.checklist_cursor.min(rows - 1))
+    }
+
+    /// `command` as the engine will take it: a refusal is shown where the operator looks.
+    fn offer(&mut self, command: Command, release: &Release) -> Option<Command> {
+        self.notice = release.refusal(&command);
+        Some(command)
     }
 
     /// A text field has the focus: letters are text, not actions.
@@ -104,22 +141,24 @@ impl UiState {
     }
 
     /// A key from the terminal: text for the focused field, else an action through the key
-    /// table; returns the engine command it produces, if any.
-    pub fn on_key(&mut self, key: KeyEvent, release: &Release) -> Option<Command> {
-        match self.type_key(key) {
+    /// table; returns the engine commands it produces, in order (a rollback from inside the
+    /// notes editor comes first, then the draft as a note).
+    pub fn on_key(&mut self, key: KeyEvent, release: &Release) -> Vec<Command> {
+        let first = match self.type_key(key) {
             Typed::Text => None,
             Typed::Saved(note) => note,
-            Typed::NotText => {
-                let action = action_for(key, self.typing())?;
-                self.on_action(action, release)
-            }
-        }
+            Typed::NotText => action_for(key, self.typing()).and_then(|action| self.on_action(action, release)),
+        };
+        first.into_iter().chain(self.draft.take()).collect()
     }
 
     /// Applies an action; returns the engine command it produces, if any.
     pub fn on_action(&mut self, action: Action, release: &Release) -> Option<Command> {
-        // Rollback first, from anywhere, with no question: it closes whatever is open.
+        self.notice = None;
+        // Rollback first, from anywhere, with no question: it closes whatever is open, and
+        // a note being written is kept.
         if action == Action::Rollback {
+            self.draft = self.save_notes();
             self.dialog = None;
             self.filter_editing = false;
             self.slider = None;
@@ -182,11 +221,15 @@ impl UiState {
             }
             Action::Select => self.select(release),
             Action::Advance => self.advance(release),
-            Action::PauseResume => Some(if release.phase() == PhaseName::Paused {
-                Command::Resume
-            } else {
-                Command::Pause
-            }),
+            Action::PauseResume => {
+                let command = if release.phase() == PhaseName::Paused {
+                    Command::Resume
+                } else {
+                    Command::Pause
+                };
+                self.offer(command, release)
+            }
+            Action::Abort if release.refusal(&Command::Abort).is_some() => self.offer(Command::Abort, release),
             Action::Abort => {
                 self.dialog = Some(Dialog::Confirm(Confirm {
                     title: "Abort the release?".into(),
@@ -230,7 +273,10 @@ impl UiState {
                 None
             }
             Action::Close => {
-                self.slider = None;
+                // Esc drops what is nearest: a dialled weight, else a kept log filter.
+                if self.slider.take().is_none() && self.focus == Pane::Log {
+                    self.filter.clear();
+                }
                 None
             }
         }
@@ -238,7 +284,7 @@ impl UiState {
 
     fn on_dialog_action(&mut self, dialog: Dialog, action: Action, release: &Release) -> Option<Command> {
         match (dialog, action) {
-            (Dialog::Confirm(confirm), Action::Select) => Some(confirm.command),
+            (Dialog::Confirm(confirm), Action::Select) => self.offer(confirm.command, release),
             (Dialog::Quit, Action::Select) => {
                 self.quit = true;
                 None
@@ -286,7 +332,9 @@ impl UiState {
                 let rows = release
                     .progress(release.stage())
                     .map_or(0, |p| p.items.len() + p.approvals.len());
-                self.checklist_cursor = delta(self.checklist_cursor, rows);
+                let row = self.checklist_row(release).unwrap_or(0);
+                self.checklist_cursor = delta(row, rows);
+                self.cursor_stage = release.stage();
             }
             Pane::Metrics => self.metric_cursor = delta(self.metric_cursor, release.plan().metrics.len()),
             Pane::Traffic => {}
@@ -305,18 +353,28 @@ impl UiState {
         match self.focus {
             Pane::Stages => {
                 let progress = release.progress(release.stage())?;
-                let row = self.checklist_cursor;
-                if row < progress.items.len() {
-                    Some(Command::ToggleItem { item: row })
+                let row = self.checklist_row(release)?;
+                self.checklist_cursor = row;
+                self.cursor_stage = release.stage();
+                let command = if row < progress.items.len() {
+                    Command::ToggleItem { item: row }
                 } else {
                     let (role, _) = progress.approvals.get(row - progress.items.len())?;
-                    Some(Command::Approve { role: role.clone() })
-                }
+                    Command::Approve { role: role.clone() }
+                };
+                self.offer(command, release)
             }
             Pane::Traffic => {
                 let weight = self.slider.take()?;
                 if weight == release.desired_weight() {
                     return None;
+                }
+                let command = Command::SetWeight {
+                    weight,
+                    stage: release.stage(),
+                };
+                if release.refusal(&command).is_some() {
+                    return self.offer(command, release);
                 }
                 self.dialog = Some(Dialog::Confirm(Confirm {
                     title: format!("Set the canary weight to {weight}?"),
@@ -348,6 +406,10 @@ impl UiState {
     }
 
     fn advance(&mut self, release: &Release) -> Option<Command> {
+        let command = Command::Advance { from: release.stage() };
+        if release.refusal(&command).is_some() {
+            return self.offer(command, release);
+        }
         let stages = &release.plan().stages;
         let next = stages.get(release.stage() + 1);
         let to_full = next.is_some_and(|s| s.weight == Weight::FULL) && release.desired_weight() < Weight::FULL;
@@ -448,7 +510,8 @@ mod tests {
     #[test]
     fn promoting_to_full_asks_and_escape_cancels() {
         let mut h = holding_at_25();
-        h.run_until(3600, |r| r.stage() == 3 && r.step() == Step::Holding);
+        let advance = Command::Advance { from: 3 };
+        h.run_until(3600, |r| r.stage() == 3 && r.refusal(&advance).is_none());
         let mut ui = ui();
         assert_eq!(ui.on_action(Action::Advance, &h.release), None);
         let Some(Dialog::Confirm(confirm)) = &ui.dialog else {
@@ -506,18 +569,22 @@ mod tests {
         let mut ui = ui();
         // In the notes, R is a letter; Ctrl-R still rolls back and closes the editor.
         ui.on_key(key('e'), &h.release);
-        assert_eq!(ui.on_key(key('R'), &h.release), None);
+        assert_eq!(ui.on_key(key('R'), &h.release), vec![]);
         assert!(matches!(&ui.dialog, Some(Dialog::Notes(area)) if area.lines() == ["R"]));
         let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
-        assert_eq!(ui.on_key(ctrl_r, &h.release), Some(Command::Rollback));
+        // The rollback first, then the draft, kept as a note.
+        assert_eq!(
+            ui.on_key(ctrl_r, &h.release),
+            vec![Command::Rollback, Command::Note("R".into())]
+        );
         assert!(ui.dialog.is_none());
         // Outside a field, R rolls back at once.
-        assert_eq!(ui.on_key(key('R'), &h.release), Some(Command::Rollback));
+        assert_eq!(ui.on_key(key('R'), &h.release), vec![Command::Rollback]);
         // Ctrl-S saves a note.
         ui.on_key(key('e'), &h.release);
         ui.on_key(key('o'), &h.release);
         let ctrl_s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
-        assert_eq!(ui.on_key(ctrl_s, &h.release), Some(Command::Note("o".into())));
+        assert_eq!(ui.on_key(ctrl_s, &h.release), vec![Command::Note("o".into())]);
         // The filter line takes letters until Esc, which clears it.
         ui.on_key(key('/'), &h.release);
         ui.on_key(key('q'), &h.release);

@@ -102,7 +102,7 @@ pub fn screen(area: Rect) -> Screen {
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let area = area.intersection(buf.area);
     match screen(area) {
-        Screen::TooSmall => too_small(ctx.theme, area, buf),
+        Screen::TooSmall => too_small(ctx, area, buf),
         Screen::Single {
             header,
             tabs,
@@ -114,6 +114,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             panes::render(ctx, ctx.ui.focus, pane, buf, true);
             footer::render(ctx, footer, buf);
             dialogs::render(ctx, area, buf);
+            notice(ctx, footer, buf);
         }
         Screen::Grid {
             header,
@@ -126,25 +127,61 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             }
             footer::render(ctx, footer, buf);
             dialogs::render(ctx, area, buf);
+            notice(ctx, footer, buf);
         }
     }
 }
 
-/// A notice, centred, that the terminal is too small.
-fn too_small(theme: &Theme, area: Rect, buf: &mut Buffer) {
+/// Why the engine refused the last key, on the row above the footer, over whatever is
+/// there (a pane's bottom border, a dialog): the operator is looking at the screen, not
+/// necessarily at the log. Long reasons take as many rows upwards as they need, up to 3.
+fn notice(ctx: &Ctx, footer: Rect, buf: &mut Buffer) {
+    let Some(text) = &ctx.ui.notice else { return };
+    let width = usize::from(footer.width).saturating_sub(2).max(1);
+    let lines = wrap(&format!("✖ {text}"), width);
+    let shown = lines.len().min(3) as u16;
+    let top = footer.y.saturating_sub(shown);
+    for (i, line) in lines.iter().take(3).enumerate() {
+        let row = Rect::new(footer.x, top + i as u16, footer.width, 1).intersection(buf.area);
+        Line::from(Span::styled(format!(" {line}"), ctx.theme.alarm))
+            .style(ctx.theme.alarm)
+            .render(row, buf);
+    }
+}
+
+/// A terminal too small for the cockpit: the state line and why it is (not) moving on
+/// top, a notice in the middle, the keys (R first) at the bottom, so a rollback can still
+/// be started and its result read.
+fn too_small(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
+    let mut rows = area.rows();
+    for line in header::essentials(ctx, area.width) {
+        if let Some(row) = rows.next() {
+            line.render(row, buf);
+        }
+    }
+    let footer = Rect::new(area.x, area.bottom() - 1, area.width, 1);
+    if area.height >= 4 {
+        footer::render(ctx, footer, buf);
+    }
     let text = format!(
-        "terminal too small: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
+        "terminal too small for the cockpit: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
         area.width, area.height
     );
     let lines = wrap(&text, area.width as usize);
     let top = area.height.saturating_sub(lines.len() as u16) / 2;
-    for (row, line) in area.rows().skip(usize::from(top)).zip(lines) {
-        Line::from(Span::styled(line, theme.warning))
+    for (row, line) in area.rows().skip(usize::from(top).max(2)).zip(lines) {
+        if row.y + 1 >= footer.y {
+            break;
+        }
+        Line::from(Span::styled(line, ctx.theme.warning))
             .centered()
             .render(row, buf);
+    }
+    if area.height >= 4 {
+        notice(ctx, footer, buf);
     }
 }
 

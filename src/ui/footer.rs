@@ -7,16 +7,24 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
+use super::app::Dialog;
 use super::draw::Ctx;
 use super::keys::{Action, Binding, first_key, footer_hints};
 use super::theme::Theme;
+use crate::engine::{Command, PhaseName};
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let area = area.intersection(buf.area);
     if area.is_empty() {
         return;
     }
-    hints(ctx.theme, area.width as usize).render(area, buf);
+    let width = area.width as usize;
+    let line = match &ctx.ui.dialog {
+        Some(Dialog::Notes(_)) => typing(ctx.theme, &[("Ctrl-S", "save"), ("Esc", "cancel")], "the note is kept"),
+        _ if ctx.ui.filter_editing => typing(ctx.theme, &[("Enter", "keep"), ("Esc", "clear")], ""),
+        _ => fitted(ctx.theme, width, &offered(ctx)),
+    };
+    line.render(area, buf);
 }
 
 /// The footer's words for a binding, from the key table; `tight` gives the shortest form.
@@ -26,21 +34,46 @@ pub fn label(binding: &Binding, tight: bool) -> &'static str {
         .map_or(binding.help, |h| if tight { h.tight } else { h.wide })
 }
 
-/// The hints line that fits `width`, most verbose first.
+/// A footer binding as shown now, with its label when the context words it otherwise.
+type Shown = (&'static Binding, Option<&'static str>);
+
+/// The footer's bindings that the release would take now: a key the engine would refuse
+/// is not offered, and `p` says which of pause and resume it does.
+fn offered(ctx: &Ctx) -> Vec<Shown> {
+    let r = ctx.release;
+    let allowed = |command: Command| r.refusal(&command).is_none();
+    let paused = r.phase() == PhaseName::Paused;
+    footer_hints()
+        .filter_map(|b| match b.action {
+            Action::Advance => allowed(Command::Advance { from: r.stage() }).then_some((b, None)),
+            Action::PauseResume if paused => allowed(Command::Resume).then_some((b, Some("resume"))),
+            Action::PauseResume => allowed(Command::Pause).then_some((b, Some("pause"))),
+            _ => Some((b, None)),
+        })
+        .collect()
+}
+
+/// Every footer binding, as the table words it.
 pub fn hints(theme: &Theme, width: usize) -> Line<'static> {
+    let all: Vec<Shown> = footer_hints().map(|b| (b, None)).collect();
+    fitted(theme, width, &all)
+}
+
+/// The hints line that fits `width`, most verbose first.
+fn fitted(theme: &Theme, width: usize, shown: &[Shown]) -> Line<'static> {
     for level in 0..3 {
-        let line = hints_at(theme, level);
+        let line = hints_at(theme, level, shown);
         if line.width() <= width {
             return line;
         }
     }
-    hints_at(theme, 2)
+    hints_at(theme, 2, shown)
 }
 
-fn hints_at(theme: &Theme, level: u8) -> Line<'static> {
+fn hints_at(theme: &Theme, level: u8, shown: &[Shown]) -> Line<'static> {
     let mut spans = Vec::with_capacity(24);
     spans.push(Span::raw(" "));
-    for (i, b) in footer_hints().enumerate() {
+    for (i, (b, relabel)) in shown.iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled("  ", theme.muted));
         }
@@ -53,8 +86,24 @@ fn hints_at(theme: &Theme, level: u8) -> Line<'static> {
         spans.push(Span::styled(keys, key_style));
         if level < 2 || b.action == Action::Rollback {
             spans.push(Span::styled(" ", label_style));
-            spans.push(Span::styled(label(b, level > 0), label_style));
+            spans.push(Span::styled(relabel.unwrap_or(label(b, level > 0)), label_style));
         }
+    }
+    Line::from(spans)
+}
+
+/// The footer while a text field has the focus: its own keys, then the one action key
+/// that still works there (Ctrl-R rolls back; letters are text).
+fn typing(theme: &Theme, keys: &[(&'static str, &'static str)], after_rollback: &'static str) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    for (key, what) in keys {
+        spans.push(Span::styled(*key, theme.key));
+        spans.push(Span::styled(format!(" {what}  "), theme.muted));
+    }
+    spans.push(Span::styled("Ctrl-R", theme.alarm));
+    spans.push(Span::styled(" ROLL BACK", theme.danger));
+    if !after_rollback.is_empty() {
+        spans.push(Span::styled(format!(" ({after_rollback})"), theme.muted));
     }
     Line::from(spans)
 }

@@ -16,7 +16,7 @@ use super::row::{from_col, render_right};
 use super::text::{fit, width as text_width};
 use super::theme::{Theme, phase_symbol};
 use super::time_text::{age, time_of_day};
-use crate::engine::{GateStatus, PhaseName, Step};
+use crate::engine::{Command, GateStatus, PhaseName, Step};
 use crate::format::fmt_duration;
 
 /// Rows the header takes at a given terminal width.
@@ -60,6 +60,12 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if let Some(last) = rows.next() {
         situation(ctx, area.width as usize, wide).render(last, buf);
     }
+}
+
+/// What a screen too small for the cockpit still shows: the state and what is released,
+/// and why it is not moving (or that all is well, or how it ended).
+pub fn essentials(ctx: &Ctx, width: u16) -> [Line<'static>; 2] {
+    [identity(ctx), situation(ctx, usize::from(width), false)]
 }
 
 fn sep(theme: &Theme) -> Span<'static> {
@@ -277,6 +283,12 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
 /// first reason is always shown: in a shorter wording, or cut with an ellipsis, if need be.
 fn reasons(ctx: &Ctx, prefix: &str, width: usize) -> String {
     let holds = ctx.release.holds();
+    let can_advance = ctx
+        .release
+        .refusal(&Command::Advance {
+            from: ctx.release.stage(),
+        })
+        .is_none();
     let mut text = prefix.to_string();
     for (i, reason) in holds.iter().enumerate() {
         let rest = holds.len() - i - 1;
@@ -287,14 +299,14 @@ fn reasons(ctx: &Ctx, prefix: &str, width: usize) -> String {
         };
         if i == 0 {
             let room = width.saturating_sub(text_width(&text) + text_width(&more) + 1);
-            let mut piece = hold_words::wide(reason);
+            let mut piece = hold_words::wide(reason, can_advance);
             if text_width(&piece) > room {
-                piece = hold_words::tight(reason);
+                piece = hold_words::tight(reason, can_advance);
             }
             text.push_str(&fit(&piece, room));
             continue;
         }
-        let piece = format!("; {}", hold_words::wide(reason));
+        let piece = format!("; {}", hold_words::wide(reason, can_advance));
         if text_width(&text) + text_width(&piece) + text_width(&more) > width {
             text.push_str(&format!(" (+{} more)", holds.len() - i));
             break;

@@ -7,15 +7,23 @@ use crate::engine::HoldReason;
 use crate::format::fmt_score;
 
 /// The reason with what a person can do about it, where a key does something.
-pub fn wide(reason: &HoldReason) -> String {
+/// `can_advance` is the engine's answer to advancing now: a key it would refuse is not
+/// offered.
+pub fn wide(reason: &HoldReason, can_advance: bool) -> String {
     let rollback = key_for(Action::Rollback);
     match reason {
         HoldReason::TriggerFired { trigger } => format!("rollback trigger fired: {trigger}: {rollback} rolls back"),
-        HoldReason::JudgeMarginal { score } => format!(
+        HoldReason::JudgeMarginal { score } if can_advance => format!(
             "canary judge marginal (score {}): {} goes on, {rollback} rolls back",
             fmt_score(*score),
             key_for(Action::Advance)
         ),
+        HoldReason::JudgeMarginal { score } => {
+            format!(
+                "canary judge marginal (score {}): {rollback} rolls back",
+                fmt_score(*score)
+            )
+        }
         HoldReason::JudgeFailed { score, why } => {
             format!(
                 "canary judge failed (score {}): {why}; {rollback} rolls back",
@@ -28,14 +36,15 @@ pub fn wide(reason: &HoldReason) -> String {
 
 /// Fewer words for a narrow terminal: the keys come first, so the part that says what
 /// to do survives a cut.
-pub fn tight(reason: &HoldReason) -> String {
+pub fn tight(reason: &HoldReason, can_advance: bool) -> String {
     let rollback = key_for(Action::Rollback);
     match reason {
         HoldReason::TriggerFired { trigger } => format!("trigger {trigger}: {rollback} rolls back"),
-        HoldReason::JudgeMarginal { score } => format!(
+        HoldReason::JudgeMarginal { score } if can_advance => format!(
             "canary judge marginal ({score:.0}): {} goes on, {rollback} rolls back",
             key_for(Action::Advance)
         ),
+        HoldReason::JudgeMarginal { score } => format!("canary judge marginal ({score:.0}): {rollback} rolls back"),
         HoldReason::JudgeFailed { score, why } => {
             format!("canary judge failed ({score:.0}): {rollback} rolls back; {why}")
         }
@@ -51,14 +60,15 @@ mod tests {
     fn the_keys_come_from_the_key_table() {
         let marginal = HoldReason::JudgeMarginal { score: 60.0 };
         assert_eq!(
-            wide(&marginal),
+            wide(&marginal, true),
             format!(
                 "canary judge marginal (score 60): {} goes on, {} rolls back",
                 key_for(Action::Advance),
                 key_for(Action::Rollback)
             )
         );
-        assert!(tight(&marginal).starts_with("canary judge marginal (60): n goes on, R rolls back"));
+        assert!(tight(&marginal, true).starts_with("canary judge marginal (60): n goes on, R rolls back"));
+        assert_eq!(wide(&marginal, false), "canary judge marginal (score 60): R rolls back");
     }
 
     #[test]
@@ -67,8 +77,8 @@ mod tests {
             metric: "p99".into(),
             age_secs: 40,
         };
-        assert_eq!(wide(&stale), stale.to_string());
-        assert_eq!(tight(&stale), stale.to_string());
+        assert_eq!(wide(&stale, true), stale.to_string());
+        assert_eq!(tight(&stale, true), stale.to_string());
     }
 
     #[test]
@@ -85,7 +95,7 @@ mod tests {
         ] {
             let engine = reason.to_string();
             assert!(!engine.contains(" R ") && !engine.contains(" n "), "{engine}");
-            assert!(wide(&reason).contains("R rolls back"), "{}", wide(&reason));
+            assert!(wide(&reason, true).contains("R rolls back"), "{}", wide(&reason, true));
         }
     }
 }

@@ -1,4 +1,5 @@
-//! What a person asks for: checklists, approvals, advancing, a manual weight, abort.
+//! What a person asks for, carried out once `refusals.rs` allows it: checklists,
+//! approvals, advancing, a manual weight, abort.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -19,40 +20,25 @@ impl Release {
         now: DateTime<Utc>,
         fx: &mut Vec<Effect>,
     ) {
+        if let Some(why) = self.refusal(&command) {
+            return self.refuse(fx, now, actor, why);
+        }
         match command {
             Command::Rollback => self.start_rollback(actor, "manual rollback".into(), now, fx),
             Command::Note(text) => self.record(fx, now, actor, EventKind::Note, text),
             Command::Abort => self.abort(actor, now, fx),
             Command::Pause => {
-                if matches!(self.phase, PhaseName::Pending | PhaseName::Running | PhaseName::Held) {
-                    self.phase = PhaseName::Paused;
-                    let msg = format!("paused at stage {} ({})", self.stage + 1, self.stage_name());
-                    self.record(fx, now, actor, EventKind::Paused, msg);
-                } else {
-                    self.refuse(fx, now, actor, format!("cannot pause: release is {}", self.phase));
-                }
+                self.phase = PhaseName::Paused;
+                let msg = format!("paused at stage {} ({})", self.stage + 1, self.stage_name());
+                self.record(fx, now, actor, EventKind::Paused, msg);
             }
             Command::Resume => {
-                if self.phase == PhaseName::Paused {
-                    // The phase is recomputed by `reconcile`; Running is the neutral start.
-                    self.phase = PhaseName::Running;
-                    self.record(fx, now, actor, EventKind::Resumed, "resumed".into());
-                } else {
-                    self.refuse(fx, now, actor, format!("cannot resume: release is {}", self.phase));
-                }
+                // The phase is recomputed by `reconcile`; Running is the neutral start.
+                self.phase = PhaseName::Running;
+                self.record(fx, now, actor, EventKind::Resumed, "resumed".into());
             }
             Command::ToggleItem { item } => self.toggle_item(item, actor, now, fx),
             Command::Approve { role } => self.approve(role, actor, now, fx),
-            Command::Advance { from } | Command::SetWeight { stage: from, .. } if from != self.stage => {
-                let msg = format!(
-                    "refused: asked at stage {} ({}), but the release has moved on to stage {} ({})",
-                    from + 1,
-                    self.plan.stages.get(from).map_or("?", |s| s.name.as_str()),
-                    self.stage + 1,
-                    self.stage_name()
-                );
-                self.refuse(fx, now, actor, msg);
-            }
             Command::Advance { .. } => self.manual_advance(actor, now, fx),
             Command::SetWeight { weight, .. } => self.set_manual_weight(weight, actor, now, fx),
         }
@@ -75,11 +61,8 @@ impl Release {
         now: DateTime<Utc>,
         fx: &mut Vec<Effect>,
     ) {
-        if let Err(why) = self.editable_stage() {
-            return self.refuse(fx, now, actor, format!("cannot change the checklist: {why}"));
-        }
         let Some(text) = self.plan.checklist_of(self.stage).get(item).cloned() else {
-            return self.refuse(fx, now, actor, format!("no checklist item {}", item + 1));
+            return;
         };
         let slot = &mut self.progress[self.stage].items[item];
         let (kind, msg) = if slot.is_some() {
@@ -96,18 +79,10 @@ impl Release {
     }
 
     pub(in crate::engine) fn approve(&mut self, role: String, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-        if let Err(why) = self.editable_stage() {
-            return self.refuse(fx, now, actor, format!("cannot approve: {why}"));
-        }
         let progress = &mut self.progress[self.stage];
         let Some(slot) = progress.approvals.iter_mut().find(|(r, _)| *r == role) else {
-            let msg = format!("no {role} approval is asked for at stage {}", self.stage_name());
-            return self.refuse(fx, now, actor, msg);
+            return;
         };
-        if let Some(signed) = &slot.1 {
-            let msg = format!("{role} approval already signed by {}", signed.by);
-            return self.refuse(fx, now, actor, msg);
-        }
         slot.1 = Some(Signed {
             by: actor.clone(),
             at: now,
@@ -117,19 +92,6 @@ impl Release {
     }
 
     pub(in crate::engine) fn manual_advance(&mut self, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-        if !matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Pending) {
-            return self.refuse(fx, now, actor, format!("cannot advance: release is {}", self.phase));
-        }
-        if self.step != Step::Holding {
-            let why = self
-                .holds
-                .first()
-                .map_or_else(|| self.step.label().to_string(), |h| h.to_string());
-            return self.refuse(fx, now, actor, format!("cannot advance: {why}"));
-        }
-        if let Some(blocker) = self.advance_blocker(true) {
-            return self.refuse(fx, now, actor, format!("cannot advance: {blocker}"));
-        }
         let remaining = self.hold_remaining().unwrap_or_else(Duration::zero);
         let mut msg = if remaining > Duration::zero() {
             format!("advanced by hand, hold cut short by {}", fmt_duration(remaining))
@@ -153,29 +115,7 @@ impl Release {
         now: DateTime<Utc>,
         fx: &mut Vec<Effect>,
     ) {
-        if !self.can_set_weight() {
-            let live = matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
-            let why = if live {
-                "the stage has not gone ahead yet".to_string()
-            } else {
-                format!("release is {}", self.phase)
-            };
-            return self.refuse(fx, now, actor, format!("cannot set weight: {why}"));
-        }
-        if let Some(failure) = &self.journal_failure
-            && weight > Weight::ZERO
-        {
-            let msg = format!("cannot set weight {weight}: {failure}: only 0% may be set unrecorded");
-            return self.refuse(fx, now, actor, msg);
-        }
         let bound = self.plan.stages[self.stage].weight;
-        if weight > bound {
-            let msg = format!(
-                "cannot set weight {weight}: stage {} allows at most {bound}; advance instead",
-                self.stage_name()
-            );
-            return self.refuse(fx, now, actor, msg);
-        }
         self.manual_weight = Some(weight);
         self.request_weight(weight, fx);
         self.step = Step::Shifting;
@@ -184,29 +124,16 @@ impl Release {
     }
 
     pub(in crate::engine) fn abort(&mut self, actor: Actor, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-        match self.phase {
-            PhaseName::Done => self.refuse(
-                fx,
-                now,
-                actor,
-                "cannot abort: already promoted; a rollback still can take the release back".into(),
-            ),
-            PhaseName::Aborted | PhaseName::RollingBack | PhaseName::RolledBack => {
-                self.refuse(fx, now, actor, format!("cannot abort: release is {}", self.phase))
-            }
-            _ => {
-                self.phase = PhaseName::Aborted;
-                self.finished_at = Some(now);
-                self.manual_weight = None;
-                self.request_weight(Weight::ZERO, fx);
-                let msg = format!(
-                    "aborted at stage {}: all traffic to {}",
-                    self.stage_name(),
-                    self.plan.release.stable
-                );
-                self.record(fx, now, actor, EventKind::Aborted, msg);
-            }
-        }
+        self.phase = PhaseName::Aborted;
+        self.finished_at = Some(now);
+        self.manual_weight = None;
+        self.request_weight(Weight::ZERO, fx);
+        let msg = format!(
+            "aborted at stage {}: all traffic to {}",
+            self.stage_name(),
+            self.plan.release.stable
+        );
+        self.record(fx, now, actor, EventKind::Aborted, msg);
     }
 
     pub(in crate::engine) fn request_weight(&mut self, weight: Weight, fx: &mut Vec<Effect>) {

@@ -20,6 +20,7 @@ mod holds;
 mod judge;
 mod observe;
 mod progression;
+mod refusals;
 mod rollback;
 mod staleness;
 mod triggers;

@@ -157,10 +157,7 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
         next_stage(ctx, &mut rows);
         return (rows, None);
     }
-    let cursor_row = ctx
-        .ui
-        .checklist_cursor
-        .min(progress.items.len() + progress.approvals.len() - 1);
+    let cursor_row = ctx.ui.checklist_row(r).unwrap_or(0);
     let mut cursor = None;
     let item_texts = plan.checklist_of(r.stage());
 
