@@ -263,3 +263,45 @@ fn the_too_small_screen_shows_the_result_of_a_rollback() {
     assert!(after.contains("ROLLED BACK"), "{after}");
     assert!(after.contains("terminal too small"), "{after}");
 }
+
+#[test]
+fn a_coming_automatic_rollback_is_the_first_thing_the_header_says() {
+    let mut h = harness(Scenario::BadCanary, 1);
+    let mut ui = UiState::new(operator());
+    // Sign and tick as the crew would, until a trigger counts down to a rollback.
+    let coming = |r: &Release| r.rollback_coming(r.log().back().map_or_else(chrono::Utc::now, |e| e.time));
+    for _ in 0..8 {
+        let stage = h.release.stage();
+        if let Some(p) = h.release.progress(stage).cloned() {
+            for (item, done) in p.items.iter().enumerate() {
+                if done.is_none() {
+                    h.command(Command::ToggleItem { item }, operator());
+                }
+            }
+            for (role, _) in p.approvals {
+                h.command(Command::Approve { role }, operator());
+            }
+        }
+        if h.run_until(1800, |r| {
+            r.stage() != stage || r.phase().is_over() || coming(r).is_some()
+        }) && coming(&h.release).is_some()
+        {
+            break;
+        }
+    }
+    let now = h.now();
+    let countdown = h.release.rollback_coming(now).expect("a trigger counting down");
+    ui.focus = shipdeck::ui::app::Pane::Metrics;
+    for size in [(80, 24), (160, 48)] {
+        let text = screen_text(&h.release, &ui, now, size);
+        let head = header(&text);
+        assert!(head.contains("AUTOMATIC ROLLBACK IN"), "{size:?}:\n{head}");
+        assert!(head.contains(&countdown.trigger), "{head}");
+        assert!(
+            !head.contains("no holds"),
+            "no all-clear while a rollback is coming:\n{head}"
+        );
+    }
+    // And it comes: the countdown was the truth.
+    assert!(h.run_until(600, |r| r.phase() == PhaseName::RolledBack));
+}

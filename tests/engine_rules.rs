@@ -1117,6 +1117,28 @@ fn manual_weight_above_the_stage_bound_is_refused_and_below_is_applied() {
 }
 
 #[test]
+fn a_manual_weight_holds_the_stage_and_says_so_until_a_person_moves_on() {
+    let mut sim = Sim::started(Spec::default());
+    sim.feed_to(ERRORS, 30, GOOD);
+    sim.cmd(sim.set_weight(w(2)));
+    sim.observe(Observation::WeightApplied { actual: w(2) });
+    // Not "no holds" with a countdown that never ends: held, and why.
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert!(
+        matches!(sim.holds().as_slice(), [HoldReason::ManualWeight { .. }]),
+        "{:?}",
+        sim.holds()
+    );
+    let fx = sim.feed_to(ERRORS, 900, GOOD);
+    assert!(set_weights(&fx).is_empty(), "never moves on by itself");
+    assert_eq!(sim.release.stage(), 0);
+    // The person who took the wheel moves on.
+    let fx = sim.cmd(sim.advance());
+    assert_eq!(set_weights(&fx), vec![w(50)]);
+    assert_eq!(sim.release.manual_weight(), None);
+}
+
+#[test]
 fn manual_weight_is_refused_before_go() {
     let (mut sim, _) = Sim::new(Spec {
         approvals: None,

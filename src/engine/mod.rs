@@ -17,4 +17,4 @@ pub use effect::{Effect, EventKind, LogEntry, Severity};
 pub use event::{Actor, Command, Event, History, Observation, PastPoint, Reading};
 pub use gate::{GateStatus, Rest, Watch};
 pub use phase::{HoldReason, PhaseName, Step};
-pub use release::{Release, gate_label};
+pub use release::{Release, RollbackComing, gate_label};

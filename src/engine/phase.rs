@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::format::fmt_score;
+use crate::plan::Weight;
 
 /// The release state as the header shows it and the journal records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -121,6 +122,11 @@ pub enum HoldReason {
     JudgeNoData {
         why: String,
     },
+    /// A person set the canary weight by hand: only a person moves the release on.
+    ManualWeight {
+        weight: Weight,
+        stage: Weight,
+    },
     /// The journal cannot be written: nothing that would go unrecorded may happen.
     JournalFailing {
         message: String,
@@ -155,6 +161,10 @@ impl fmt::Display for HoldReason {
                 fmt_score(*score)
             ),
             HoldReason::JudgeNoData { why } => write!(f, "canary judge: {why}"),
+            HoldReason::ManualWeight { weight, stage } => write!(
+                f,
+                "manual weight {weight} in force (stage weight {stage}): the release moves on only by hand"
+            ),
             HoldReason::JournalFailing { message } => {
                 write!(
                     f,

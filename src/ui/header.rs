@@ -16,7 +16,7 @@ use super::row::{from_col, render_right};
 use super::text::{fit, width as text_width};
 use super::theme::{Theme, phase_symbol};
 use super::time_text::{age, time_of_day};
-use crate::engine::{Command, GateStatus, PhaseName, Step};
+use crate::engine::{Command, GateStatus, PhaseName, Step, gate_label};
 use crate::format::fmt_duration;
 
 /// Rows the header takes at a given terminal width.
@@ -208,6 +208,19 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
         text.push(' ');
         Line::from(Span::styled(text, style)).style(style)
     };
+    // The most urgent truth first: an automatic rollback on its way, with its countdown.
+    if let Some(coming) = r.rollback_coming(ctx.now) {
+        return loud(
+            format!(
+                " ⚠ AUTOMATIC ROLLBACK IN {}: trigger {}: {}",
+                fmt_duration(coming.remaining),
+                coming.trigger,
+                coming.detail
+            ),
+            " (unless the canary recovers)".into(),
+            t.alarm,
+        );
+    }
     match phase {
         PhaseName::RollingBack if r.router_error().is_some() => {
             // The router has not acknowledged: traffic may still reach the canary.
@@ -341,7 +354,19 @@ fn calm(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
     if !wide {
         optional.push(Span::styled(format!("on-call {}", plan.release.on_call), t.muted));
     }
-    let mut line = Line::from(Span::styled(" ✔ no holds", t.success));
+    // A gate breached for less than its `for` is not a hold yet, but not all clear either.
+    let warning = (0..plan.gates.len()).find(|&g| r.gate(g).is_some_and(|w| w.status == GateStatus::Warn));
+    let mut line = match warning {
+        Some(g) => Line::from(Span::styled(
+            format!(
+                " ⚠ gate {} breached: {}",
+                gate_label(plan, g),
+                r.gate(g).map_or("", |w| w.detail.as_str())
+            ),
+            t.warning,
+        )),
+        None => Line::from(Span::styled(" ✔ no holds", t.success)),
+    };
     for span in optional {
         if line.width() + 3 + span.width() > width {
             break;

@@ -30,6 +30,10 @@ pub fn wide(reason: &HoldReason, can_advance: bool) -> String {
                 fmt_score(*score)
             )
         }
+        HoldReason::ManualWeight { weight, stage } if can_advance => format!(
+            "manual weight {weight} in force (stage weight {stage}): {} moves on",
+            key_for(Action::Advance)
+        ),
         _ => reason.to_string(),
     }
 }

@@ -50,6 +50,14 @@ impl Release {
                 }
             }
             Step::Holding => {
+                // A manual weight means the operator has taken the wheel: the stage no
+                // longer moves on by itself, and the screen must say so.
+                if let Some(weight) = self.manual_weight {
+                    reasons.push(HoldReason::ManualWeight {
+                        weight,
+                        stage: self.plan.stages[self.stage].weight,
+                    });
+                }
                 let latched = self.judge.as_ref().is_some_and(|j| j.latch.is_some());
                 if let Some(j) = self.stage_judgement()
                     && !latched
@@ -116,7 +124,9 @@ impl Release {
     /// Why the stage may not move on now, if anything stops it. The `operator` may move
     /// past a marginal judgement: deciding it is what the hold asks them for.
     pub(in crate::engine) fn advance_blocker(&self, operator: bool) -> Option<String> {
-        let decided = |h: &&HoldReason| operator && matches!(h, HoldReason::JudgeMarginal { .. });
+        let decided = |h: &&HoldReason| {
+            operator && matches!(h, HoldReason::JudgeMarginal { .. } | HoldReason::ManualWeight { .. })
+        };
         if let Some(reason) = self.holds.iter().find(|h| !decided(h)) {
             return Some(reason.to_string());
         }

@@ -4,7 +4,8 @@
 //! ```text
 //! mod.rs          the Release, its start, handling one event, the log it keeps
 //! view.rs         what it shows (read-only)
-//! commands.rs     what a person asks for
+//! refusals.rs     whether a command can run now, and why not
+//! commands.rs     what a person asks for, once allowed
 //! observe.rs      what the backends report (but samples)
 //! watch.rs        one live sample: evidence and gates
 //! triggers.rs     the rollback triggers: where an automatic rollback is decided
@@ -26,6 +27,8 @@ mod staleness;
 mod triggers;
 mod view;
 mod watch;
+
+pub use triggers::RollbackComing;
 
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::Release;
 use crate::analysis::bounds::BaselineStats;
@@ -16,7 +16,41 @@ use crate::engine::gate::GateStatus;
 use crate::engine::phase::PhaseName;
 use crate::plan::TriggerAction;
 
+/// An automatic rollback that will happen unless the canary recovers: an `auto` trigger
+/// breached, but not yet for its `for`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackComing {
+    pub trigger: String,
+    /// Until the breach has lasted the trigger's `for` (zero when due at the next sample).
+    pub remaining: Duration,
+    /// What is breached, and for how long so far ("0.723 > max 0.500 for 15s of 60s").
+    pub detail: String,
+}
+
 impl Release {
+    /// The automatic rollback nearest to firing, if a trigger is counting down to one.
+    pub fn rollback_coming(&self, now: DateTime<Utc>) -> Option<RollbackComing> {
+        if !matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused) {
+            return None;
+        }
+        self.plan
+            .rollback
+            .triggers
+            .iter()
+            .zip(&self.triggers)
+            .filter(|(trigger, watch)| trigger.action == TriggerAction::Auto && watch.status == GateStatus::Warn)
+            .filter_map(|(trigger, watch)| {
+                let since = watch.breach_since?;
+                let remaining = (trigger.sustain.to_chrono() - (now - since)).max(Duration::zero());
+                Some(RollbackComing {
+                    trigger: trigger.name.clone(),
+                    remaining,
+                    detail: watch.detail.clone(),
+                })
+            })
+            .min_by_key(|coming| coming.remaining)
+    }
+
     /// The triggers on `metric` take a live sample taken at `at`.
     pub(in crate::engine) fn evaluate_triggers(
         &mut self,
