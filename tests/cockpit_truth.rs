@@ -305,3 +305,33 @@ fn a_coming_automatic_rollback_is_the_first_thing_the_header_says() {
     // And it comes: the countdown was the truth.
     assert!(h.run_until(600, |r| r.phase() == PhaseName::RolledBack));
 }
+
+#[test]
+fn enter_on_the_log_shows_the_line_in_full_and_names_fit_their_column() {
+    let mut h = harness(Scenario::Healthy, 1);
+    let mut ui = UiState::new(operator());
+    let long = "the payment provider's sandbox answered 502 for three minutes; support ticket 4411 opened, \
+                they confirm a regional outage unrelated to this release";
+    h.command(Command::Note(long.into()), Actor::person("kim (sim crew)", None));
+    press(&mut h, &mut ui, key('4'));
+    let pane = screen_text(&h.release, &ui, h.now(), (80, 24));
+    assert!(pane.contains("kim (sim crew)"), "the actor's name is not cut:\n{pane}");
+    assert!(!pane.contains(&long[60..]), "the pane cuts the message:\n{pane}");
+    press(&mut h, &mut ui, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let full = screen_text(&h.release, &ui, h.now(), (80, 24));
+    assert!(full.contains("Log line"), "{full}");
+    let words: String = full
+        .replace(['║', '┃'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for part in [
+        "regional outage unrelated to this release",
+        "kim (sim crew)",
+        "support ticket 4411",
+    ] {
+        assert!(words.contains(part), "{part} missing:\n{full}");
+    }
+    press(&mut h, &mut ui, KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(ui.dialog.is_none());
+}

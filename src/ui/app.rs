@@ -5,8 +5,9 @@ use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 use super::keys::{Action, action_for};
+use super::panes::log::visible;
 use super::text_fields::Typed;
-use crate::engine::{Actor, Command, PhaseName, Release, Step};
+use crate::engine::{Actor, Command, LogEntry, PhaseName, Release, Step};
 use crate::plan::Weight;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,8 @@ pub enum Dialog {
     Analysis {
         metric: usize,
     },
+    /// One log line in full.
+    LogLine(Box<LogEntry>),
 }
 
 /// Everything the UI remembers between frames that is not release state.
@@ -308,7 +311,7 @@ impl UiState {
                 self.dialog = Some(Dialog::Query { metric });
                 None
             }
-            (Dialog::Help, _) | (Dialog::Query { .. }, _) | (Dialog::Analysis { .. }, _) => None,
+            (Dialog::Help | Dialog::Query { .. } | Dialog::Analysis { .. } | Dialog::LogLine(_), _) => None,
             (dialog, _) => {
                 // Any other key leaves a question open: only Enter confirms, Esc cancels.
                 self.dialog = Some(dialog);
@@ -401,7 +404,15 @@ impl UiState {
                 }
                 None
             }
-            Pane::Log => None,
+            Pane::Log => {
+                // The newest line in view: the bottom one, at the current scroll.
+                let log = release.log();
+                let (shown, _) = visible(log, &self.filter, self.log_scroll, 1);
+                if let Some(&i) = shown.first() {
+                    self.dialog = Some(Dialog::LogLine(Box::new(log[i].clone())));
+                }
+                None
+            }
         }
     }
 

@@ -105,7 +105,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: "Enter/Space",
         action: A::Select,
         bound: &[k(C::Enter, A::Select), k(C::Char(' '), A::Select)],
-        help: "tick item / sign approval / apply weight / metric analysis",
+        help: "tick item / sign approval / apply weight / metric analysis / log line in full",
         footer: hint("select", "select"),
     },
     Binding {

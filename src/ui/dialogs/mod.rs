@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod confirm;
 pub mod frame;
 pub mod help;
+pub mod log_line;
 pub mod notes;
 pub mod query;
 pub mod quit;
@@ -26,5 +27,6 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         Some(Dialog::Notes(text)) => notes::render(ctx, text, area, buf),
         Some(Dialog::Query { metric }) => query::render(ctx, *metric, area, buf),
         Some(Dialog::Analysis { metric }) => analysis::render(ctx, *metric, area, buf),
+        Some(Dialog::LogLine(entry)) => log_line::render(ctx, entry, area, buf),
     }
 }

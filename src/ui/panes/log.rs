@@ -14,7 +14,7 @@ use crate::engine::LogEntry;
 use crate::ui::app::Pane;
 use crate::ui::draw::Ctx;
 use crate::ui::keys::{Action, first_key, key_for};
-use crate::ui::text::{fit, pad};
+use crate::ui::text::{fit, pad, width};
 use crate::ui::theme::severity_symbol;
 use crate::ui::time_text::time_of_day;
 use crate::ui::widgets::pane_block::pane_block;
@@ -58,9 +58,16 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
         Paragraph::new(Span::styled(text, t.muted)).render(lines_area, buf);
     }
     // Oldest of the visible lines at the top, newest at the bottom.
-    let message_w = usize::from(inner.width).saturating_sub(TIME + SEVERITY + ACTOR);
-    let rows = shown.iter().rev().map(|&i| entry_row(ctx, &log[i], message_w));
-    Table::new(rows, WIDTHS).column_spacing(0).render(lines_area, buf);
+    let actor_w = actor_width(log, inner.width);
+    let message_w = usize::from(inner.width).saturating_sub(TIME + SEVERITY + actor_w);
+    let rows = shown.iter().rev().map(|&i| entry_row(ctx, &log[i], actor_w, message_w));
+    let widths = [
+        Constraint::Length(TIME as u16),
+        Constraint::Length(SEVERITY as u16),
+        Constraint::Length(actor_w as u16),
+        Constraint::Fill(1),
+    ];
+    Table::new(rows, widths).column_spacing(0).render(lines_area, buf);
 
     if scrolled_row {
         let follow = key_for(Action::Top);
@@ -89,19 +96,20 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
 }
 
 /// Columns, each with the gap after it, so the gaps keep their cell's style: the time, the
-/// severity symbol, the actor (fixed, so messages do not shift as the log scrolls), the
-/// message.
+/// severity symbol, the actor, the message.
 const TIME: usize = 10;
 const SEVERITY: usize = 2;
-const ACTOR: usize = 11;
-const WIDTHS: [Constraint; 4] = [
-    Constraint::Length(TIME as u16),
-    Constraint::Length(SEVERITY as u16),
-    Constraint::Length(ACTOR as u16),
-    Constraint::Fill(1),
-];
 
-fn entry_row<'a>(ctx: &Ctx, entry: &'a LogEntry, message_w: usize) -> Row<'a> {
+/// The actor column with its gap: as wide as the longest name in the whole log (so
+/// messages do not shift as the log scrolls), within a fifth of the pane (10 to 24
+/// columns).
+fn actor_width(log: &VecDeque<LogEntry>, pane_width: u16) -> usize {
+    let most = usize::from(pane_width / 5).clamp(10, 24);
+    let longest = log.iter().map(|e| width(&e.actor.name)).max().unwrap_or(0);
+    longest.clamp(8, most) + 1
+}
+
+fn entry_row<'a>(ctx: &Ctx, entry: &'a LogEntry, actor_w: usize, message_w: usize) -> Row<'a> {
     let t = ctx.theme;
     let severity = entry.event.severity();
     let style = t.severity(severity);
@@ -109,7 +117,7 @@ fn entry_row<'a>(ctx: &Ctx, entry: &'a LogEntry, message_w: usize) -> Row<'a> {
         Line::from(Span::styled(format!(" {} ", time_of_day(entry.time)), t.muted)),
         Line::from(vec![Span::styled(severity_symbol(severity), style), Span::raw(" ")]),
         Line::from(vec![
-            Span::styled(pad(&entry.actor.name, ACTOR - 1), t.muted),
+            Span::styled(pad(&entry.actor.name, actor_w - 1), t.muted),
             Span::raw(" "),
         ]),
         Line::from(Span::styled(fit(&entry.message, message_w), style)),
