@@ -64,12 +64,13 @@ pub enum Screen {
     },
 }
 
-pub fn screen(area: Rect) -> Screen {
+/// `header_rows`: what the header needs at this width (`header::height`).
+pub fn screen(area: Rect, header_rows: u16) -> Screen {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return Screen::TooSmall;
     }
     let [header, body, footer] = area.layout(&Layout::vertical([
-        Constraint::Length(header::height(area.width)),
+        Constraint::Length(header_rows),
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
@@ -101,7 +102,7 @@ pub fn screen(area: Rect) -> Screen {
 /// Draws the screen into `buf` within `area`.
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let area = area.intersection(buf.area);
-    match screen(area) {
+    match screen(area, header::height(ctx, area.width)) {
         Screen::TooSmall => too_small(ctx, area, buf),
         Screen::Single {
             header,
@@ -191,13 +192,13 @@ mod tests {
 
     #[test]
     fn screen_by_size() {
-        assert_eq!(screen(Rect::new(0, 0, 79, 24)), Screen::TooSmall);
-        assert_eq!(screen(Rect::new(0, 0, 80, 23)), Screen::TooSmall);
-        assert!(matches!(screen(Rect::new(0, 0, 80, 24)), Screen::Single { .. }));
-        assert!(matches!(screen(Rect::new(0, 0, 200, 39)), Screen::Single { .. }));
-        assert!(matches!(screen(Rect::new(0, 0, 119, 60)), Screen::Single { .. }));
-        assert!(matches!(screen(Rect::new(0, 0, 120, 40)), Screen::Grid { .. }));
-        let Screen::Grid { header, panes, footer } = screen(Rect::new(0, 0, 160, 48)) else {
+        assert_eq!(screen(Rect::new(0, 0, 79, 24), 4), Screen::TooSmall);
+        assert_eq!(screen(Rect::new(0, 0, 80, 23), 4), Screen::TooSmall);
+        assert!(matches!(screen(Rect::new(0, 0, 80, 24), 4), Screen::Single { .. }));
+        assert!(matches!(screen(Rect::new(0, 0, 200, 39), 4), Screen::Single { .. }));
+        assert!(matches!(screen(Rect::new(0, 0, 119, 60), 4), Screen::Single { .. }));
+        assert!(matches!(screen(Rect::new(0, 0, 120, 40), 4), Screen::Grid { .. }));
+        let Screen::Grid { header, panes, footer } = screen(Rect::new(0, 0, 160, 48), 4) else {
             panic!()
         };
         assert_eq!(header.height + panes[0].height + panes[2].height + footer.height, 48);
@@ -207,7 +208,7 @@ mod tests {
     /// Odd sizes split with the extra cell to the right and to the bottom.
     #[test]
     fn grid_rounds_down_left_and_top() {
-        let Screen::Grid { header, panes, .. } = screen(Rect::new(0, 0, 131, 41)) else {
+        let Screen::Grid { header, panes, .. } = screen(Rect::new(0, 0, 131, 41), 4) else {
             panic!()
         };
         let body = 41 - header.height - 1;

@@ -16,12 +16,27 @@ use super::row::{from_col, render_right};
 use super::text::{fit, width as text_width};
 use super::theme::{Theme, phase_symbol};
 use super::time_text::{age, time_of_day};
+use super::wrap::wrap_line;
 use crate::engine::{Command, GateStatus, PhaseName, Step, gate_label};
 use crate::format::fmt_duration;
 
-/// Rows the header takes at a given terminal width.
-pub fn height(width: u16) -> u16 {
-    if width >= GRID_WIDTH { 3 } else { 4 }
+/// Rows the header takes at a given terminal width: one more when the backends' line
+/// (narrow terminals) or the situation needs a second row rather than being cut.
+pub fn height(ctx: &Ctx, width: u16) -> u16 {
+    let wide = width >= GRID_WIDTH;
+    let base = if wide { 2 } else { 2 + backend_rows(ctx, width).len() };
+    (base + situation_rows(ctx, width).len()) as u16
+}
+
+/// The situation, wrapped to at most two rows.
+fn situation_rows(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
+    let wide = width >= GRID_WIDTH;
+    wrap_line(situation(ctx, usize::from(width), wide), usize::from(width), 2)
+}
+
+/// The backends' line on a narrow terminal, wrapped to at most two rows.
+fn backend_rows(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
+    wrap_line(backend(ctx), usize::from(width), 2)
 }
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
@@ -53,12 +68,14 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         if !render_right(&backend, end + 2, second, buf) {
             backend.render(from_col(second, end + 2), buf);
         }
-    } else if let Some(third) = rows.next() {
-        backend.render(third, buf);
+    } else {
+        for (line, row) in backend_rows(ctx, area.width).into_iter().zip(&mut rows) {
+            line.render(row, buf);
+        }
     }
-    // Last row: why the release is not moving, or that all is well.
-    if let Some(last) = rows.next() {
-        situation(ctx, area.width as usize, wide).render(last, buf);
+    // Last rows: why the release is not moving, or that all is well.
+    for (line, row) in situation_rows(ctx, area.width).into_iter().zip(&mut rows) {
+        line.render(row, buf);
     }
 }
 
@@ -200,14 +217,12 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
     let info = &r.plan().release;
     let phase = r.phase();
     let sym = phase_symbol(phase);
+    // Said in full: a line too long for one row wraps to a second.
     let loud = |text: String, extra: String, style: Style| {
-        let mut text = text;
-        if text_width(&text) + text_width(&extra) <= width {
-            text.push_str(&extra);
-        }
-        text.push(' ');
-        Line::from(Span::styled(text, style)).style(style)
+        Line::from(Span::styled(format!("{text}{extra} "), style)).style(style)
     };
+    // Hold reasons get the room of two rows.
+    let room = (width * 2).saturating_sub(2);
     // The most urgent truth first: an automatic rollback on its way, with its countdown.
     if let Some(coming) = r.rollback_coming(ctx.now) {
         return loud(
@@ -272,11 +287,11 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
             ),
         ]),
         PhaseName::Held => Line::from(Span::styled(
-            reasons(ctx, &format!(" {sym} HELD because: "), width),
+            reasons(ctx, &format!(" {sym} HELD because: "), room),
             t.warning,
         )),
         PhaseName::Pending if !r.holds().is_empty() => Line::from(Span::styled(
-            reasons(ctx, &format!(" {sym} WAITING FOR: "), width),
+            reasons(ctx, &format!(" {sym} WAITING FOR: "), room),
             t.info,
         )),
         PhaseName::Paused => {
@@ -284,7 +299,7 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
             let text = if r.holds().is_empty() {
                 format!(" {sym} PAUSED: {resume} resumes")
             } else {
-                reasons(ctx, &format!(" {sym} PAUSED ({resume} resumes); also holding: "), width)
+                reasons(ctx, &format!(" {sym} PAUSED ({resume} resumes); also holding: "), room)
             };
             Line::from(Span::styled(text, t.warning))
         }
