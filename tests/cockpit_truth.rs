@@ -335,3 +335,29 @@ fn enter_on_the_log_shows_the_line_in_full_and_names_fit_their_column() {
     press(&mut h, &mut ui, KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert!(ui.dialog.is_none());
 }
+
+#[test]
+fn an_unreachable_metrics_source_says_why_in_the_metrics_pane_before_go() {
+    use shipdeck::engine::{Event, Observation, Reading};
+    let mut h = harness(Scenario::Healthy, 1);
+    let mut ui = UiState::new(operator());
+    let why = "prometheus: connection refused (127.0.0.1:9090)";
+    let now = h.now();
+    for metric in 0..h.release.plan().metrics.len() {
+        let sample = Observation::Sample {
+            metric,
+            canary: Reading::NoData(why.into()),
+            baseline: Reading::NoData(why.into()),
+            at: now,
+        };
+        h.release.handle(Event::Observe(sample), now);
+    }
+    press(&mut h, &mut ui, key('2'));
+    for size in [(80, 24), (160, 48)] {
+        let text = screen_text(&h.release, &ui, now, size);
+        assert!(
+            text.contains("base   ? no data: prometheus: connection refused"),
+            "{size:?}:\n{text}"
+        );
+    }
+}

@@ -10,10 +10,11 @@ use super::gate_rows::{self, GateColumns};
 use super::judge_rows::JudgeRows;
 use crate::engine::Reading;
 use crate::format::fmt_num;
-use crate::plan::Direction;
+use crate::plan::{Direction, Weight};
 use crate::ui::data_status::data_span;
 use crate::ui::draw::Ctx;
 use crate::ui::keys::{Action, first_key, key_for};
+use crate::ui::text::{fit, pad};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::sparkline::{SparkRow, scale};
 
@@ -59,6 +60,21 @@ impl MetricBlock<'_> {
             ("canary", &state.canary, &state.last_canary, t.canary, true),
             ("base", &state.baseline, &state.last_baseline, t.stable, false),
         ] {
+            // No value ever came: the empty sparkline's place says why (an unreachable
+            // source, a query that returns nothing), before go as well as after.
+            // (The canary serving nothing yet is no fault.)
+            let never = series.tail(series.len()).all(|v| v.is_none());
+            let matters = !canary || r.desired_weight() > Weight::ZERO;
+            if let (true, true, Some(Reading::NoData(why))) = (never, matters, reading) {
+                rows.extend((1..self.spark_h).map(|_| BodyRow::blank()));
+                let room = w.saturating_sub(INDENT + LABEL);
+                rows.push(BodyRow::text(Line::from(vec![
+                    Span::raw(" ".repeat(INDENT)),
+                    Span::styled(pad(label, LABEL), style),
+                    Span::styled(fit(&format!("? no data: {why}"), room).into_owned(), t.warning),
+                ])));
+                continue;
+            }
             for level in 0..self.spark_h {
                 // Label and value sit on the bottom row, level with the foot of the bars.
                 let last = level + 1 == self.spark_h;
