@@ -361,3 +361,52 @@ fn an_unreachable_metrics_source_says_why_in_the_metrics_pane_before_go() {
         );
     }
 }
+
+/// Ticks, signs and waits as a diligent crew would, until `done` or the release ends.
+fn drive_until(h: &mut Harness, done: impl Fn(&Release) -> bool) -> bool {
+    for _ in 0..10 {
+        let stage = h.release.stage();
+        if let Some(p) = h.release.progress(stage).cloned() {
+            for (item, ticked) in p.items.iter().enumerate() {
+                if ticked.is_none() {
+                    h.command(Command::ToggleItem { item }, operator());
+                }
+            }
+            for (role, _) in p.approvals {
+                h.command(Command::Approve { role }, operator());
+            }
+        }
+        if h.run_until(1800, |r| r.stage() != stage || r.phase().is_over() || done(r)) && done(&h.release) {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn a_verdict_from_before_a_data_gap_says_so() {
+    use shipdeck::engine::DataStatus;
+    let mut h = harness(Scenario::FlakyMetrics, 1);
+    let mut ui = UiState::new(operator());
+    let gap = |r: &Release| {
+        let now = r.log().back().map_or_else(chrono::Utc::now, |e| e.time) + Duration::seconds(1);
+        r.stage_judgement().is_some() && !matches!(r.data_health(now).1, DataStatus::Fresh { .. })
+    };
+    assert!(
+        drive_until(&mut h, gap),
+        "the flaky source never dropped out after a verdict"
+    );
+    let stale_now = |h: &Harness| {
+        h.release.stage_judgement().is_some() && !matches!(h.release.data_health(h.now()).1, DataStatus::Fresh { .. })
+    };
+    for _ in 0..300 {
+        if stale_now(&h) {
+            break;
+        }
+        h.step();
+    }
+    assert!(stale_now(&h));
+    press(&mut h, &mut ui, key('2'));
+    let text = screen_text(&h.release, &ui, h.now(), (80, 24));
+    assert!(text.contains("as of") && text.contains("(data gap)"), "{text}");
+}

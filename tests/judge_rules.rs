@@ -377,7 +377,7 @@ fn a_silent_canary_holds_with_no_data_and_never_passes_or_rolls_back() {
         run.release
             .holds()
             .iter()
-            .any(|h| matches!(h, HoldReason::JudgeNoData { why } if why.contains("no data for 2 of 2 metrics"))),
+            .any(|h| matches!(h, HoldReason::JudgeNoData { why, .. } if why.contains("no data for 2 of 2 metrics"))),
         "{:?}",
         run.release.holds()
     );

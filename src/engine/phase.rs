@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::format::fmt_score;
@@ -121,6 +122,8 @@ pub enum HoldReason {
     /// The canary judge had too little data to score the interval.
     JudgeNoData {
         why: String,
+        /// When that interval was judged: newer data only counts at the next one.
+        judged_at: DateTime<Utc>,
     },
     /// A person set the canary weight by hand: only a person moves the release on.
     ManualWeight {
@@ -160,7 +163,11 @@ impl fmt::Display for HoldReason {
                 "canary judge failed (score {}): {why}; waiting for a rollback",
                 fmt_score(*score)
             ),
-            HoldReason::JudgeNoData { why } => write!(f, "canary judge: {why}"),
+            HoldReason::JudgeNoData { why, judged_at } => write!(
+                f,
+                "canary judge at {}: {why}; the next interval decides",
+                judged_at.format("%H:%M:%S")
+            ),
             HoldReason::ManualWeight { weight, stage } => write!(
                 f,
                 "manual weight {weight} in force (stage weight {stage}): the release moves on only by hand"

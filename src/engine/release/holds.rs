@@ -65,6 +65,7 @@ impl Release {
                 {
                     reasons.push(HoldReason::JudgeNoData {
                         why: j.score.reason.clone(),
+                        judged_at: j.at,
                     });
                 }
                 for (g, watch) in self.gates.iter().enumerate() {

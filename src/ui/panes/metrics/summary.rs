@@ -7,12 +7,14 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
+use crate::engine::DataStatus;
 use crate::engine::judging::{JudgeRun, JudgeState};
 use crate::format::fmt_score;
 use crate::ui::draw::Ctx;
 use crate::ui::judge;
 use crate::ui::row::from_col;
 use crate::ui::theme::outcome_badge;
+use crate::ui::time_text::time_of_day;
 use crate::ui::widgets::sparkline::SparkRow;
 
 /// The most score points the sparkline shows.
@@ -29,8 +31,19 @@ pub fn render(ctx: &Ctx, run: &JudgeRun, row: Rect, buf: &mut Buffer) {
     let mut head = vec![Span::styled(" canary judge ", t.title)];
     let timing = match current {
         Some(j) => {
-            head.push(Span::styled(outcome_badge(j.outcome()), t.outcome(j.outcome())));
+            // A verdict made before the data went stale or missing is history, not the
+            // canary's state now: it says when it was made, in muted colours.
+            let (_, health) = r.data_health(ctx.now);
+            let current_data = matches!(health, DataStatus::Fresh { .. });
+            let style = if current_data { t.outcome(j.outcome()) } else { t.muted };
+            head.push(Span::styled(outcome_badge(j.outcome()), style));
             head.push(Span::styled(format!(" score {}", fmt_score(j.score.score)), t.text));
+            if !current_data {
+                head.push(Span::styled(
+                    format!(" as of {} (data gap)", time_of_day(j.at)),
+                    t.warning,
+                ));
+            }
             Some(Span::styled(judge::state_short(idle, ctx.now, true), t.muted))
         }
         None => {
