@@ -31,7 +31,19 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     // highlight shows only in the focused pane.
     let highlight = if focused { ctx.theme.selection } else { Style::default() };
     let mut state = ListState::default().with_selected(cursor);
+    let total = rows.len();
     StatefulWidget::render(List::new(rows).highlight_style(highlight), inner, buf, &mut state);
+    // Rows out of sight say so on the pane's frame, so nothing is hidden silently.
+    let above = state.offset();
+    let below = total.saturating_sub(above + usize::from(inner.height));
+    for (count, arrow, y) in [(above, "↑", area.y), (below, "↓", area.bottom().saturating_sub(1))] {
+        if count > 0 && area.height >= 2 {
+            let text = format!(" {arrow} {count} more ");
+            let x = area.right().saturating_sub(width(&text) as u16 + 2).max(area.x);
+            let row = Rect::new(x, y, area.right().saturating_sub(x), 1).intersection(buf.area);
+            Line::from(Span::styled(text, ctx.theme.warning)).render(row, buf);
+        }
+    }
 }
 
 /// The pane's rows and which one is the selected checklist row. Styles go on spans: a list
