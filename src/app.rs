@@ -10,7 +10,7 @@ use crate::backend::haproxy::HaproxyRouter;
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::sim::{SimMetrics, SimRouter};
 use crate::backend::{MetricsSource, TrafficRouter};
-use crate::cli::{Cli, Command, HeadlessArgs};
+use crate::cli::{Cli, Command, HeadlessArgs, ReleaseOutput};
 use crate::clock::Clock;
 use crate::journal::Journal;
 use crate::plan::{self, Plan, Target, ValidPlan};
@@ -59,7 +59,7 @@ pub fn main(cli: Cli) -> Result<i32> {
                 seed: args.seed,
                 crew: !args.manual,
             };
-            live(&cli, plan, sim, args.speed, &args.headless)
+            live(&args.output, plan, sim, args.speed, &args.headless)
         }
         Command::Run(args) => {
             let Ok(plan) = load_plan(&args.plan) else {
@@ -75,7 +75,7 @@ pub fn main(cli: Cli) -> Result<i32> {
                 seed: 1,
                 crew: false,
             };
-            live(&cli, plan, sim, args.speed, &args.headless)
+            live(&args.output, plan, sim, args.speed, &args.headless)
         }
     }
 }
@@ -103,15 +103,11 @@ fn report(errors: &[crate::plan::PlanError], path: Option<&Path>) {
         eprintln!("{e}");
     }
     if let Some(path) = path {
-        eprintln!(
-            "shipdeck: {} is not a valid plan (see `shipdeck check {}`)",
-            path.display(),
-            path.display()
-        );
+        eprintln!("shipdeck: {} is not a valid plan", path.display());
     }
 }
 
-fn live(cli: &Cli, plan: ValidPlan, sim: SimSettings, speed: f64, headless: &HeadlessArgs) -> Result<i32> {
+fn live(cli: &ReleaseOutput, plan: ValidPlan, sim: SimSettings, speed: f64, headless: &HeadlessArgs) -> Result<i32> {
     let plan = Arc::new(plan);
     let clock = Clock::new(speed);
     let _log_guard = crate::debug_log::init(&cli.log_dir);

@@ -13,21 +13,25 @@ use crate::sim::Scenario;
     about = "A terminal release cockpit: drive a production release from a plan file."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where a release's record and logs go and how the cockpit looks: `demo` and `run` only.
+#[derive(Debug, Args)]
+pub struct ReleaseOutput {
     /// Colour theme: dark, light, high-contrast, mono, or a path to a theme file
     /// (NO_COLOR in the environment also gives mono).
-    #[arg(long, global = true, value_name = "NAME|PATH")]
+    #[arg(long, value_name = "NAME|PATH")]
     pub theme: Option<String>,
 
     /// Where to append the journal (default: .shipdeck/<release>-<start>.jsonl).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
 
     /// Directory for the debug log (never written to the screen).
-    #[arg(long, global = true, value_name = "DIR", default_value = ".shipdeck/logs")]
+    #[arg(long, value_name = "DIR", default_value = ".shipdeck/logs")]
     pub log_dir: PathBuf,
-
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +45,7 @@ pub enum Command {
     Judge(crate::judge_cli::JudgeArgs),
     /// Validate plans: one summary line per valid plan, located errors otherwise.
     Check {
+        /// Plan files (YAML) to validate.
         #[arg(required = true, value_name = "PLAN")]
         plans: Vec<PathBuf>,
     },
@@ -65,10 +70,13 @@ pub struct DemoArgs {
     pub manual: bool,
     #[command(flatten)]
     pub headless: HeadlessArgs,
+    #[command(flatten)]
+    pub output: ReleaseOutput,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// The release plan (YAML); `shipdeck check` validates it without running it.
     #[arg(value_name = "PLAN")]
     pub plan: PathBuf,
     /// Virtual seconds per real second; only for plans on the simulator.
@@ -76,6 +84,8 @@ pub struct RunArgs {
     pub speed: f64,
     #[command(flatten)]
     pub headless: HeadlessArgs,
+    #[command(flatten)]
+    pub output: ReleaseOutput,
 }
 
 /// No screen: the log goes to stdout, and the exit code says how the release ended

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::analysis::judge::{self, Classification, Direction, EffectKind, JudgeConfig, MinShift, NanStrategy};
+use crate::format::fmt_precise;
 
 /// Exit code: the experiment passes (or there is no data).
 pub const EXIT_PASS: i32 = 0;
@@ -151,11 +152,14 @@ pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 
     let written = if args.json {
         writeln!(out, "{}", v.to_json())
     } else {
-        let num = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.6}"));
-        let ci = v.ci.map_or("-".to_string(), |(l, h)| format!("[{l:.6}, {h:.6}]"));
-        let band = v
-            .band
-            .map_or("-".to_string(), |b| format!("±{:.6} ({})", b.width, b.origin()));
+        // The figures at the precision of the reason under them (`--json` has them all).
+        let num = |x: Option<f64>| x.map_or("-".to_string(), fmt_precise);
+        let ci = v.ci.map_or("-".to_string(), |(l, h)| {
+            format!("[{}, {}]", fmt_precise(l), fmt_precise(h))
+        });
+        let band = v.band.map_or("-".to_string(), |b| {
+            format!("±{} ({})", fmt_precise(b.width), b.origin())
+        });
         let limits = args.config();
         let neutral = limits.effect.neutral();
         writeln!(
@@ -164,7 +168,7 @@ pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 
             v.classification.as_str(),
             num(v.estimate),
             args.confidence * 100.0,
-            v.p_value.map_or("-".to_string(), |p| format!("{p:.6e}")),
+            v.p_value.map_or("-".to_string(), fmt_precise),
             num(v.effect_size),
             match args.effect {
                 EffectKind::MeanRatio => "mean ratio",

@@ -54,3 +54,55 @@ fn an_unknown_scenario_is_refused_with_the_choices() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad-canary"));
 }
+
+#[test]
+fn options_show_only_where_they_mean_something_and_arguments_have_help() {
+    let text = |out: std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    for cmd in ["check", "judge"] {
+        let help = text(shipdeck(&[cmd, "--help"]));
+        for release_only in ["--journal", "--theme", "--log-dir"] {
+            assert!(
+                !help.contains(release_only),
+                "{cmd} --help lists {release_only}:\n{help}"
+            );
+        }
+    }
+    let run = text(shipdeck(&["run", "--help"]));
+    assert!(run.contains("--journal") && run.contains("--headless"), "{run}");
+    assert!(run.contains("The release plan"), "<PLAN> has help:\n{run}");
+    assert!(text(shipdeck(&["check", "--help"])).contains("Plan files"));
+}
+
+#[test]
+fn a_plan_that_does_not_load_is_reported_once() {
+    let out = shipdeck(&["run", "tests/fixtures/typo_key.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("wieght").count(), 1, "{err}");
+    assert!(
+        !err.contains("shipdeck check"),
+        "no second command that prints the same: {err}"
+    );
+}
+
+#[test]
+fn judge_figures_have_the_precision_of_its_reason() {
+    let dir = std::env::temp_dir().join(format!("shipdeck-judge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let control = dir.join("c.txt");
+    let experiment = dir.join("e.txt");
+    std::fs::write(&control, (1..=10).map(|v| format!("{v}\n")).collect::<String>()).unwrap();
+    std::fs::write(&experiment, (11..=20).map(|v| format!("{v}\n")).collect::<String>()).unwrap();
+    let out = shipdeck(&[
+        "judge",
+        "--control",
+        control.to_str().unwrap(),
+        "--experiment",
+        experiment.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("98% interval [6, 14]"), "{text}");
+    assert!(text.contains("reason     interval [6, 14]"), "{text}");
+    assert!(text.contains("p-value    0.0001827"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

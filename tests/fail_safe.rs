@@ -17,10 +17,16 @@ use shipdeck::runtime::{Backends, Session, headless};
 use shipdeck::sim::{Crew, Scenario, SimWorld};
 
 fn shipdeck(args: &[&str], dir: &Path) -> Output {
+    // The debug log belongs to a release: only demo and run take --log-dir.
+    let logs = matches!(args.first(), Some(&"demo" | &"run"));
+    let log_dir: Vec<std::ffi::OsString> = if logs {
+        vec!["--log-dir".into(), dir.join("logs").into()]
+    } else {
+        Vec::new()
+    };
     Command::new(env!("CARGO_BIN_EXE_shipdeck"))
         .args(args)
-        .arg("--log-dir")
-        .arg(dir.join("logs"))
+        .args(log_dir)
         .current_dir(dir)
         .output()
         .expect("run shipdeck")

@@ -99,7 +99,7 @@ const MALFORMED: &[(&str, &str, &str)] = &[
     (
         "typo_key.yaml",
         "83:5",
-        "stages[2]: unknown key `wieght`, expected one of `name`, `checklist`",
+        "stages #3: unknown key `wieght`, expected one of `name`, `checklist`",
     ),
     ("typo_key.yaml", "83:5", "did you mean `weight`?"),
     (
@@ -110,22 +110,22 @@ const MALFORMED: &[(&str, &str, &str)] = &[
     (
         "weight_120.yaml",
         "83:13",
-        "stages[2].weight: weight 120 is out of range",
+        "stages #3.weight: weight 120 is out of range",
     ),
     (
         "weight_negative.yaml",
         "83:13",
-        "stages[2].weight: weight -5 is out of range",
+        "stages #3.weight: weight -5 is out of range",
     ),
     (
         "duration_words.yaml",
         "94:11",
-        "stages[5].hold: invalid duration \"5 minutes\"",
+        "stages #6.hold: invalid duration \"5 minutes\"",
     ),
     (
         "duration_no_unit.yaml",
         "94:11",
-        "stages[5].hold: duration 15 has no unit",
+        "stages #6.hold: duration 15 has no unit",
     ),
     (
         "gate_unknown_metric.yaml",
@@ -169,7 +169,7 @@ const MALFORMED: &[(&str, &str, &str)] = &[
     (
         "wrong_type.yaml",
         "35:10",
-        "gates[0].max: expected a number, found the text \"half a percent\"",
+        "gates #1.max: expected a number, found the text \"half a percent\"",
     ),
     ("nan_bound.yaml", "35:10", "max must be a finite number, found NaN"),
     (
@@ -472,7 +472,7 @@ fn judge_settings_are_checked_where_they_are_written() {
     let err = plan::parse(&typo, "canary.yaml").expect_err("unknown key").remove(0);
     assert!(
         err.to_string()
-            .starts_with("canary.yaml:37:7: metrics[0].judge: unknown key `critcal`")
+            .starts_with("canary.yaml:37:7: metrics #1.judge: unknown key `critcal`")
             && err.message.contains("did you mean `critical`?"),
         "{err}"
     );

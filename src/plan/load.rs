@@ -231,10 +231,30 @@ fn explain(e: &serde_yaml::Error, text: &str, syntax: bool) -> (Pos, String) {
     };
     let rest = reword(rest);
     let message = match path {
-        Some(path) => format!("{path}: {rest}"),
+        Some(path) => format!("{}: {rest}", counted_from_one(path)),
         None => rest,
     };
     (pos, message)
+}
+
+/// A YAML path as the rest of `check` counts: list items from 1, as in "gate 3", so
+/// `stages[5].hold` reads `stages #6.hold` rather than naming the sixth stage 5.
+fn counted_from_one(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 4);
+    let mut rest = path;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|c| open + c) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        match rest[open + 1..close].parse::<usize>() {
+            Ok(index) => out.push_str(&format!(" #{}", index + 1)),
+            Err(_) => out.push_str(&rest[open..=close]),
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// libyaml's account of a syntax error yaml-rust2 found on `line`: it names the construct

@@ -28,6 +28,13 @@ impl Release {
             .finished_at
             .filter(|_| self.phase == PhaseName::Done)
             .is_some_and(|done| now - done > self.rollback_window().to_chrono());
+        // Before go this release moved no traffic; 0% is still sent (a router may hold
+        // an earlier attempt's weight), and the record says what was, and was not, undone.
+        let reason = if self.go_at.is_none() {
+            format!("{reason} (before go: this release had moved no traffic)")
+        } else {
+            reason
+        };
         self.phase = PhaseName::RollingBack;
         self.manual_weight = None;
         self.rollback_reason = Some(reason.clone());
