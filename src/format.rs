@@ -3,6 +3,8 @@
 
 use chrono::Duration;
 
+use crate::duration::Span;
+
 /// Compact number for panes and messages: 3 significant digits (`176`, `5.90`, `0.020`).
 pub fn fmt_num(v: f64) -> String {
     if !v.is_finite() {
@@ -84,16 +86,20 @@ pub fn fmt_score(score: f64) -> String {
     }
 }
 
-/// `4m05s`, `1h02m`, `12s`.
-pub fn fmt_duration(d: Duration) -> String {
-    let s = d.num_seconds().max(0);
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, s % 3600 / 60)
-    } else if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
+/// A figure with its unit: `0.5%` (a percent sign sits on the number), `184 ms`, or the
+/// figure alone for a metric without a unit. Every pane, reason and threshold uses this.
+pub fn with_unit(text: &str, unit: &str) -> String {
+    match unit {
+        "" => text.to_string(),
+        "%" => format!("{text}%"),
+        _ => format!("{text} {unit}"),
     }
+}
+
+/// `4m5s`, `1h2m30s`, `12s`, `5m`: as plans write durations, so an age, a countdown and a
+/// plan's hold read alike ("2m of 5m").
+pub fn fmt_duration(d: Duration) -> String {
+    Span::secs(d.num_seconds().max(0) as u64).to_string()
 }
 
 #[cfg(test)]
@@ -125,10 +131,11 @@ mod tests {
     }
 
     #[test]
-    fn durations_in_the_largest_two_units() {
+    fn durations_read_as_plans_write_them() {
         assert_eq!(fmt_duration(Duration::seconds(12)), "12s");
-        assert_eq!(fmt_duration(Duration::seconds(245)), "4m05s");
-        assert_eq!(fmt_duration(Duration::seconds(3720)), "1h02m");
+        assert_eq!(fmt_duration(Duration::seconds(245)), "4m5s");
+        assert_eq!(fmt_duration(Duration::seconds(120)), "2m");
+        assert_eq!(fmt_duration(Duration::seconds(3750)), "1h2m30s");
         assert_eq!(fmt_duration(Duration::seconds(-3)), "0s");
     }
 }

@@ -410,3 +410,38 @@ fn a_verdict_from_before_a_data_gap_says_so() {
     let text = screen_text(&h.release, &ui, h.now(), (80, 24));
     assert!(text.contains("as of") && text.contains("(data gap)"), "{text}");
 }
+
+#[test]
+fn an_open_checklist_after_go_reads_as_waiting_not_as_a_fault() {
+    let mut h = harness(Scenario::Healthy, 2);
+    let ui = UiState::new(operator());
+    let last = h.release.plan().stages.len() - 1;
+    let waiting = |r: &Release| r.stage() == last && r.phase() == PhaseName::Held;
+    assert!(drive_until_stage(&mut h, last), "never reached the last stage");
+    assert!(h.run_until(600, waiting), "{:?}", h.release.holds());
+    let text = screen_text(&h.release, &ui, h.now(), (80, 24));
+    assert!(header(&text).contains("WAITING FOR: checklist"), "{text}");
+    assert!(!header(&text).contains("HELD because"), "{text}");
+}
+
+/// Signs every stage before `stage`, then leaves that one's checklist to people.
+fn drive_until_stage(h: &mut Harness, stage: usize) -> bool {
+    for _ in 0..12 {
+        let now_at = h.release.stage();
+        if now_at >= stage {
+            return true;
+        }
+        if let Some(p) = h.release.progress(now_at).cloned() {
+            for (item, ticked) in p.items.iter().enumerate() {
+                if ticked.is_none() {
+                    h.command(Command::ToggleItem { item }, operator());
+                }
+            }
+            for (role, _) in p.approvals {
+                h.command(Command::Approve { role }, operator());
+            }
+        }
+        h.run_until(3600, |r| r.stage() != now_at || r.phase().is_over());
+    }
+    h.release.stage() >= stage
+}

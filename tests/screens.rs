@@ -255,7 +255,7 @@ fn analysis_dialog() {
     assert!(matches!(ui.dialog, Some(Dialog::Analysis { metric: 0 })));
     both("analysis", &d, &mut ui, Pane::Metrics);
     let shown = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
-    for words in ["✔ Pass", "decided by", "score 100", "window", "Esc closes"] {
+    for words in ["✔ PASS", "decided by", "score      100: 2 of 2", "window", "Esc closes"] {
         assert!(shown.contains(words), "{words}:\n{shown}");
     }
 }
@@ -275,7 +275,7 @@ fn judged_high() {
     both("judged_high", &d, &mut ui, Pane::Metrics);
     let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
     assert!(
-        small.contains("▲ MARGINAL score 60") && small.contains("✖ High"),
+        small.contains("▲ MARGINAL score 60") && small.contains("✖ HIGH"),
         "{small}"
     );
     ui.on_action(Action::Select, &d.release);

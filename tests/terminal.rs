@@ -196,9 +196,15 @@ fn other_signals_are_ignored_and_the_cockpit_keeps_going() {
 fn a_tiny_terminal_gets_a_notice_that_recovers() {
     let pty = Pty::spawn(&["demo", "--speed", "5"], 60, 20);
     assert!(pty.wait_text("too small", LIMIT), "screen:\n{}", pty.text());
+    // Too small still shows the state and the rollback key.
+    let small = pty.text();
+    assert!(
+        small.contains("checkout-api") && small.contains("R ROLL BACK"),
+        "{small}"
+    );
     pty.resize(80, 24);
     assert!(
-        pty.wait_text("checkout-api", LIMIT),
+        pty.wait_text("1 Stages", LIMIT),
         "no recovery after resize:\n{}",
         pty.text()
     );

@@ -2,7 +2,7 @@
 
 use crate::analysis::judge::Direction;
 use crate::duration::Span;
-use crate::format::fmt_num;
+use crate::format::{fmt_num, with_unit};
 
 /// Bounds on a metric. Absolute bounds compare the canary value; ratio bounds compare the
 /// canary with the baseline over the same window (`canary <= baseline * max_ratio`); a
@@ -23,10 +23,10 @@ impl Bounds {
     pub fn describe(&self, unit: &str) -> String {
         let mut parts = Vec::with_capacity(5);
         if let Some(v) = self.max {
-            parts.push(format!("max {v}{unit}"));
+            parts.push(format!("max {}", with_unit(&v.to_string(), unit)));
         }
         if let Some(v) = self.min {
-            parts.push(format!("min {v}{unit}"));
+            parts.push(format!("min {}", with_unit(&v.to_string(), unit)));
         }
         if let Some(v) = self.max_ratio {
             parts.push(format!("max base×{v}"));
@@ -131,7 +131,7 @@ pub fn check(bounds: &Bounds, bad: Direction, canary: f64, baseline: &BaselineSt
                     && canary > base * r
                 {
                     return Outcome::Breached(format!(
-                        "{} > baseline {} x {}",
+                        "{} > baseline {} × {}",
                         fmt_num(canary),
                         fmt_num(base),
                         fmt_num(r)
@@ -141,7 +141,7 @@ pub fn check(bounds: &Bounds, bad: Direction, canary: f64, baseline: &BaselineSt
                     && canary < base * r
                 {
                     return Outcome::Breached(format!(
-                        "{} < baseline {} x {}",
+                        "{} < baseline {} × {}",
                         fmt_num(canary),
                         fmt_num(base),
                         fmt_num(r)
@@ -224,7 +224,7 @@ mod tests {
         let Outcome::Breached(why) = check(&b(None, Some(1.1)), up, 1.2, &latest(Some(1.0))) else {
             panic!()
         };
-        assert_eq!(why, "1.20 > baseline 1.00 x 1.10");
+        assert_eq!(why, "1.20 > baseline 1.00 × 1.10");
     }
 
     #[test]

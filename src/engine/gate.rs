@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::analysis::bounds::{self, BaselineStats, Outcome};
+use crate::duration::Span;
 use crate::format::fmt_num;
 use crate::plan::{Bounds, Direction};
 
@@ -111,7 +112,8 @@ impl Watch {
                         GateStatus::Warn
                     };
                     self.detail = if self.status == GateStatus::Warn {
-                        format!("{why} for {held}s of {sustain_secs}s")
+                        // As the plan writes durations, so it reads like the threshold.
+                        format!("{why} for {} of {}", Span::secs(held), Span::secs(sustain_secs))
                     } else {
                         why
                     };

@@ -17,7 +17,7 @@ use super::text::{fit, width as text_width};
 use super::theme::{Theme, phase_symbol};
 use super::time_text::{age, time_of_day};
 use super::wrap::wrap_line;
-use crate::engine::{Command, GateStatus, PhaseName, Step, gate_label};
+use crate::engine::{Command, GateStatus, HoldReason, PhaseName, Step, gate_label};
 use crate::format::fmt_duration;
 
 /// Rows the header takes at a given terminal width: one more when the backends' line
@@ -177,9 +177,15 @@ fn countdown(ctx: &Ctx) -> Option<Span<'static>> {
         PhaseName::Aborted | PhaseName::RolledBack => r
             .finished_at()
             .map(|at| Span::styled(format!("ended {}", time_of_day(at)), t.muted)),
-        PhaseName::Running | PhaseName::Pending => r
-            .hold_remaining()
-            .map(|d| Span::styled(format!("next stage in {}", fmt_duration(d)), t.info)),
+        PhaseName::Running | PhaseName::Pending => r.hold_remaining().map(|d| {
+            // After the last stage's hold there is no next stage: the release is done.
+            let what = if r.stage() + 1 == r.plan().stages.len() {
+                "done in"
+            } else {
+                "next stage in"
+            };
+            Span::styled(format!("{what} {}", fmt_duration(d)), t.info)
+        }),
         PhaseName::Held | PhaseName::Paused => r
             .hold_remaining()
             .map(|d| Span::styled(format!("hold {} left (stopped)", fmt_duration(d)), t.warning)),
@@ -197,7 +203,7 @@ fn backend(ctx: &Ctx) -> Line<'static> {
         (None, Some(actual)) if actual == r.desired_weight() => {
             Span::styled(format!("router ✔ {actual} confirmed"), t.success)
         }
-        (None, Some(actual)) => Span::styled(format!("router … {actual} → {}", r.desired_weight()), t.warning),
+        (None, Some(actual)) => Span::styled(format!("router ◌ {actual} → {}", r.desired_weight()), t.warning),
     };
     let (metric, health) = r.data_health(ctx.now);
     let data = data_span(&health, metric.map(|m| r.plan().metrics[m].name.as_str()), t);
@@ -286,6 +292,16 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
                 t.muted,
             ),
         ]),
+        // Open checklist items and unsigned approvals are people's work, not a fault:
+        // the same words at every stage.
+        PhaseName::Held if waiting_for_people(r.holds()) => Line::from(Span::styled(
+            reasons(
+                ctx,
+                &format!(" {} WAITING FOR: ", phase_symbol(PhaseName::Pending)),
+                room,
+            ),
+            t.info,
+        )),
         PhaseName::Held => Line::from(Span::styled(
             reasons(ctx, &format!(" {sym} HELD because: "), room),
             t.warning,
@@ -305,6 +321,13 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
         }
         PhaseName::Pending | PhaseName::Running => calm(ctx, width, wide),
     }
+}
+
+fn waiting_for_people(holds: &[HoldReason]) -> bool {
+    !holds.is_empty()
+        && holds
+            .iter()
+            .all(|h| matches!(h, HoldReason::ChecklistOpen { .. } | HoldReason::ApprovalPending { .. }))
 }
 
 /// `prefix` and as many hold reasons as fit in `width`, then how many more there are. The

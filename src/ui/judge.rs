@@ -7,16 +7,8 @@ use crate::analysis::judge::{EffectKind, JudgeConfig, Verdict};
 use crate::engine::Release;
 use crate::engine::judging::{JudgeState, Judgement, config_for};
 use crate::format::fmt_num;
+pub use crate::format::with_unit;
 use crate::format::{fmt_duration, fmt_signed};
-
-/// `text unit`, or `text` for a metric without a unit.
-pub fn with_unit(text: &str, unit: &str) -> String {
-    if unit.is_empty() {
-        text.to_string()
-    } else {
-        format!("{text} {unit}")
-    }
-}
 
 /// `Δ +5.90 [+2.10, +9.80] ms`: the shift of the canary from the baseline and its interval.
 pub fn estimate(v: &Verdict, unit: &str) -> Option<String> {

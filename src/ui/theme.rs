@@ -281,11 +281,21 @@ impl Theme {
     }
 }
 
+/// The symbol and word for a rollback trigger's status: a trigger does not pass, it is
+/// calm, counting (WARN) or FIRED.
+pub fn trigger_badge(status: GateStatus) -> &'static str {
+    match status {
+        GateStatus::Pass => "✔ calm",
+        GateStatus::Fail => "✖ FIRED",
+        other => gate_badge(other),
+    }
+}
+
 /// The symbol and word for a gate status: never colour alone.
 pub fn gate_badge(status: GateStatus) -> &'static str {
     match status {
         GateStatus::Idle => "· idle",
-        GateStatus::Waiting => "… wait",
+        GateStatus::Waiting => "◌ wait",
         GateStatus::Pass => "✔ PASS",
         GateStatus::Warn => "▲ WARN",
         GateStatus::Fail => "✖ FAIL",
@@ -294,15 +304,15 @@ pub fn gate_badge(status: GateStatus) -> &'static str {
     }
 }
 
-/// The symbol and word for a metric's classification by the canary judge (the judge's own
-/// words: Pass, High, Low, NoData, Error).
+/// The symbol and word for a metric's classification by the canary judge, in capitals like
+/// every other status on screen.
 pub fn classification_badge(c: Classification) -> &'static str {
     match c {
-        Classification::Pass => "✔ Pass",
-        Classification::High => "✖ High",
-        Classification::Low => "✖ Low",
-        Classification::NoData => "? NoData",
-        Classification::Error => "✖ Error",
+        Classification::Pass => "✔ PASS",
+        Classification::High => "✖ HIGH",
+        Classification::Low => "✖ LOW",
+        Classification::NoData => "? NO DATA",
+        Classification::Error => "✖ ERROR",
     }
 }
 
@@ -474,7 +484,11 @@ mod tests {
         use Classification as C;
         for c in [C::Pass, C::High, C::Low, C::NoData, C::Error] {
             let badge = classification_badge(c);
-            assert!(badge.ends_with(c.as_str()) && !badge.starts_with(c.as_str()), "{badge}");
+            let word = badge.split_once(' ').map_or("", |(_, w)| w);
+            assert!(
+                word.replace(' ', "").eq_ignore_ascii_case(c.as_str()) && !badge.starts_with(word),
+                "{badge}"
+            );
         }
         for o in [Outcome::Pass, Outcome::Marginal, Outcome::Fail, Outcome::NoData] {
             let badge = outcome_badge(o);

@@ -23,7 +23,7 @@ pub struct RollbackComing {
     pub trigger: String,
     /// Until the breach has lasted the trigger's `for` (zero when due at the next sample).
     pub remaining: Duration,
-    /// What is breached, and for how long so far ("0.723 > max 0.500 for 15s of 60s").
+    /// What is breached, and for how long so far ("0.723 > max 0.500 for 15s of 1m").
     pub detail: String,
 }
 

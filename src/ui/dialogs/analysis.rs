@@ -189,7 +189,14 @@ fn lines(ctx: &Ctx, metric: usize, w: usize, fit: Fit) -> Vec<Line<'static>> {
         labelled(
             &mut out,
             "score",
-            vec![Span::styled(j.score.reason.clone(), t.outcome(j.outcome()))],
+            vec![Span::styled(
+                j.score
+                    .reason
+                    .strip_prefix("score ")
+                    .unwrap_or(&j.score.reason)
+                    .to_string(),
+                t.outcome(j.outcome()),
+            )],
             w,
         );
         blank(&mut out, false);

@@ -29,7 +29,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
         right.push(Span::styled(format!(" filter “{}” ", ui.filter), t.warning));
     }
     right.push(if ui.log_scroll > 0 {
-        Span::styled(" ‖ scrolled ", t.warning)
+        Span::styled(" ↑ scrolled ", t.warning)
     } else {
         Span::styled(" following ", t.muted)
     });
@@ -72,7 +72,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
     if scrolled_row {
         let follow = key_for(Action::Top);
         let text = format!(
-            " ‖ scrolled: {scrolled} lines, {} to follow",
+            " ↑ scrolled: {scrolled} lines, {} to follow",
             follow.rsplit('/').next().unwrap_or("G")
         );
         Line::from(Span::styled(text, t.warning)).render(status_area, buf);

@@ -7,7 +7,7 @@ use crate::engine::{GateStatus, Release, Rest, Watch, gate_label};
 use crate::plan::{Bounds, Plan, Span as PlanSpan, TriggerAction};
 use crate::ui::draw::Ctx;
 use crate::ui::text::{fit, pad, width};
-use crate::ui::theme::gate_badge;
+use crate::ui::theme::{gate_badge, trigger_badge};
 
 /// Indent and status-word column in front of the name.
 const INDENT: usize = 3;
@@ -73,6 +73,7 @@ struct Check<'a> {
     watch: &'a Watch,
     /// What the row says while the watch has nothing to say.
     why_idle: &'static str,
+    trigger: bool,
 }
 
 /// The rows of the gates, then the triggers, on metric `index`, `w` cells wide.
@@ -100,6 +101,7 @@ fn checks<'a>(r: &'a Release, index: usize, idle: &'a Watch) -> Vec<Check<'a>> {
             threshold: bounds_text(&gate.bounds(), &metric.unit, gate.sustain),
             watch: r.gate(g).unwrap_or(idle),
             why_idle,
+            trigger: false,
         });
     }
     let triggers = plan.rollback.triggers.iter().enumerate();
@@ -114,6 +116,7 @@ fn checks<'a>(r: &'a Release, index: usize, idle: &'a Watch) -> Vec<Check<'a>> {
             threshold: bounds_text(&tr.bounds(), &metric.unit, tr.sustain),
             watch: r.trigger(k).unwrap_or(idle),
             why_idle,
+            trigger: true,
         });
     }
     out
@@ -136,7 +139,17 @@ fn row(ctx: &Ctx, check: &Check, w: usize, columns: &GateColumns) -> Line<'stati
     };
     let mut spans = vec![
         Span::raw(" ".repeat(INDENT)),
-        Span::styled(pad(gate_badge(watch.status), BADGE), status_style),
+        Span::styled(
+            pad(
+                if check.trigger {
+                    trigger_badge(watch.status)
+                } else {
+                    gate_badge(watch.status)
+                },
+                BADGE,
+            ),
+            status_style,
+        ),
         Span::styled(pad(&check.name, name_w), t.text),
         Span::raw("  "),
     ];

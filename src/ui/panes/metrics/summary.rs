@@ -49,7 +49,7 @@ pub fn render(ctx: &Ctx, run: &JudgeRun, row: Rect, buf: &mut Buffer) {
         None => {
             // Nothing judged at this weight: where the judge stands is the headline.
             let symbol = if matches!(idle, JudgeState::Next(_)) {
-                "… "
+                "◌ "
             } else {
                 "· "
             };

@@ -152,7 +152,7 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
         (None, None) => Line::from(Span::styled(" router    ? has not confirmed a weight yet", t.warning)),
         (None, Some(a)) if a == desired => Line::from(Span::styled(format!(" router    ✔ confirms {a}"), t.success)),
         (None, Some(a)) => Line::from(Span::styled(
-            format!(" router    … at {a}, moving to {desired}"),
+            format!(" router    ◌ at {a}, moving to {desired}"),
             t.warning,
         )),
     }));
