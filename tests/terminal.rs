@@ -210,3 +210,42 @@ fn a_tiny_terminal_gets_a_notice_that_recovers() {
     );
     assert!(!pty.text().contains("too small"));
 }
+
+/// A release manager at 80x24 with no crew: tick the go/no-go list top down, then sign the
+/// next stage's approval with Enter at once; a refused key says why on the screen.
+#[test]
+fn at_80x24_signing_works_after_the_checklist_and_refusals_are_on_screen() {
+    let mut pty = Pty::spawn(&["demo", "--speed", "1", "--manual", "--journal", "j.jsonl"], 80, 24);
+    assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
+    // Advancing before go is refused: the reason shows above the footer, not only in the log.
+    pty.send(b"n");
+    assert!(
+        pty.wait_text("✖ cannot advance", Duration::from_secs(10)),
+        "refusal not on screen:\n{}",
+        pty.text()
+    );
+    let journal = pty.dir.join("j.jsonl");
+    let journaled = |needle: &str| std::fs::read_to_string(&journal).map_or(0, |j| j.matches(needle).count());
+    let items = 5;
+    for done in 1..=items {
+        pty.send(b" ");
+        assert!(
+            pty.wait_for(Duration::from_secs(10), |_| journaled("item_ticked") >= done),
+            "item {done} not ticked:\n{}",
+            pty.text()
+        );
+        pty.send(b"j");
+    }
+    // Stage 2 asks for the team's signature: Enter signs it, with no cursor games.
+    assert!(
+        pty.wait_text("needs a signature", LIMIT) || pty.text().contains("approval"),
+        "{}",
+        pty.text()
+    );
+    pty.send(b"\r");
+    assert!(
+        pty.wait_for(Duration::from_secs(10), |_| journaled("\"approved\"") >= 1),
+        "Enter signed nothing:\n{}",
+        pty.text()
+    );
+}
