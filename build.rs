@@ -44,6 +44,14 @@ fn main() {
         }
         println!("cargo::rustc-cfg={cfg}");
     }
+    // The Kubernetes tests read the real CRD schemas and objects in place, beside the
+    // repository (../shared/k8s, or SHIPDECK_K8S_DATA); without them they are ignored.
+    println!("cargo::rustc-check-cfg=cfg(no_k8s_data)");
+    println!("cargo::rerun-if-env-changed=SHIPDECK_K8S_DATA");
+    let k8s = std::env::var_os("SHIPDECK_K8S_DATA").map_or_else(|| PathBuf::from("../shared/k8s"), PathBuf::from);
+    if !k8s.join("crds").is_dir() {
+        println!("cargo::rustc-cfg=no_k8s_data");
+    }
     // The full-disk tests mount a small tmpfs, which takes root.
     println!("cargo::rustc-check-cfg=cfg(not_root)");
     if !is_root() {

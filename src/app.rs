@@ -7,13 +7,15 @@ use std::sync::{Arc, Mutex};
 use color_eyre::eyre::{Result, eyre};
 
 use crate::backend::haproxy::HaproxyRouter;
+use crate::backend::kube::access;
+use crate::backend::kube::gateway_api::GatewayApiRouter;
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::sim::{SimMetrics, SimRouter};
 use crate::backend::{MetricsSource, TrafficRouter};
 use crate::cli::{Cli, Command, HeadlessArgs, ReleaseOutput};
 use crate::clock::Clock;
 use crate::journal::Journal;
-use crate::plan::{self, Plan, Target, ValidPlan};
+use crate::plan::{self, ClusterAccess, Plan, Target, ValidPlan};
 use crate::runtime::output_thread::OutputThread;
 use crate::runtime::{Backends, Session, headless, operator, tui};
 use crate::sim::{Crew, Scenario, SimWorld};
@@ -59,7 +61,14 @@ pub fn main(cli: Cli) -> Result<i32> {
                 seed: args.seed,
                 crew: !args.manual,
             };
-            live(&args.output, plan, sim, args.speed, &args.headless)
+            live(
+                &args.output,
+                plan,
+                sim,
+                &ClusterAccess::default(),
+                args.speed,
+                &args.headless,
+            )
         }
         Command::Run(args) => {
             let Ok(plan) = load_plan(&args.plan) else {
@@ -75,7 +84,11 @@ pub fn main(cli: Cli) -> Result<i32> {
                 seed: 1,
                 crew: false,
             };
-            live(&args.output, plan, sim, args.speed, &args.headless)
+            let cluster = ClusterAccess {
+                context: args.context.clone(),
+                namespace: args.namespace.clone(),
+            };
+            live(&args.output, plan, sim, &cluster, args.speed, &args.headless)
         }
     }
 }
@@ -107,7 +120,15 @@ fn report(errors: &[crate::plan::PlanError], path: Option<&Path>) {
     }
 }
 
-fn live(cli: &ReleaseOutput, plan: ValidPlan, sim: SimSettings, speed: f64, headless: &HeadlessArgs) -> Result<i32> {
+/// `cluster`: the command line's context and namespace, over the plan's.
+fn live(
+    cli: &ReleaseOutput,
+    plan: ValidPlan,
+    sim: SimSettings,
+    cluster: &ClusterAccess,
+    speed: f64,
+    headless: &HeadlessArgs,
+) -> Result<i32> {
     let plan = Arc::new(plan);
     let clock = Clock::new(speed);
     let _log_guard = crate::debug_log::init(&cli.log_dir);
@@ -125,7 +146,7 @@ fn live(cli: &ReleaseOutput, plan: ValidPlan, sim: SimSettings, speed: f64, head
         }
         Some(theme)
     };
-    let backends = backends(&plan, &sim, clock)?;
+    let backends = backends(&plan, &sim, cluster, clock)?;
     // Fail before anything starts if the journal cannot be written. Each run gets a
     // journal of its own unless one is named.
     let journal = match &cli.journal {
@@ -165,7 +186,7 @@ fn live(cli: &ReleaseOutput, plan: ValidPlan, sim: SimSettings, speed: f64, head
 }
 
 /// The plan's router and metrics source.
-fn backends(plan: &Plan, sim: &SimSettings, clock: Clock) -> Result<Backends> {
+fn backends(plan: &Plan, sim: &SimSettings, cluster: &ClusterAccess, clock: Clock) -> Result<Backends> {
     let world = Arc::new(Mutex::new(SimWorld::new(sim.seed, sim.scenario, clock.now())));
     // One exhaustive match per backend: a real router or source is never the simulator.
     let router: Box<dyn TrafficRouter> = match &plan.target {
@@ -174,6 +195,13 @@ fn backends(plan: &Plan, sim: &SimSettings, clock: Clock) -> Result<Backends> {
             clock,
         }),
         Target::Haproxy(target) => Box::new(HaproxyRouter::new(target)),
+        Target::GatewayApi {
+            route,
+            cluster: planned,
+        } => Box::new(GatewayApiRouter::new(
+            route,
+            access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
+        )),
     };
     let metrics: Box<dyn MetricsSource> = match &plan.analysis.source {
         plan::Source::Sim => Box::new(SimMetrics { world }),

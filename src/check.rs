@@ -55,6 +55,7 @@ pub fn summary(plan: &Plan) -> String {
     let router = match &plan.target {
         plan::Target::Sim => "router sim".to_string(),
         plan::Target::Haproxy(h) => format!("router haproxy (backend {})", h.backend),
+        plan::Target::GatewayApi { route, .. } => format!("router gateway-api (HTTPRoute {})", route.route),
     };
     let source = match &plan.analysis.source {
         plan::Source::Sim => "metrics sim".to_string(),

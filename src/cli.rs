@@ -82,6 +82,12 @@ pub struct RunArgs {
     /// Virtual seconds per real second; only for plans on the simulator.
     #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
     pub speed: f64,
+    /// Kubernetes routers: the kubeconfig context to use (over the plan's).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Kubernetes routers: the namespace of the plan's objects (over the plan's).
+    #[arg(long, value_name = "NAME")]
+    pub namespace: Option<String>,
     #[command(flatten)]
     pub headless: HeadlessArgs,
     #[command(flatten)]

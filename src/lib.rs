@@ -18,4 +18,5 @@ pub mod plan;
 pub mod redact;
 pub mod runtime;
 pub mod sim;
+pub mod tls;
 pub mod ui;

@@ -6,6 +6,7 @@ fn main() {
     if let Err(e) = color_eyre::install() {
         eprintln!("shipdeck: {e}");
     }
+    shipdeck::tls::choose_crypto_provider();
     let cli = shipdeck::cli::Cli::parse();
     match shipdeck::app::main(cli) {
         Ok(code) => std::process::exit(code),

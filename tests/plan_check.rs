@@ -203,6 +203,21 @@ const MALFORMED: &[(&str, &str, &str)] = &[
         "router haproxy needs a `haproxy:` block",
     ),
     (
+        "gateway_without_block.yaml",
+        "19:11",
+        "router gateway-api needs a `gateway_api:` block under target (route, stable, canary)",
+    ),
+    (
+        "gateway_block_on_haproxy.yaml",
+        "21:5",
+        "`gateway_api:` settings are given but the router is haproxy",
+    ),
+    (
+        "gateway_bad_service_name.yaml",
+        "24:13",
+        "canary `Checkout_Canary`: a Kubernetes name has lowercase letters",
+    ),
+    (
         "haproxy_on_sim_metrics.yaml",
         "13:11",
         "judge it on real metrics with `analysis.source: prometheus`",

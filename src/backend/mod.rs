@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod haproxy;
+pub mod kube;
 pub mod prometheus;
 pub mod sim;
 

@@ -10,15 +10,67 @@ pub struct TargetFile {
     /// Required when `router: haproxy`.
     #[serde(default)]
     pub haproxy: Option<HaproxyTarget>,
+    /// Required when `router: gateway-api`.
+    #[serde(default)]
+    pub gateway_api: Option<GatewayApiTarget>,
+    /// How to reach the cluster, for the Kubernetes routers (as kubectl finds it when
+    /// absent: KUBECONFIG, ~/.kube/config, in-cluster).
+    #[serde(default)]
+    pub kubernetes: Option<ClusterAccess>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum RouterKind {
     /// The built-in simulator: traffic router and metrics source on a virtual clock.
     Sim,
     /// HAProxy's runtime API: the canary share is the weight of the canary servers.
     Haproxy,
+    /// A Gateway API HTTPRoute: the canary share is the weight of the canary Service's
+    /// backendRef.
+    GatewayApi,
+}
+
+impl RouterKind {
+    /// Whether the router works through a Kubernetes API server.
+    pub fn is_kubernetes(self) -> bool {
+        matches!(self, RouterKind::GatewayApi)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouterKind::Sim => "sim",
+            RouterKind::Haproxy => "haproxy",
+            RouterKind::GatewayApi => "gateway-api",
+        }
+    }
+}
+
+/// Which cluster and namespace, when the kubeconfig's current ones are not meant.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterAccess {
+    /// A context of the kubeconfig (`--context` overrides it).
+    #[serde(default)]
+    pub context: Option<String>,
+    /// The namespace of the objects the plan names (`--namespace` overrides it).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// An HTTPRoute whose rule splits traffic between a stable and a canary Service.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayApiTarget {
+    /// The HTTPRoute's name.
+    pub route: String,
+    /// Which of its rules splits the traffic (from 0, as in the object).
+    #[serde(default)]
+    pub rule: usize,
+    /// The Service (backendRef name) of the stable version.
+    pub stable: String,
+    /// The Service (backendRef name) of the canary.
+    pub canary: String,
 }
 
 /// Where HAProxy's runtime API listens and which servers carry each version.
@@ -42,21 +94,46 @@ pub enum Target {
     /// The built-in simulator.
     Sim,
     Haproxy(HaproxyTarget),
+    GatewayApi {
+        route: GatewayApiTarget,
+        cluster: ClusterAccess,
+    },
 }
 
 impl Target {
     /// The plan's `target:` as written, typed; why not, when the settings the router
     /// needs are missing or belong to another router.
     pub(in crate::plan) fn from_file(file: TargetFile) -> Result<Target, String> {
-        match (file.router, file.haproxy) {
-            (RouterKind::Sim, None) => Ok(Target::Sim),
-            (RouterKind::Haproxy, Some(h)) => Ok(Target::Haproxy(h)),
-            (RouterKind::Haproxy, None) => {
-                Err("router haproxy needs a `haproxy:` block under target (socket, backend, stable, canary)".into())
-            }
-            (RouterKind::Sim, Some(_)) => {
-                Err("haproxy settings are given but the router is sim: set `router: haproxy` or remove them".into())
-            }
+        let router = file.router;
+        // Settings for another router are a mistake, never silently ignored.
+        let stray = [
+            ("haproxy", file.haproxy.is_some() && router != RouterKind::Haproxy),
+            (
+                "gateway_api",
+                file.gateway_api.is_some() && router != RouterKind::GatewayApi,
+            ),
+            ("kubernetes", file.kubernetes.is_some() && !router.is_kubernetes()),
+        ];
+        if let Some((block, _)) = stray.iter().find(|(_, stray)| *stray) {
+            return Err(format!(
+                "`{block}:` settings are given but the router is {}: set the router they belong to or remove them",
+                router.as_str()
+            ));
+        }
+        match router {
+            RouterKind::Sim => Ok(Target::Sim),
+            RouterKind::Haproxy => file.haproxy.map(Target::Haproxy).ok_or_else(|| {
+                "router haproxy needs a `haproxy:` block under target (socket, backend, stable, canary)".into()
+            }),
+            RouterKind::GatewayApi => file
+                .gateway_api
+                .map(|route| Target::GatewayApi {
+                    route,
+                    cluster: file.kubernetes.unwrap_or_default(),
+                })
+                .ok_or_else(|| {
+                    "router gateway-api needs a `gateway_api:` block under target (route, stable, canary)".into()
+                }),
         }
     }
 
@@ -64,6 +141,7 @@ impl Target {
         match self {
             Target::Sim => RouterKind::Sim,
             Target::Haproxy(_) => RouterKind::Haproxy,
+            Target::GatewayApi { .. } => RouterKind::GatewayApi,
         }
     }
 }

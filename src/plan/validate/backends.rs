@@ -11,8 +11,12 @@ impl Validator<'_> {
     pub(super) fn backends(&mut self, plan: &PlanFile) {
         // The typing's own words, where the person has to edit.
         if let Err(message) = Target::from_file(plan.target.clone()) {
-            let at = if plan.target.haproxy.is_some() {
+            let at = if plan.target.haproxy.is_some() && plan.target.router != RouterKind::Haproxy {
                 "target.haproxy"
+            } else if plan.target.gateway_api.is_some() && plan.target.router != RouterKind::GatewayApi {
+                "target.gateway_api"
+            } else if plan.target.kubernetes.is_some() && !plan.target.router.is_kubernetes() {
+                "target.kubernetes"
             } else {
                 "target.router"
             };
@@ -48,13 +52,38 @@ impl Validator<'_> {
                     format!("server `{both}` is listed as both stable and canary"),
                 );
             }
-            if plan.analysis.source == SourceKind::Sim {
+        }
+        if let (RouterKind::GatewayApi, Some(g)) = (plan.target.router, &plan.target.gateway_api) {
+            for (field, name) in [("route", &g.route), ("stable", &g.stable), ("canary", &g.canary)] {
+                if let Err(why) = dns_name(name) {
+                    self.at(
+                        &format!("target.gateway_api.{field}"),
+                        format!("{field} `{name}`: {why}"),
+                    );
+                }
+            }
+            if g.stable == g.canary {
                 self.at(
-                    "target.router",
-                    "router haproxy moves real traffic: judge it on real metrics with `analysis.source: prometheus`"
-                        .into(),
+                    "target.gateway_api.canary",
+                    format!("Service `{}` is both stable and canary", g.canary),
                 );
             }
+            if let Some(ns) = plan.target.kubernetes.as_ref().and_then(|k| k.namespace.as_ref())
+                && let Err(why) = dns_name(ns)
+            {
+                self.at("target.kubernetes.namespace", format!("namespace `{ns}`: {why}"));
+            }
+        }
+        // Once the router's settings are right: one thing to fix at a time on that line.
+        let typed = Target::from_file(plan.target.clone()).is_ok();
+        if typed && plan.target.router != RouterKind::Sim && plan.analysis.source == SourceKind::Sim {
+            self.at(
+                "target.router",
+                format!(
+                    "router {} moves real traffic: judge it on real metrics with `analysis.source: prometheus`",
+                    plan.target.router.as_str()
+                ),
+            );
         }
         if let (SourceKind::Prometheus, Some(p)) = (plan.analysis.source, &plan.analysis.prometheus) {
             if !(p.url.starts_with("http://") || p.url.starts_with("https://")) {
@@ -81,4 +110,21 @@ impl Validator<'_> {
             }
         }
     }
+}
+
+/// A Kubernetes object name (RFC 1123 label rules, as Services and namespaces need):
+/// lowercase letters, digits and `-`, starting and ending alphanumeric, at most 63.
+fn dns_name(name: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.is_empty() || name.len() > 63 {
+        return Err("a Kubernetes name has 1 to 63 characters".into());
+    }
+    if !name.chars().all(ok_char) || !edge(name.chars().next()) || !edge(name.chars().last()) {
+        return Err(
+            "a Kubernetes name has lowercase letters, digits and `-`, and starts and ends with a letter or digit"
+                .into(),
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,5 @@
+//! Routers on Kubernetes, one file each, and how they reach the cluster.
+
+pub mod access;
+pub mod errors;
+pub mod gateway_api;

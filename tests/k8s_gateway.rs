@@ -1,0 +1,295 @@
+//! The Gateway API router, each layer as real as can run here (no API server can): its
+//! patches applied to an HTTPRoute and checked against the real HTTPRoute CRD schema
+//! (gateway-api v1.6.1, read in place from ../shared/k8s), and every call it sends
+//! through kube's own client into a mock service that checks the method, path, content
+//! type, field manager and body, and answers as an API server would, errors included.
+
+use std::path::PathBuf;
+
+use http::{Request, Response, StatusCode};
+use kube::client::Body;
+use serde_json::{Value, json};
+use shipdeck::backend::kube::gateway_api::{GatewayApiRouter, split_of, weight_patch};
+use shipdeck::backend::{RouterError, TrafficRouter};
+use shipdeck::plan::{GatewayApiTarget, Weight};
+
+fn target() -> GatewayApiTarget {
+    GatewayApiTarget {
+        route: "checkout".into(),
+        rule: 1,
+        stable: "checkout-stable".into(),
+        canary: "checkout-canary".into(),
+    }
+}
+
+fn route() -> Value {
+    let text = std::fs::read_to_string("tests/fixtures/k8s/httproute-checkout.yaml").unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+fn w(percent: u8) -> Weight {
+    Weight::new(percent).unwrap()
+}
+
+/// Applies `patch` (a JSON patch as JSON) to `doc`, as the API server would.
+fn applied(mut doc: Value, patch: &Value) -> Result<Value, String> {
+    let patch: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| e.to_string())?;
+    json_patch::patch(&mut doc, &patch).map_err(|e| e.to_string())?;
+    Ok(doc)
+}
+
+fn k8s_data() -> PathBuf {
+    std::env::var_os("SHIPDECK_K8S_DATA").map_or_else(|| PathBuf::from("../shared/k8s"), PathBuf::from)
+}
+
+/// The served version's openAPIV3Schema of a CRD file.
+fn crd_schema(file: &str, version: &str) -> Value {
+    let text = std::fs::read_to_string(k8s_data().join("crds").join(file)).unwrap();
+    let crd: Value = serde_yaml::from_str(&text).unwrap();
+    crd["spec"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == version)
+        .map(|v| v["schema"]["openAPIV3Schema"].clone())
+        .expect("version in the CRD")
+}
+
+/// What the API server would refuse: schema violations, and fields the schema does not
+/// define (the server prunes or, with strict field validation, rejects them).
+fn schema_errors(schema: &Value, doc: &Value) -> Vec<String> {
+    let validator = jsonschema::validator_for(schema).expect("the CRD schema compiles");
+    let mut errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    unknown_fields(schema, doc, "", &mut errors);
+    errors
+}
+
+fn unknown_fields(schema: &Value, doc: &Value, at: &str, errors: &mut Vec<String>) {
+    match doc {
+        Value::Object(map) => {
+            let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+                return;
+            };
+            if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
+                return;
+            }
+            for (key, value) in map {
+                match props.get(key) {
+                    Some(sub) => unknown_fields(sub, value, &format!("{at}/{key}"), errors),
+                    None => errors.push(format!("unknown field {at}/{key}")),
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(sub) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    unknown_fields(sub, item, &format!("{at}/{i}"), errors);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_split_is_read_from_the_rule_the_plan_names() {
+    let split = split_of(&route(), &target()).unwrap();
+    assert_eq!((split.stable_index, split.canary_index), (0, 1));
+    assert_eq!((split.stable_weight, split.canary_weight), (100, 0));
+    assert_eq!(split.canary_share(), Weight::ZERO);
+    // Rule 0 has no canary backendRef: a message that says what to fix.
+    let wrong_rule = GatewayApiTarget { rule: 0, ..target() };
+    let err = split_of(&route(), &wrong_rule).unwrap_err();
+    assert!(
+        !err.retry_helps() && err.to_string().contains("no backendRef to Service `checkout-canary`"),
+        "{err}"
+    );
+    let no_rule = GatewayApiTarget { rule: 7, ..target() };
+    assert!(
+        split_of(&route(), &no_rule)
+            .unwrap_err()
+            .to_string()
+            .contains("no rule 7")
+    );
+}
+
+#[cfg_attr(no_k8s_data, ignore = "needs the real CRDs in ../shared/k8s (or SHIPDECK_K8S_DATA)")]
+#[test]
+fn every_weight_patch_gives_a_route_the_real_crd_accepts() {
+    let schema = crd_schema("httproutes.v1.6.1.yaml", "v1");
+    assert!(
+        schema_errors(&schema, &route()).is_empty(),
+        "{:?}",
+        schema_errors(&schema, &route())
+    );
+    let split = split_of(&route(), &target()).unwrap();
+    for percent in [0, 1, 5, 25, 50, 99, 100] {
+        let patched = applied(route(), &weight_patch(&split, &target(), w(percent))).unwrap();
+        let errors = schema_errors(&schema, &patched);
+        assert!(errors.is_empty(), "{percent}%: {errors:?}");
+        let after = split_of(&patched, &target()).unwrap();
+        assert_eq!(after.canary_share(), w(percent));
+        assert_eq!(after.stable_weight + after.canary_weight, 100);
+        // The other rule is left alone.
+        assert_eq!(patched["spec"]["rules"][0], route()["spec"]["rules"][0]);
+    }
+    // The schema really judges weights: out-of-range ones are refused.
+    for bad in [json!(-1), json!(1_000_001), json!("50")] {
+        let mut doc = route();
+        doc["spec"]["rules"][1]["backendRefs"][1]["weight"] = bad.clone();
+        assert!(!schema_errors(&schema, &doc).is_empty(), "weight {bad} accepted");
+    }
+    let mut doc = route();
+    doc["spec"]["rules"][1]["backendRefs"][1]["wieght"] = json!(5);
+    assert!(schema_errors(&schema, &doc).iter().any(|e| e.contains("unknown field")));
+}
+
+#[test]
+fn a_patch_on_a_route_edited_meanwhile_is_refused_not_applied() {
+    let split = split_of(&route(), &target()).unwrap();
+    let patch = weight_patch(&split, &target(), w(25));
+    // Someone swapped the backendRefs' order since the read.
+    let mut edited = route();
+    let refs = edited["spec"]["rules"][1]["backendRefs"].as_array_mut().unwrap();
+    refs.swap(0, 1);
+    assert!(applied(edited, &patch).is_err(), "the test ops guard the write");
+}
+
+type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
+
+fn router() -> (GatewayApiRouter, Handle) {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = kube::Client::new(service, "shop");
+    (GatewayApiRouter::with_client(&target(), client, "shop"), handle)
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_vec(body).unwrap()))
+        .unwrap()
+}
+
+fn status(code: u16, reason: &str, message: &str) -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message, "reason": reason, "code": code})
+}
+
+async fn body_json(request: Request<Body>) -> Value {
+    let bytes = request.into_body().collect_bytes().await.unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+const ROUTE_PATH: &str = "/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/checkout";
+
+#[tokio::test]
+async fn setting_a_weight_reads_then_patches_with_a_guarded_json_patch_as_shipdeck() {
+    let (mut router, mut handle) = router();
+    let server = tokio::spawn(async move {
+        let (request, reply) = handle.next_request().await.expect("a read");
+        assert_eq!(request.method(), http::Method::GET);
+        assert_eq!(request.uri().path(), ROUTE_PATH);
+        reply.send_response(json_response(StatusCode::OK, &route()));
+
+        let (request, reply) = handle.next_request().await.expect("a write");
+        assert_eq!(request.method(), http::Method::PATCH);
+        assert_eq!(request.uri().path(), ROUTE_PATH);
+        assert!(
+            request
+                .uri()
+                .query()
+                .unwrap_or_default()
+                .contains("fieldManager=shipdeck"),
+            "{}",
+            request.uri()
+        );
+        assert_eq!(request.headers()["content-type"], "application/json-patch+json");
+        let patch = body_json(request).await;
+        let split = split_of(&route(), &target()).unwrap();
+        assert_eq!(patch, weight_patch(&split, &target(), w(25)));
+        let patched = applied(route(), &patch).unwrap();
+        reply.send_response(json_response(StatusCode::OK, &patched));
+    });
+    assert_eq!(router.apply(w(25)).await, Ok(w(25)));
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn api_errors_say_what_to_do_and_whether_trying_again_helps() {
+    let cases: [(u16, &str, &str, bool, &str); 4] = [
+        (
+            403,
+            "Forbidden",
+            "httproutes is forbidden",
+            false,
+            "kubectl auth can-i get",
+        ),
+        (
+            404,
+            "NotFound",
+            "httproutes \"checkout\" not found",
+            false,
+            "not found in namespace shop",
+        ),
+        (401, "Unauthorized", "Unauthorized", false, "not logged in"),
+        (
+            503,
+            "ServiceUnavailable",
+            "etcd leader changed",
+            true,
+            "API server error (503)",
+        ),
+    ];
+    for (code, reason, message, retry, says) in cases {
+        let (mut router, mut handle) = router();
+        let server = tokio::spawn(async move {
+            let (_, reply) = handle.next_request().await.unwrap();
+            reply.send_response(json_response(
+                StatusCode::from_u16(code).unwrap(),
+                &status(code, reason, message),
+            ));
+        });
+        let err = router.apply(w(5)).await.unwrap_err();
+        server.await.unwrap();
+        assert_eq!(err.retry_helps(), retry, "{code}: {err}");
+        assert!(err.to_string().contains(says), "{code}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_conflicting_or_refused_write_is_reported_by_kind() {
+    for (code, reason, message, expect) in [
+        (
+            409u16,
+            "Conflict",
+            "the object has been modified",
+            RouterError::Unavailable(String::new()),
+        ),
+        (
+            422,
+            "Invalid",
+            "spec.rules[1].backendRefs[1].weight: Invalid value",
+            RouterError::Misconfigured(String::new()),
+        ),
+    ] {
+        let (mut router, mut handle) = router();
+        let server = tokio::spawn(async move {
+            let (_, reply) = handle.next_request().await.unwrap();
+            reply.send_response(json_response(StatusCode::OK, &route()));
+            let (_, reply) = handle.next_request().await.unwrap();
+            reply.send_response(json_response(
+                StatusCode::from_u16(code).unwrap(),
+                &status(code, reason, message),
+            ));
+        });
+        let err = router.apply(w(50)).await.unwrap_err();
+        server.await.unwrap();
+        assert_eq!(err.retry_helps(), expect.retry_helps(), "{code}: {err}");
+        if code == 422 {
+            assert!(err.to_string().contains("Invalid value"), "the server's message: {err}");
+        }
+    }
+}
