@@ -8,7 +8,8 @@ use color_eyre::eyre::{Result, eyre};
 
 use crate::backend::haproxy::HaproxyRouter;
 use crate::backend::kube::access;
-use crate::backend::kube::gateway_api::GatewayApiRouter;
+use crate::backend::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit};
+use crate::backend::kube::istio::{IstioRouter, VirtualServiceSplit};
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::sim::{SimMetrics, SimRouter};
 use crate::backend::{MetricsSource, TrafficRouter};
@@ -199,7 +200,14 @@ fn backends(plan: &Plan, sim: &SimSettings, cluster: &ClusterAccess, clock: Cloc
             route,
             cluster: planned,
         } => Box::new(GatewayApiRouter::new(
+            HttpRouteSplit(route.clone()),
+            access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
+        )),
+        Target::Istio {
             route,
+            cluster: planned,
+        } => Box::new(IstioRouter::new(
+            VirtualServiceSplit(route.clone()),
             access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
         )),
     };

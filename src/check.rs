@@ -56,6 +56,7 @@ pub fn summary(plan: &Plan) -> String {
         plan::Target::Sim => "router sim".to_string(),
         plan::Target::Haproxy(h) => format!("router haproxy (backend {})", h.backend),
         plan::Target::GatewayApi { route, .. } => format!("router gateway-api (HTTPRoute {})", route.route),
+        plan::Target::Istio { route, .. } => format!("router istio (VirtualService {})", route.virtual_service),
     };
     let source = match &plan.analysis.source {
         plan::Source::Sim => "metrics sim".to_string(),

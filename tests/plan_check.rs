@@ -218,6 +218,11 @@ const MALFORMED: &[(&str, &str, &str)] = &[
         "canary `Checkout_Canary`: a Kubernetes name has lowercase letters",
     ),
     (
+        "istio_same_destination.yaml",
+        "22:13",
+        "destination `checkout subset stable` is both stable and canary",
+    ),
+    (
         "haproxy_on_sim_metrics.yaml",
         "13:11",
         "judge it on real metrics with `analysis.source: prometheus`",

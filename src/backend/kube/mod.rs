@@ -3,3 +3,6 @@
 pub mod access;
 pub mod errors;
 pub mod gateway_api;
+pub mod istio;
+pub mod weight_router;
+pub mod weights;

@@ -26,7 +26,9 @@ pub use self::metric::{Metric, VERSION_PLACEHOLDER};
 pub use self::release::{Person, ReleaseInfo, ReleaseType, Risk};
 pub use self::rules::{Gate, Rollback, Trigger, TriggerAction};
 pub use self::stage::{Stage, Weight};
-pub use self::target::{ClusterAccess, GatewayApiTarget, HaproxyTarget, RouterKind, Target, TargetFile};
+pub use self::target::{
+    ClusterAccess, GatewayApiTarget, HaproxyTarget, IstioDestination, IstioTarget, RouterKind, Target, TargetFile,
+};
 pub use crate::analysis::bounds::Bounds;
 pub use crate::analysis::judge::{Direction, EffectKind, NanStrategy};
 
@@ -104,6 +106,7 @@ impl Plan {
             Target::Sim => {}
             Target::Haproxy(_) => real.push("router haproxy"),
             Target::GatewayApi { .. } => real.push("router gateway-api"),
+            Target::Istio { .. } => real.push("router istio"),
         }
         match self.analysis.source {
             Source::Sim => {}

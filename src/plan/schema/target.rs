@@ -13,6 +13,9 @@ pub struct TargetFile {
     /// Required when `router: gateway-api`.
     #[serde(default)]
     pub gateway_api: Option<GatewayApiTarget>,
+    /// Required when `router: istio`.
+    #[serde(default)]
+    pub istio: Option<IstioTarget>,
     /// How to reach the cluster, for the Kubernetes routers (as kubectl finds it when
     /// absent: KUBECONFIG, ~/.kube/config, in-cluster).
     #[serde(default)]
@@ -29,12 +32,15 @@ pub enum RouterKind {
     /// A Gateway API HTTPRoute: the canary share is the weight of the canary Service's
     /// backendRef.
     GatewayApi,
+    /// An Istio VirtualService: the canary share is the weight of the canary destination
+    /// in one HTTP route.
+    Istio,
 }
 
 impl RouterKind {
     /// Whether the router works through a Kubernetes API server.
     pub fn is_kubernetes(self) -> bool {
-        matches!(self, RouterKind::GatewayApi)
+        matches!(self, RouterKind::GatewayApi | RouterKind::Istio)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +48,7 @@ impl RouterKind {
             RouterKind::Sim => "sim",
             RouterKind::Haproxy => "haproxy",
             RouterKind::GatewayApi => "gateway-api",
+            RouterKind::Istio => "istio",
         }
     }
 }
@@ -87,6 +94,38 @@ pub struct HaproxyTarget {
     pub canary: Vec<String>,
 }
 
+/// A VirtualService HTTP route whose destinations split traffic between two versions:
+/// two subsets of one host (with a DestinationRule), or two hosts.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IstioTarget {
+    /// The VirtualService's name.
+    pub virtual_service: String,
+    /// The name of its HTTP route that splits the traffic; the first one when absent.
+    #[serde(default)]
+    pub route: Option<String>,
+    pub stable: IstioDestination,
+    pub canary: IstioDestination,
+}
+
+/// A route destination as the VirtualService writes it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IstioDestination {
+    pub host: String,
+    #[serde(default)]
+    pub subset: Option<String>,
+}
+
+impl std::fmt::Display for IstioDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.subset {
+            Some(subset) => write!(f, "{} subset {subset}", self.host),
+            None => f.write_str(&self.host),
+        }
+    }
+}
+
 /// The traffic router a validated plan drives: one variant per router, each with its own
 /// settings. There is no fallback: a plan that names a real router drives that router.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +135,10 @@ pub enum Target {
     Haproxy(HaproxyTarget),
     GatewayApi {
         route: GatewayApiTarget,
+        cluster: ClusterAccess,
+    },
+    Istio {
+        route: IstioTarget,
         cluster: ClusterAccess,
     },
 }
@@ -112,6 +155,7 @@ impl Target {
                 "gateway_api",
                 file.gateway_api.is_some() && router != RouterKind::GatewayApi,
             ),
+            ("istio", file.istio.is_some() && router != RouterKind::Istio),
             ("kubernetes", file.kubernetes.is_some() && !router.is_kubernetes()),
         ];
         if let Some((block, _)) = stray.iter().find(|(_, stray)| *stray) {
@@ -134,6 +178,15 @@ impl Target {
                 .ok_or_else(|| {
                     "router gateway-api needs a `gateway_api:` block under target (route, stable, canary)".into()
                 }),
+            RouterKind::Istio => file
+                .istio
+                .map(|route| Target::Istio {
+                    route,
+                    cluster: file.kubernetes.unwrap_or_default(),
+                })
+                .ok_or_else(|| {
+                    "router istio needs an `istio:` block under target (virtual_service, stable, canary)".into()
+                }),
         }
     }
 
@@ -142,6 +195,7 @@ impl Target {
             Target::Sim => RouterKind::Sim,
             Target::Haproxy(_) => RouterKind::Haproxy,
             Target::GatewayApi { .. } => RouterKind::GatewayApi,
+            Target::Istio { .. } => RouterKind::Istio,
         }
     }
 }

@@ -15,6 +15,8 @@ impl Validator<'_> {
                 "target.haproxy"
             } else if plan.target.gateway_api.is_some() && plan.target.router != RouterKind::GatewayApi {
                 "target.gateway_api"
+            } else if plan.target.istio.is_some() && plan.target.router != RouterKind::Istio {
+                "target.istio"
             } else if plan.target.kubernetes.is_some() && !plan.target.router.is_kubernetes() {
                 "target.kubernetes"
             } else {
@@ -68,10 +70,31 @@ impl Validator<'_> {
                     format!("Service `{}` is both stable and canary", g.canary),
                 );
             }
-            if let Some(ns) = plan.target.kubernetes.as_ref().and_then(|k| k.namespace.as_ref())
-                && let Err(why) = dns_name(ns)
-            {
-                self.at("target.kubernetes.namespace", format!("namespace `{ns}`: {why}"));
+        }
+        if let Some(ns) = plan.target.kubernetes.as_ref().and_then(|k| k.namespace.as_ref())
+            && let Err(why) = dns_name(ns)
+        {
+            self.at("target.kubernetes.namespace", format!("namespace `{ns}`: {why}"));
+        }
+        if let (RouterKind::Istio, Some(i)) = (plan.target.router, &plan.target.istio) {
+            if let Err(why) = dns_name(&i.virtual_service) {
+                self.at(
+                    "target.istio.virtual_service",
+                    format!("virtual_service `{}`: {why}", i.virtual_service),
+                );
+            }
+            for (side, d) in [("stable", &i.stable), ("canary", &i.canary)] {
+                self.non_empty(
+                    &format!("target.istio.{side}.host"),
+                    &d.host,
+                    "the destination's host is empty",
+                );
+            }
+            if i.stable == i.canary {
+                self.at(
+                    "target.istio.canary",
+                    format!("destination `{}` is both stable and canary", i.canary),
+                );
             }
         }
         // Once the router's settings are right: one thing to fix at a time on that line.

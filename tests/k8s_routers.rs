@@ -1,15 +1,16 @@
-//! The Gateway API router, each layer as real as can run here (no API server can): its
-//! patches applied to an HTTPRoute and checked against the real HTTPRoute CRD schema
-//! (gateway-api v1.6.1, read in place from ../shared/k8s), and every call it sends
-//! through kube's own client into a mock service that checks the method, path, content
-//! type, field manager and body, and answers as an API server would, errors included.
+//! The Kubernetes routers, each layer as real as can run here (no API server can): their
+//! patches applied to the objects and checked against the real CRD schemas (gateway-api
+//! v1.6.1's HTTPRoute, Istio 1.30.3's VirtualService, read in place from ../shared/k8s,
+//! with Istio's own example manifest), and every call sent through kube's own client into
+//! a mock service that checks the method, path, content type, field manager and body, and
+//! answers as an API server would, errors included.
 
 use std::path::PathBuf;
 
 use http::{Request, Response, StatusCode};
 use kube::client::Body;
 use serde_json::{Value, json};
-use shipdeck::backend::kube::gateway_api::{GatewayApiRouter, split_of, weight_patch};
+use shipdeck::backend::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit, split_of, weight_patch};
 use shipdeck::backend::{RouterError, TrafficRouter};
 use shipdeck::plan::{GatewayApiTarget, Weight};
 
@@ -42,10 +43,22 @@ fn k8s_data() -> PathBuf {
     std::env::var_os("SHIPDECK_K8S_DATA").map_or_else(|| PathBuf::from("../shared/k8s"), PathBuf::from)
 }
 
-/// The served version's openAPIV3Schema of a CRD file.
-fn crd_schema(file: &str, version: &str) -> Value {
-    let text = std::fs::read_to_string(k8s_data().join("crds").join(file)).unwrap();
-    let crd: Value = serde_yaml::from_str(&text).unwrap();
+/// The documents of a YAML file under ../shared/k8s.
+fn k8s_docs(file: &str) -> Vec<Value> {
+    use serde::Deserialize;
+    let text = std::fs::read_to_string(k8s_data().join(file)).unwrap();
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|doc| Value::deserialize(doc).unwrap())
+        .filter(|doc| !doc.is_null())
+        .collect()
+}
+
+/// A served version's openAPIV3Schema of the CRD `name` in a CRD file.
+fn crd_schema(file: &str, name: &str, version: &str) -> Value {
+    let crd = k8s_docs(&format!("crds/{file}"))
+        .into_iter()
+        .find(|d| d["metadata"]["name"] == name)
+        .expect("the CRD in the file");
     crd["spec"]["versions"]
         .as_array()
         .unwrap()
@@ -77,6 +90,10 @@ fn unknown_fields(schema: &Value, doc: &Value, at: &str, errors: &mut Vec<String
                 return;
             }
             for (key, value) in map {
+                // Every object has these, whether its schema lists them or not.
+                if at.is_empty() && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+                    continue;
+                }
                 match props.get(key) {
                     Some(sub) => unknown_fields(sub, value, &format!("{at}/{key}"), errors),
                     None => errors.push(format!("unknown field {at}/{key}")),
@@ -119,7 +136,7 @@ fn the_split_is_read_from_the_rule_the_plan_names() {
 #[cfg_attr(no_k8s_data, ignore = "needs the real CRDs in ../shared/k8s (or SHIPDECK_K8S_DATA)")]
 #[test]
 fn every_weight_patch_gives_a_route_the_real_crd_accepts() {
-    let schema = crd_schema("httproutes.v1.6.1.yaml", "v1");
+    let schema = crd_schema("httproutes.v1.6.1.yaml", "httproutes.gateway.networking.k8s.io", "v1");
     assert!(
         schema_errors(&schema, &route()).is_empty(),
         "{:?}",
@@ -163,7 +180,10 @@ type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
 fn router() -> (GatewayApiRouter, Handle) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = kube::Client::new(service, "shop");
-    (GatewayApiRouter::with_client(&target(), client, "shop"), handle)
+    (
+        GatewayApiRouter::with_client(HttpRouteSplit(target()), client, "shop"),
+        handle,
+    )
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
@@ -292,4 +312,129 @@ async fn a_conflicting_or_refused_write_is_reported_by_kind() {
             assert!(err.to_string().contains("Invalid value"), "the server's message: {err}");
         }
     }
+}
+
+// ----- Istio -----------------------------------------------------------------------------
+
+use shipdeck::backend::kube::istio::{IstioRouter, VirtualServiceSplit};
+use shipdeck::backend::kube::weight_router::WeightedObject;
+use shipdeck::plan::{IstioDestination, IstioTarget};
+
+fn istio_target() -> IstioTarget {
+    let dest = |subset: &str| IstioDestination {
+        host: "istio-subset-split".into(),
+        subset: Some(subset.into()),
+    };
+    IstioTarget {
+        virtual_service: "istio-subset-split-vsvc".into(),
+        route: Some("primary".into()),
+        stable: dest("stable"),
+        canary: dest("canary"),
+    }
+}
+
+/// The VirtualService of Argo Rollouts' istio-subset-split example, as published.
+fn example_virtual_service() -> Value {
+    k8s_docs("examples/istio-subset-split.yaml")
+        .into_iter()
+        .find(|d| d["kind"] == "VirtualService")
+        .expect("a VirtualService in the example")
+}
+
+#[cfg_attr(no_k8s_data, ignore = "needs the real CRDs in ../shared/k8s (or SHIPDECK_K8S_DATA)")]
+#[test]
+fn istio_patches_on_the_published_example_pass_the_real_virtual_service_schema() {
+    let vs = example_virtual_service();
+    let version = vs["apiVersion"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let schema = crd_schema(
+        "istio-crds.1.30.3.yaml",
+        "virtualservices.networking.istio.io",
+        &version,
+    );
+    assert!(
+        schema_errors(&schema, &vs).is_empty(),
+        "{:?}",
+        schema_errors(&schema, &vs)
+    );
+    let split = VirtualServiceSplit(istio_target());
+    let read = split.split(&vs).unwrap();
+    assert_eq!((read.stable_weight, read.canary_weight), (100, 0));
+    for percent in [0, 10, 50, 100] {
+        let patched = applied(vs.clone(), &split.patch(&vs, &read, w(percent))).unwrap();
+        let errors = schema_errors(&schema, &patched);
+        assert!(errors.is_empty(), "{percent}%: {errors:?}");
+        assert_eq!(split.split(&patched).unwrap().canary_share(), w(percent));
+    }
+    let mut bad = vs.clone();
+    bad["spec"]["http"][0]["route"][1]["weight"] = json!("ten");
+    assert!(!schema_errors(&schema, &bad).is_empty(), "a text weight accepted");
+}
+
+#[cfg_attr(no_k8s_data, ignore = "needs the real CRDs in ../shared/k8s (or SHIPDECK_K8S_DATA)")]
+#[test]
+fn istio_names_what_is_missing_and_guards_the_route_it_read() {
+    let vs = example_virtual_service();
+    let wrong_route = IstioTarget {
+        route: Some("secondary".into()),
+        ..istio_target()
+    };
+    let err = VirtualServiceSplit(wrong_route).split(&vs).unwrap_err();
+    assert!(err.to_string().contains("no http route named `secondary`"), "{err}");
+    let wrong_subset = IstioTarget {
+        canary: IstioDestination {
+            host: "istio-subset-split".into(),
+            subset: Some("preview".into()),
+        },
+        ..istio_target()
+    };
+    let err = VirtualServiceSplit(wrong_subset).split(&vs).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no destination `istio-subset-split subset preview`"),
+        "{err}"
+    );
+    // Renamed since the read: the guard refuses the patch.
+    let split = VirtualServiceSplit(istio_target());
+    let patch = split.patch(&vs, &split.split(&vs).unwrap(), w(10));
+    let mut renamed = vs.clone();
+    renamed["spec"]["http"][0]["name"] = json!("other");
+    assert!(applied(renamed, &patch).is_err());
+}
+
+#[cfg_attr(no_k8s_data, ignore = "needs the real CRDs in ../shared/k8s (or SHIPDECK_K8S_DATA)")]
+#[tokio::test]
+async fn istio_reads_then_patches_the_virtual_service_as_shipdeck() {
+    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let mut router = IstioRouter::with_client(
+        VirtualServiceSplit(istio_target()),
+        kube::Client::new(service, "shop"),
+        "shop",
+    );
+    let path = "/apis/networking.istio.io/v1/namespaces/shop/virtualservices/istio-subset-split-vsvc";
+    let server = tokio::spawn(async move {
+        let (request, reply) = handle.next_request().await.unwrap();
+        assert_eq!((request.method(), request.uri().path()), (&http::Method::GET, path));
+        reply.send_response(json_response(StatusCode::OK, &example_virtual_service()));
+        let (request, reply) = handle.next_request().await.unwrap();
+        assert_eq!((request.method(), request.uri().path()), (&http::Method::PATCH, path));
+        assert!(
+            request
+                .uri()
+                .query()
+                .unwrap_or_default()
+                .contains("fieldManager=shipdeck")
+        );
+        assert_eq!(request.headers()["content-type"], "application/json-patch+json");
+        let patch = body_json(request).await;
+        let patched = applied(example_virtual_service(), &patch).unwrap();
+        reply.send_response(json_response(StatusCode::OK, &patched));
+    });
+    assert_eq!(router.apply(w(10)).await, Ok(w(10)));
+    server.await.unwrap();
 }

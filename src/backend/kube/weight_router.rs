@@ -1,0 +1,102 @@
+//! A router that moves traffic by two weights inside one Kubernetes object (an HTTPRoute,
+//! a VirtualService): read the object, find the stable and canary entries, send one
+//! guarded JSON patch as field manager `shipdeck`, and report the share the returned
+//! object holds. Custom resources never get strategic-merge patches (they refuse them).
+
+use futures::future::BoxFuture;
+use kube::Client;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::core::ApiResource;
+use serde_json::Value;
+
+use super::access;
+use super::errors::router_error;
+use super::weights::Split;
+use crate::backend::{RouterError, TrafficRouter};
+use crate::plan::{ClusterAccess, Weight};
+
+/// One kind of object whose weights split the traffic.
+pub trait WeightedObject: Send + 'static {
+    fn resource(&self) -> ApiResource;
+    /// The object's name in its namespace.
+    fn name(&self) -> &str;
+    /// The stable and canary entries in `object` (as JSON).
+    fn split(&self, object: &Value) -> Result<Split, RouterError>;
+    /// The guarded JSON patch giving the canary `weight` percent, for `object` as read.
+    fn patch(&self, object: &Value, split: &Split, weight: Weight) -> Value;
+}
+
+pub struct WeightRouter<T: WeightedObject> {
+    object: T,
+    access: ClusterAccess,
+    api: Option<Api<DynamicObject>>,
+}
+
+impl<T: WeightedObject> WeightRouter<T> {
+    /// The client is made on first use, inside the runtime.
+    pub fn new(object: T, access: ClusterAccess) -> WeightRouter<T> {
+        WeightRouter {
+            object,
+            access,
+            api: None,
+        }
+    }
+
+    /// A router on a client already made (tests: kube's mock service).
+    pub fn with_client(object: T, client: Client, namespace: &str) -> WeightRouter<T> {
+        let api = Api::namespaced_with(client, namespace, &object.resource());
+        WeightRouter {
+            object,
+            access: ClusterAccess::default(),
+            api: Some(api),
+        }
+    }
+
+    async fn api(&mut self) -> Result<Api<DynamicObject>, RouterError> {
+        if let Some(api) = &self.api {
+            return Ok(api.clone());
+        }
+        let (client, namespace) = access::connect(&self.access).await?;
+        let api = Api::namespaced_with(client, &namespace, &self.object.resource());
+        self.api = Some(api.clone());
+        Ok(api)
+    }
+
+    async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
+        let api = self.api().await?;
+        let resource = self.object.resource();
+        let what = format!("{}.{}/{}", resource.plural, resource.group, self.object.name());
+        let name = self.object.name().to_string();
+        let as_json = |o: DynamicObject| serde_json::to_value(o).map_err(|e| RouterError::Misconfigured(e.to_string()));
+        let current = as_json(
+            api.get(&name)
+                .await
+                .map_err(|e| router_error(&e, "get", &what, api.namespace()))?,
+        )?;
+        let split = self.object.split(&current)?;
+        let patch: json_patch::Patch = serde_json::from_value(self.object.patch(&current, &split, weight))
+            .map_err(|e| RouterError::Misconfigured(format!("patch: {e}")))?;
+        let params = PatchParams {
+            field_manager: Some("shipdeck".into()),
+            ..PatchParams::default()
+        };
+        let patched = as_json(
+            api.patch(&name, &params, &Patch::Json::<()>(patch))
+                .await
+                .map_err(|e| router_error(&e, "patch", &what, api.namespace()))?,
+        )?;
+        Ok(self.object.split(&patched)?.canary_share())
+    }
+}
+
+impl<T: WeightedObject> TrafficRouter for WeightRouter<T> {
+    fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>> {
+        Box::pin(self.set(weight))
+    }
+
+    /// Both versions stay deployed behind their own destinations: moving the weight is
+    /// the whole rollback.
+    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
