@@ -11,7 +11,7 @@ use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Widget;
+use ratatui::widgets::{Clear, Widget};
 
 use super::app::{Pane, UiState};
 use super::theme::Theme;
@@ -144,6 +144,8 @@ fn notice(ctx: &Ctx, footer: Rect, buf: &mut Buffer) {
     let top = footer.y.saturating_sub(shown);
     for (i, line) in lines.iter().take(3).enumerate() {
         let row = Rect::new(footer.x, top + i as u16, footer.width, 1).intersection(buf.area);
+        // The whole row is the notice's: nothing of what was under it shows through.
+        Clear.render(row, buf);
         Line::from(Span::styled(format!(" {line}"), ctx.theme.alarm))
             .style(ctx.theme.alarm)
             .render(row, buf);

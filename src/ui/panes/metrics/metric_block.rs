@@ -9,7 +9,7 @@ use super::body_row::BodyRow;
 use super::gate_rows::{self, GateColumns};
 use super::judge_rows::JudgeRows;
 use crate::engine::Reading;
-use crate::format::fmt_num;
+use crate::format::{fmt_num, with_unit};
 use crate::plan::{Direction, Weight};
 use crate::ui::data_status::data_span;
 use crate::ui::draw::Ctx;
@@ -168,11 +168,7 @@ fn value_span(reading: Option<&Reading>, unit: &str, t: &Theme, style: Style) ->
     let w = VALUE - 1;
     match reading {
         Some(Reading::Value(v)) if v.is_finite() => {
-            let text = if unit.is_empty() {
-                fmt_num(*v)
-            } else {
-                format!("{} {unit}", fmt_num(*v))
-            };
+            let text = with_unit(&fmt_num(*v), unit);
             Span::styled(format!("{text:>w$}"), style)
         }
         Some(Reading::Value(v)) => Span::styled(format!("{:>w$}", format!("? {v}")), t.warning),
