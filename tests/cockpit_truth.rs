@@ -182,16 +182,7 @@ fn after_promotion_abort_is_not_offered_and_says_why() {
     // The simulated crew is off: the test signs everything itself.
     for _ in 0..6 {
         let stage = h.release.stage();
-        if let Some(p) = h.release.progress(stage).cloned() {
-            for (item, done) in p.items.iter().enumerate() {
-                if done.is_none() {
-                    h.command(Command::ToggleItem { item }, operator());
-                }
-            }
-            for (role, _) in p.approvals {
-                h.command(Command::Approve { role }, operator());
-            }
-        }
+        sign_stage(&mut h);
         h.run_until(7200, |r| r.stage() != stage || r.phase().is_over());
     }
     assert_eq!(h.release.phase(), PhaseName::Done, "{:?}", h.release.holds());
@@ -272,16 +263,7 @@ fn a_coming_automatic_rollback_is_the_first_thing_the_header_says() {
     let coming = |r: &Release| r.rollback_coming(r.log().back().map_or_else(chrono::Utc::now, |e| e.time));
     for _ in 0..8 {
         let stage = h.release.stage();
-        if let Some(p) = h.release.progress(stage).cloned() {
-            for (item, done) in p.items.iter().enumerate() {
-                if done.is_none() {
-                    h.command(Command::ToggleItem { item }, operator());
-                }
-            }
-            for (role, _) in p.approvals {
-                h.command(Command::Approve { role }, operator());
-            }
-        }
+        sign_stage(&mut h);
         if h.run_until(1800, |r| {
             r.stage() != stage || r.phase().is_over() || coming(r).is_some()
         }) && coming(&h.release).is_some()
@@ -366,16 +348,7 @@ fn an_unreachable_metrics_source_says_why_in_the_metrics_pane_before_go() {
 fn drive_until(h: &mut Harness, done: impl Fn(&Release) -> bool) -> bool {
     for _ in 0..10 {
         let stage = h.release.stage();
-        if let Some(p) = h.release.progress(stage).cloned() {
-            for (item, ticked) in p.items.iter().enumerate() {
-                if ticked.is_none() {
-                    h.command(Command::ToggleItem { item }, operator());
-                }
-            }
-            for (role, _) in p.approvals {
-                h.command(Command::Approve { role }, operator());
-            }
-        }
+        sign_stage(h);
         if h.run_until(1800, |r| r.stage() != stage || r.phase().is_over() || done(r)) && done(&h.release) {
             return true;
         }
@@ -431,17 +404,23 @@ fn drive_until_stage(h: &mut Harness, stage: usize) -> bool {
         if now_at >= stage {
             return true;
         }
-        if let Some(p) = h.release.progress(now_at).cloned() {
-            for (item, ticked) in p.items.iter().enumerate() {
-                if ticked.is_none() {
-                    h.command(Command::ToggleItem { item }, operator());
-                }
-            }
-            for (role, _) in p.approvals {
-                h.command(Command::Approve { role }, operator());
-            }
-        }
+        sign_stage(h);
         h.run_until(3600, |r| r.stage() != now_at || r.phase().is_over());
     }
     h.release.stage() >= stage
+}
+
+/// Ticks every open item and signs every approval of the current stage, as a diligent crew.
+fn sign_stage(h: &mut Harness) {
+    let Some(p) = h.release.progress(h.release.stage()).cloned() else {
+        return;
+    };
+    for (item, ticked) in p.items.iter().enumerate() {
+        if ticked.is_none() {
+            h.command(Command::ToggleItem { item }, operator());
+        }
+    }
+    for (role, _) in p.approvals {
+        h.command(Command::Approve { role }, operator());
+    }
 }
