@@ -151,6 +151,19 @@ fn rolling_back() {
     both("rolling_back", &d, &mut ui, Pane::Traffic);
 }
 
+/// An auto trigger counting down: the header's first words are the coming rollback and
+/// its countdown, never an all-clear.
+#[test]
+fn rollback_coming() {
+    let d = support::rollback_coming();
+    let mut ui = ui();
+    ui.focus = Pane::Metrics;
+    both("rollback_coming", &d, &mut ui, Pane::Metrics);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    assert!(small.contains("⚠ AUTOMATIC ROLLBACK IN"), "{small}");
+    assert!(!small.contains("no holds"), "{small}");
+}
+
 #[test]
 fn rollback_pending() {
     let d = support::rollback_pending();

@@ -230,6 +230,19 @@ pub fn missing_data() -> Drive {
     d
 }
 
+/// The error spike breaches the auto-rollback trigger, which counts down its minute: the
+/// rollback is coming but has not happened.
+pub fn rollback_coming() -> Drive {
+    let mut d = healthy_midway();
+    d.health = Health::ErrorSpike;
+    d.run_until("a trigger counts down", |r| {
+        r.log().back().is_some_and(|e| r.rollback_coming(e.time).is_some())
+    });
+    d.run(20);
+    assert!(d.release.rollback_coming(d.now).is_some(), "still counting down");
+    d
+}
+
 /// The error spike trips the auto-rollback trigger; the router has not confirmed 0% yet.
 pub fn rolling_back() -> Drive {
     let mut d = healthy_midway();
