@@ -1911,6 +1911,24 @@ fn a_backfill_is_one_journal_entry_and_touches_no_gate_trigger_or_data_age() {
     );
 }
 
+/// A backfill that brought nothing back (no answer in time, a source that failed) is one
+/// entry saying so and why, not "0 samples".
+#[test]
+fn a_backfill_that_brought_nothing_says_why_in_one_entry() {
+    let (mut sim, _) = Sim::new(Spec::default());
+    let fx = sim.observe(Observation::History(History {
+        problem: Some("no answer within 2s".into()),
+        ..History::default()
+    }));
+    let entries = records(&fx);
+    assert_eq!(entries.len(), 1, "{fx:#?}");
+    assert_eq!(entries[0].event, EventKind::Backfilled);
+    assert_eq!(
+        entries[0].message,
+        "no backfill (no answer within 2s): the sparklines start with the live samples"
+    );
+}
+
 /// The backfill's instants may reach the release's own time; the live samples cover that,
 /// so history keeps only what came before the start.
 #[test]

@@ -7,7 +7,7 @@
 //! | before the release started (read back at start)     | history¹ | no     | no    | no       |
 //! | after the engine's present (a clock running ahead)  | no²    | no       | no    | no       |
 //! | before the metric's newest live sample (late)       | yes³   | no       | no    | no       |
-//! | live, before the canary's current exposure          | yes    | yes      | no    | no       |
+//! | live, before the canary's current exposure          | yes    | yes⁴     | no    | no       |
 //! | live, while exposed, before the current weight held | yes    | yes      | no    | yes      |
 //! | live, at the current weight                         | yes    | yes      | yes   | yes      |
 //!
@@ -16,6 +16,8 @@
 //! 3. Kept at its time: the judge's windows take the values of their time span, whenever
 //!    they arrived. A late sample never moves a gate's or a trigger's breach clock, so it
 //!    cannot fire a trigger or pass a gate on its own.
+//! 4. Only until the canary is exposed: from then on the data's age is that of the current
+//!    exposure's newest sample.
 //!
 //! "Exposed" means the router confirmed a canary weight above 0% after go; a trigger's
 //! `for` counts only samples of the current exposure (its breach clock restarts with it).

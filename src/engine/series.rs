@@ -66,8 +66,8 @@ impl Series {
     }
 
     /// The values the source returned for samples taken in `range`, oldest first,
-    /// non-finite ones included (a late sample sits where it arrived, so this filters by
-    /// time, not position). Gaps are left out: a source that did not answer never becomes a
+    /// non-finite ones included (points are kept in time order, late ones at their own
+    /// time). Gaps are left out: a source that did not answer never becomes a
     /// value (not even the 0 of a NaN strategy).
     pub fn values_in(&self, range: impl RangeBounds<DateTime<Utc>>) -> Vec<f64> {
         self.points

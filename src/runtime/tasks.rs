@@ -9,7 +9,7 @@ use tokio::time::{MissedTickBehavior, timeout};
 
 use crate::backend::{MetricsSource, RouterError, TrafficRouter};
 use crate::clock::Clock;
-use crate::engine::{Observation, Reading};
+use crate::engine::{History, Observation, Reading};
 use crate::plan::{Metric, Weight};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -128,7 +128,15 @@ pub async fn metrics_task(
                 let _ = out.send(Observation::History(history)).await;
             }
             Ok(None) => {}
-            Err(_) => tracing::warn!(limit = ?limit, "metrics backfill gave no answer in time"),
+            Err(_) => {
+                // Said once, like an answered backfill: the sparklines start with live samples.
+                let problem = format!("no answer within {}s", limit.as_secs());
+                let nothing = History {
+                    problem: Some(problem),
+                    ..History::default()
+                };
+                let _ = out.send(Observation::History(nothing)).await;
+            }
         }
     };
     let live = async {

@@ -100,7 +100,11 @@ impl Release {
                     why: watch.detail.clone(),
                 }),
                 GateStatus::Stale => {
-                    let last = self.trigger_metric[t].and_then(|m| self.metrics[m].last_at);
+                    // The age the staleness rule went by: of this exposure's newest sample,
+                    // or of the exposure itself when none came.
+                    let last = self.trigger_metric[t]
+                        .and_then(|m| self.metrics[m].last_since(self.moments.exposed_since))
+                        .or(self.moments.exposed_since);
                     let age_secs = last.map_or(0, |at| (now - at).num_seconds());
                     reasons.push(HoldReason::Stale {
                         metric: trigger.metric.clone(),

@@ -92,6 +92,13 @@ impl Release {
                 kept[point.metric] += 1;
             }
         }
+        if kept.iter().all(|&n| n == 0)
+            && let Some(problem) = &history.problem
+        {
+            let msg = format!("no backfill ({problem}): the sparklines start with the live samples");
+            self.record(fx, now, Actor::system(), EventKind::Backfilled, msg);
+            return;
+        }
         let counts = match kept.as_slice() {
             [first, rest @ ..] if rest.iter().all(|n| n == first) => format!("{first} samples per metric"),
             _ => {

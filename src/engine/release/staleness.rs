@@ -50,7 +50,6 @@ impl Release {
         phase_ok && self.step == Step::Holding
     }
 
-    /// Data older than `stale_after` stops counting: the gate goes STALE.
     /// Data older than `stale_after` stops counting: gates and triggers go STALE, and
     /// the change is recorded like any other. A fired trigger stays fired.
     pub(in crate::engine) fn mark_stale(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {

@@ -73,6 +73,14 @@ impl Release {
         self.judge.as_ref()?.current(self.stage, self.moments.holding_since)
     }
 
+    /// The verdict at this weight when the data it was made from has since gone stale or
+    /// missing: history, not the canary's state now.
+    pub fn stale_verdict(&self, now: DateTime<Utc>) -> Option<&Judgement> {
+        let verdict = self.stage_judgement()?;
+        let (_, health) = self.data_health(now);
+        (!matches!(health, DataStatus::Fresh { .. })).then_some(verdict)
+    }
+
     /// Whether the judge decides the current stage: it has a metric to judge, and there is
     /// traffic on both versions to compare (none on the canary at 0%, none on the baseline
     /// at 100%).
