@@ -48,13 +48,13 @@ pub fn main(cli: Cli) -> Result<i32> {
             // Simulated people and a virtual clock must never act on real systems.
             let real = plan.real_backends();
             if let (Some(path), false) = (&args.plan, real.is_empty()) {
-                eprintln!(
+                crate::stderr::say(format_args!(
                     "shipdeck: {} names real systems ({}); demo plays only the simulator, with a simulated crew \
                      and a fast clock: drive this plan with `shipdeck run {}`",
                     path.display(),
                     real.join(", "),
                     path.display()
-                );
+                ));
                 return Ok(USAGE);
             }
             let sim = SimSettings {
@@ -114,10 +114,10 @@ fn load_plan(path: &Path) -> std::result::Result<ValidPlan, ()> {
 /// Prints a plan's errors, one located line each.
 fn report(errors: &[crate::plan::PlanError], path: Option<&Path>) {
     for e in errors {
-        eprintln!("{e}");
+        crate::stderr::say(format_args!("{e}"));
     }
     if let Some(path) = path {
-        eprintln!("shipdeck: {} is not a valid plan", path.display());
+        crate::stderr::say(format_args!("shipdeck: {} is not a valid plan", path.display()));
     }
 }
 
@@ -182,7 +182,7 @@ fn live(
             }
         }
     })?;
-    eprintln!("journal: {}", journal_path.display());
+    crate::stderr::say(format_args!("journal: {}", journal_path.display()));
     Ok(code)
 }
 

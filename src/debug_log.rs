@@ -21,11 +21,11 @@ pub fn init(dir: &Path) -> Option<WorkerGuard> {
     let appender = match appender {
         Ok(appender) => appender,
         Err(e) => {
-            eprintln!(
+            crate::stderr::say(format_args!(
                 "shipdeck: no debug log: cannot write to {} ({e}); the release goes on and the journal still \
                  records it (choose another place with --log-dir DIR)",
                 dir.display()
-            );
+            ));
             return None;
         }
     };

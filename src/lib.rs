@@ -18,5 +18,6 @@ pub mod plan;
 pub mod redact;
 pub mod runtime;
 pub mod sim;
+pub mod stderr;
 pub mod tls;
 pub mod ui;

@@ -24,13 +24,35 @@ fn shipdeck(args: &[&str], dir: &Path) -> Output {
     } else {
         Vec::new()
     };
-    Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+    let child = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
         .args(args)
         .args(log_dir)
         .current_dir(dir)
-        .output()
-        .expect("run shipdeck")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run shipdeck");
+    // A run that never ends is a failure to report, not a test that hangs CI.
+    let pid = child.id().to_string();
+    let (ended, watch) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let late = watch.recv_timeout(RUN_LIMIT).is_err();
+        if late {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        }
+        late
+    });
+    let out = child.wait_with_output().expect("wait for shipdeck");
+    let _ = ended.send(());
+    assert!(
+        !watchdog.join().unwrap(),
+        "shipdeck {args:?} still ran after {RUN_LIMIT:?}"
+    );
+    out
 }
+
+/// Longer than any run here takes on a slow machine.
+const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -83,6 +105,17 @@ fn demo_refuses_a_plan_that_names_real_backends() {
     assert!(haproxy.accept().is_err(), "the runtime API was contacted");
     assert!(prometheus.accept().is_err(), "Prometheus was contacted");
     assert!(!text(&out.stdout).contains("sim crew"), "{}", text(&out.stdout));
+
+    // Nor does `run` let a fast clock near real backends.
+    let out = shipdeck(
+        &["run", "--headless", "--yes", "--speed", "20", plan.to_str().unwrap()],
+        dir.path(),
+    );
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("real backends run in real time"), "{err}");
+    assert!(haproxy.accept().is_err(), "the runtime API was contacted");
+    assert!(prometheus.accept().is_err(), "Prometheus was contacted");
 }
 
 /// A fake HTTP server on 127.0.0.1 answering each request with the next of `answers`
@@ -539,6 +572,28 @@ fn a_broken_stdout_stops_the_run_with_a_note_in_the_journal() {
     let last = last.lines().last().unwrap();
     assert!(last.contains("headless run ended: standard output failed"), "{last}");
 
+    // `2>&1 | head -1`: stderr is the same broken pipe, and saying so there cannot panic.
+    let journal = dir.path().join("both.jsonl");
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["demo", "--headless", "--speed", "20", "--journal"])
+        .arg(&journal)
+        .arg("--log-dir")
+        .arg(dir.path().join("logs"))
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    reader.read_exact(&mut first).unwrap();
+    drop(reader);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(4), "a closed stderr turned the stop into {status}");
+    let both = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        both.lines().last().unwrap().contains("standard output failed"),
+        "{both}"
+    );
+
     let full = std::fs::File::create("/dev/full").unwrap();
     let journal = dir.path().join("full.jsonl");
     let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
@@ -792,6 +847,15 @@ fn names_too_long_to_use_are_refused_in_a_short_message() {
             assert!(err.len() < 1000, "{args:?}: a {} byte message", err.len());
         }
     }
+    // A name that is also a key (a checklist's) is cut in the path the message names (YAML
+    // keys stop at 1024 characters).
+    let name = "c".repeat(1000);
+    let plan = edited_plan(dir.path(), "key.yaml", |t| t.replace("pre-release", &name));
+    let out = shipdeck(&["check", plan.to_str().unwrap()], dir.path());
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is 1000 characters long: at most 64"), "{err}");
+    assert!(!err.contains(&name), "the name is repeated: {err}");
 }
 
 /// 11. `shipdeck judge` holds its options to the plan check's rules, in the same words,

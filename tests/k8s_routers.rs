@@ -314,6 +314,26 @@ async fn a_conflicting_or_refused_write_is_reported_by_kind() {
     }
 }
 
+/// The API server's message is text from outside: a huge one with newlines reaches the
+/// log as one bounded line.
+#[tokio::test]
+async fn a_huge_server_message_stays_one_bounded_line() {
+    let (mut router, mut handle) = router();
+    let server = tokio::spawn(async move {
+        let (_, reply) = handle.next_request().await.unwrap();
+        let message = format!("first line\n{}", "x".repeat(1 << 20));
+        reply.send_response(json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &status(500, "InternalError", &message),
+        ));
+    });
+    let err = router.apply(w(5)).await.unwrap_err().to_string();
+    server.await.unwrap();
+    assert!(!err.contains('\n'), "{err}");
+    assert!(err.len() < 1_000, "{} bytes", err.len());
+    assert!(err.contains("first line"), "{err}");
+}
+
 // ----- Istio -----------------------------------------------------------------------------
 
 use shipdeck::backend::kube::istio::{IstioRouter, VirtualServiceSplit};

@@ -459,10 +459,20 @@ fn a_bad_prometheus_url_is_located_but_not_repeated() {
     let plan = fs::read_to_string("plans/haproxy-canary.yaml").unwrap();
     let text = plan.replace("    url: http://127.0.0.1:9090", "    url: prom:9090?api_key=hunter2");
     let lines = refusals(&text, "p.yaml");
-    assert_eq!(
-        lines,
-        ["p.yaml:30:10: prometheus url must start with http:// or https://"]
-    );
+    assert_eq!(lines, ["p.yaml:30:10: prometheus url must be http or https, not prom"]);
+    // What `run` would refuse, `check` refuses too, with the same words and no echo.
+    for (url, says) in [
+        ("http://ops:hunter2@prom:9090", "carries credentials"),
+        ("https://prom:9090/?api_key=hunter2", "query string or fragment"),
+        ("https://prom:9090/#hunter2", "query string or fragment"),
+        ("http://[hunter2", "not a valid URL"),
+    ] {
+        let text = plan.replace("    url: http://127.0.0.1:9090", &format!("    url: \"{url}\""));
+        let lines = refusals(&text, "p.yaml");
+        assert_eq!(lines.len(), 1, "{url}: {lines:?}");
+        assert!(lines[0].contains(says), "{url}: {lines:?}");
+        assert!(!lines[0].contains("hunter2"), "{url}: {lines:?}");
+    }
 }
 
 #[test]

@@ -166,7 +166,7 @@ fn other_signals_are_ignored_and_the_cockpit_keeps_going() {
     };
     let mut pty = Pty::spawn(&["demo", "--speed", "5", "--journal", "j.jsonl"], 80, 24);
     assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
-    for signal in ["USR1", "USR2", "ALRM", "RTMIN+3"] {
+    for signal in ["USR1", "USR2", "ALRM", "STKFLT", "RTMIN+3"] {
         kill(signal, pty.pid());
     }
     // Still here, still answering: the help opens and closes.
@@ -184,7 +184,7 @@ fn other_signals_are_ignored_and_the_cockpit_keeps_going() {
         .flatten()
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .collect();
-    for signal in ["SIGUSR1", "SIGUSR2", "SIGALRM", "a real-time signal"] {
+    for signal in ["SIGUSR1", "SIGUSR2", "SIGALRM", "SIGSTKFLT", "a real-time signal"] {
         assert!(
             log.contains(&format!("signal ignored signal={signal:?}")) || log.contains(signal),
             "{signal}:\n{log}"

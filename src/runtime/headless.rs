@@ -68,14 +68,16 @@ pub async fn run(
                 // Nobody reads the run any more (`| head`, a CI runner gone): stop, as for a
                 // signal, and say so where it can still be read.
                 let why = format!("standard output failed ({e})");
-                eprintln!("shipdeck: stopping: {why}");
+                crate::stderr::say(format_args!("shipdeck: stopping: {why}"));
                 return finish(session, Outcome::Stopped, &options, &why, printed, out);
             }
         };
         let now = session.clock.now();
         if let Some(failure) = session.release.journal_failure() {
             let why = format!("{failure}: the release is not recorded");
-            eprintln!("shipdeck: JOURNAL ERROR: {why}; stopping, traffic stays where it is");
+            crate::stderr::say(format_args!(
+                "shipdeck: JOURNAL ERROR: {why}; stopping, traffic stays where it is"
+            ));
             return finish(session, Outcome::Stopped, &options, &why, printed, out);
         }
         match session.release.phase() {

@@ -27,7 +27,7 @@ const STOPS: [(i32, &str); 4] = [
     (libc::SIGQUIT, "SIGQUIT"),
     (libc::SIGTERM, "SIGTERM"),
 ];
-const IGNORED: [(i32, &str); 9] = [
+const IGNORED: [(i32, &str); 10] = [
     (libc::SIGUSR1, "SIGUSR1"),
     (libc::SIGUSR2, "SIGUSR2"),
     (libc::SIGALRM, "SIGALRM"),
@@ -37,6 +37,7 @@ const IGNORED: [(i32, &str); 9] = [
     (libc::SIGPWR, "SIGPWR"),
     (libc::SIGXCPU, "SIGXCPU"),
     (libc::SIGXFSZ, "SIGXFSZ"),
+    (libc::SIGSTKFLT, "SIGSTKFLT"),
 ];
 
 /// One signal's stream, yielding what it asks for each time it arrives.

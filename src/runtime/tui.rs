@@ -34,7 +34,9 @@ pub async fn run(session: Session, observations: mpsc::Receiver<Observation>, th
     ratatui::try_restore().wrap_err("cannot restore the terminal")?;
     // The screen said so while it ran; the terminal's own output says it once more.
     if let Some(error) = journal.get() {
-        eprintln!("shipdeck: JOURNAL ERROR: {error}: the release was not fully recorded");
+        crate::stderr::say(format_args!(
+            "shipdeck: JOURNAL ERROR: {error}: the release was not fully recorded"
+        ));
     }
     result
 }

@@ -3,11 +3,14 @@
 use kube::Error;
 
 use crate::backend::RouterError;
+use crate::outside::{QUOTE_CHARS, one_line};
 
 /// `error` from `verb` on `what` (`httproutes.gateway.networking.k8s.io/checkout`) in
 /// `namespace`, worded with what to do.
 pub fn router_error(error: &Error, verb: &str, what: &str, namespace: Option<&str>) -> RouterError {
     let ns = namespace.unwrap_or("default");
+    // The API server's words are text from outside: one line, of a bounded length.
+    let message = |status: &kube::core::Status| one_line(&status.message, QUOTE_CHARS);
     let resource = what.split('/').next().unwrap_or(what);
     match error {
         Error::Api(status) => match status.code {
@@ -24,19 +27,22 @@ pub fn router_error(error: &Error, verb: &str, what: &str, namespace: Option<&st
             409 => RouterError::Unavailable(format!("kubernetes: {what} changed meanwhile (409): reading it again")),
             422 => RouterError::Misconfigured(format!(
                 "kubernetes refused the change to {what} (422): {}",
-                status.message
+                message(status)
             )),
             // A JSON patch `test` that failed: the object no longer has the backendRefs read.
             400 if status.message.contains("test") => RouterError::Unavailable(format!(
                 "kubernetes: {what} changed meanwhile ({}): reading it again",
-                status.message
+                message(status)
             )),
             code if code >= 500 => {
-                RouterError::Unavailable(format!("kubernetes API server error ({code}): {}", status.message))
+                RouterError::Unavailable(format!("kubernetes API server error ({code}): {}", message(status)))
             }
-            code => RouterError::Misconfigured(format!("kubernetes: {verb} {what}: {} ({code})", status.message)),
+            code => RouterError::Misconfigured(format!("kubernetes: {verb} {what}: {} ({code})", message(status))),
         },
         // Connection lost, timeouts, TLS: the cluster may be back on the next try.
-        other => RouterError::Unavailable(format!("kubernetes: {verb} {what}: {other}")),
+        other => RouterError::Unavailable(format!(
+            "kubernetes: {verb} {what}: {}",
+            one_line(&other.to_string(), QUOTE_CHARS)
+        )),
     }
 }

@@ -15,7 +15,7 @@ use super::backoff::{Backoff, BackoffPolicy};
 use super::credentials::Credentials;
 use super::response::{self, Data, Failure};
 use crate::backend::SetupError;
-use crate::plan::PrometheusSource;
+use crate::plan::{PrometheusSource, prometheus_base_url};
 
 /// Larger answers are refused: a query matching that much is a mistake.
 const MAX_BODY_BYTES: usize = 16 << 20;
@@ -36,7 +36,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(source: &PrometheusSource, credentials: Credentials) -> Result<Client, SetupError> {
-        let base = base_url(&source.url)?;
+        let base = prometheus_base_url(&source.url).map_err(|why| format!("analysis.prometheus.url {why}"))?;
         let join = |path: &str| {
             base.join(path)
                 .map_err(|e| format!("analysis.prometheus.url: cannot append {path}: {e}"))
@@ -173,36 +173,6 @@ impl Client {
     }
 }
 
-/// The plan's URL as a base the API paths are appended to. Credentials in the URL are
-/// refused: they belong in environment variables or files. So is a query string or a
-/// fragment: it would not be sent, and is where an `api_key=` would hide.
-fn base_url(text: &str) -> Result<Url, SetupError> {
-    let mut url = Url::parse(text).map_err(|e| format!("analysis.prometheus.url is not a valid URL: {e}"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "analysis.prometheus.url carries credentials: remove them and name their source \
-                    under analysis.prometheus.auth"
-                .into(),
-        );
-    }
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("analysis.prometheus.url must be http or https, not {}", url.scheme()).into());
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(
-            "analysis.prometheus.url has a query string or fragment (`?...` or `#...`), which is never sent: \
-             remove it and give only scheme://host:port/path; put credentials under analysis.prometheus.auth \
-             (bearer_token_env, bearer_token_file, or username with password_env or password_file)"
-                .into(),
-        );
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
-}
-
 /// The innermost cause, which says what actually happened ("Connection refused").
 fn root_cause(e: &reqwest::Error) -> String {
     let mut cause: &dyn std::error::Error = e;
@@ -220,42 +190,6 @@ fn unix_time(at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn api_paths_append_to_the_base_path() {
-        let url = base_url("http://prom:9090").unwrap();
-        assert_eq!(
-            url.join("api/v1/query").unwrap().as_str(),
-            "http://prom:9090/api/v1/query"
-        );
-        let url = base_url("https://gw.example/prometheus").unwrap();
-        assert_eq!(
-            url.join("api/v1/query_range").unwrap().as_str(),
-            "https://gw.example/prometheus/api/v1/query_range"
-        );
-    }
-
-    #[test]
-    fn a_query_string_or_fragment_in_the_url_is_refused_without_echoing_it() {
-        for text in [
-            "https://gw.example/prometheus?x=1",
-            "https://gw.example/prometheus?api_key=hunter2",
-            "https://gw.example/prometheus#hunter2",
-            "https://gw.example/prometheus?",
-        ] {
-            let err = base_url(text).unwrap_err().0;
-            assert!(err.contains("query string or fragment"), "{text}: {err}");
-            assert!(err.contains("analysis.prometheus.auth"), "{text}: {err}");
-            assert!(!err.contains("hunter2") && !err.contains("x=1"), "{text}: {err}");
-        }
-    }
-
-    #[test]
-    fn credentials_in_the_url_are_refused_without_echoing_them() {
-        let err = base_url("http://ops:hunter2@prom:9090").unwrap_err().0;
-        assert!(err.contains("carries credentials"), "{err}");
-        assert!(!err.contains("hunter2"), "{err}");
-    }
 
     #[test]
     fn times_are_unix_seconds_with_millis() {

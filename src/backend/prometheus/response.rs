@@ -129,7 +129,9 @@ pub fn decode(status: StatusCode, body: &str, secrets: &Redactor) -> Result<Data
             quote(body, secrets, SNIPPET_CHARS)
         ))),
         Err(e) => Err(Failure::answered(format!(
-            "error: not a Prometheus API answer (check analysis.prometheus.url): {e}"
+            "error: not a Prometheus API answer (check analysis.prometheus.url): {}",
+            // serde's message may copy any length of the body.
+            quote(&e.to_string(), secrets, QUOTE_CHARS)
         ))),
     }
 }
@@ -199,6 +201,16 @@ mod tests {
 
     fn ok(body: &str) -> Data {
         decode(StatusCode::OK, body, &Redactor::default()).expect("decodes")
+    }
+
+    /// serde quotes what it could not read: a 2xx answer of the wrong shape gives a bounded
+    /// message however long the body.
+    #[test]
+    fn a_misshapen_answer_is_reported_in_bounded_words() {
+        let body = format!(r#"{{"status": "success", "data": "{}"}}"#, "y".repeat(1 << 20));
+        let err = decode(StatusCode::OK, &body, &Redactor::default()).unwrap_err();
+        assert!(err.message.len() < 1_000, "{} bytes", err.message.len());
+        assert!(err.message.contains("not a Prometheus API answer"), "{}", err.message);
     }
 
     fn vector(values: &[&str]) -> String {

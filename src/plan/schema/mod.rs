@@ -8,6 +8,7 @@ mod analysis;
 mod judge;
 mod located;
 mod metric;
+mod prometheus_url;
 mod release;
 mod rules;
 mod stage;
@@ -23,6 +24,7 @@ pub use self::analysis::{
 };
 pub use self::judge::{DEFAULT_JUDGE_GROUP, JudgeOnFail, JudgeSettings, MetricJudge, Outliers};
 pub use self::metric::{Metric, VERSION_PLACEHOLDER};
+pub use self::prometheus_url::prometheus_base_url;
 pub use self::release::{Person, ReleaseInfo, ReleaseType, Risk};
 pub use self::rules::{Gate, Rollback, Trigger, TriggerAction};
 pub use self::stage::{Stage, Weight};

@@ -1,7 +1,7 @@
 //! The router and the metrics source a plan names.
 
 use crate::duration::Span;
-use crate::plan::schema::{AnalysisSettings, PlanFile, RouterKind, SourceKind, Target};
+use crate::plan::schema::{AnalysisSettings, PlanFile, RouterKind, SourceKind, Target, prometheus_base_url};
 
 use super::Validator;
 
@@ -109,12 +109,9 @@ impl Validator<'_> {
             );
         }
         if let (SourceKind::Prometheus, Some(p)) = (plan.analysis.source, &plan.analysis.prometheus) {
-            if !(p.url.starts_with("http://") || p.url.starts_with("https://")) {
-                self.at(
-                    "analysis.prometheus.url",
-                    // Not repeated: a mistyped URL may still carry a credential.
-                    "prometheus url must start with http:// or https://".to_string(),
-                );
+            // The client's own rule, so what `check` accepts `run` can use.
+            if let Err(why) = prometheus_base_url(&p.url) {
+                self.at("analysis.prometheus.url", format!("prometheus url {why}"));
             }
             if p.timeout == Span::ZERO {
                 self.at(

@@ -133,12 +133,26 @@ impl Validator<'_> {
         for (path, text, most) in texts {
             let chars = text.chars().count();
             if chars > most {
-                // The text itself is not quoted: it is what is too long.
+                // The text itself is not quoted: it is what is too long. A key (a
+                // checklist's or a group's name) is part of its own path, so is cut there.
+                let shown = shown_path(&path);
                 self.at(
                     &path,
-                    format!("{path} is {chars} characters long: at most {most} fit where it is shown"),
+                    format!("{shown} is {chars} characters long: at most {most} fit where it is shown"),
                 );
             }
         }
     }
+}
+
+/// `path` with every part longer than a name cut to its start and an ellipsis.
+fn shown_path(path: &str) -> String {
+    let parts: Vec<String> = path
+        .split('.')
+        .map(|part| match part.char_indices().nth(NAME_CHARS) {
+            Some((cut, _)) => format!("{}…", &part[..cut]),
+            None => part.to_string(),
+        })
+        .collect();
+    parts.join(".")
 }
