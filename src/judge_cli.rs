@@ -149,8 +149,21 @@ pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 
         }
     };
     let v = judge::judge(&control, &experiment, &args.config());
+    let limits = args.config();
+    let neutral = limits.effect.neutral();
+    let effect_name = match args.effect {
+        EffectKind::MeanRatio => "mean ratio",
+        EffectKind::Cles => "common-language effect size",
+    };
     let written = if args.json {
-        writeln!(out, "{}", v.to_json())
+        // The verdict's figures, and the limits its effect size was held to.
+        let mut json = v.to_json();
+        json["effect"] = serde_json::json!({
+            "kind": effect_name,
+            "allowed_increase": limits.allowed_increase.unwrap_or(neutral),
+            "allowed_decrease": limits.allowed_decrease.unwrap_or(neutral),
+        });
+        writeln!(out, "{json}")
     } else {
         // The figures at the precision of the reason under them (`--json` has them all).
         let num = |x: Option<f64>| x.map_or("-".to_string(), fmt_precise);
@@ -160,8 +173,6 @@ pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 
         let band = v.band.map_or("-".to_string(), |b| {
             format!("±{} ({})", fmt_precise(b.width), b.origin())
         });
-        let limits = args.config();
-        let neutral = limits.effect.neutral();
         writeln!(
             out,
             "{}\n  estimate   {} (experiment - control), {}% interval {ci}\n  band       {band}: the interval must clear it\n  p-value    {}\n  effect     {} ({}); counts above {} or below {}\n  control    n={} mean={}\n  experiment n={} mean={}\n  reason     {}",
@@ -170,10 +181,7 @@ pub fn run(args: &JudgeArgs, out: &mut impl Write, err: &mut impl Write) -> i32 
             args.confidence * 100.0,
             v.p_value.map_or("-".to_string(), fmt_precise),
             num(v.effect_size),
-            match args.effect {
-                EffectKind::MeanRatio => "mean ratio",
-                EffectKind::Cles => "common-language effect size",
-            },
+            effect_name,
             limits.allowed_increase.unwrap_or(neutral),
             limits.allowed_decrease.unwrap_or(neutral),
             v.control.n,

@@ -77,6 +77,11 @@ fn the_thirteen_percent_regression_is_high_with_its_band() {
     assert_eq!(v["classification"], "High");
     assert!((v["band"].as_f64().unwrap() - 3.175).abs() < 1e-3, "{v}");
     assert_eq!(v["band_from"], "0.25 × |shift +12.7|");
+    assert_eq!(
+        v["effect"],
+        serde_json::json!({"kind": "mean ratio", "allowed_increase": 1.0, "allowed_decrease": 1.0})
+    );
+    assert!((v["effect_size"].as_f64().unwrap() - 1.133).abs() < 1e-3, "{v}");
     let (code, out) = judge(&control, &experiment, &["--min-shift", "15%"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("min_shift 15% of the baseline mean"), "{out}");

@@ -74,6 +74,25 @@ fn a_clear_shift_up_or_down_counts_by_default() {
     // An error rate as a fraction, doubled.
     let (c, e) = (d.normals(60, 0.002, 0.0004), d.normals(60, 0.004, 0.0004));
     assert_class(&c, &e, Direction::Increase, Classification::High);
+    // The same kinds of shift downwards: Low where a drop is bad.
+    let (c, e) = (d.lognormals(200, 64.0, 0.4), d.lognormals(200, 50.0, 0.4));
+    assert_class(&c, &e, Direction::Decrease, Classification::Low);
+    assert_class(&c, &e, Direction::Increase, Classification::Pass);
+    let (c, e) = (d.normals(200, 216.0, 8.0), d.normals(10, 180.0, 8.0));
+    assert_class(&c, &e, Direction::Decrease, Classification::Low);
+    // 200 canary samples against 10 baseline samples, both ways.
+    let (c, e) = (d.normals(10, 180.0, 8.0), d.normals(200, 216.0, 8.0));
+    assert_class(&c, &e, Direction::Increase, Classification::High);
+    let (c, e) = (d.normals(10, 216.0, 8.0), d.normals(200, 180.0, 8.0));
+    assert_class(&c, &e, Direction::Either, Classification::Low);
+    let (c, e) = (
+        round_to(d.normals(60, 4.84, 0.3), 0.1),
+        round_to(d.normals(60, 4.0, 0.3), 0.1),
+    );
+    assert_class(&c, &e, Direction::Decrease, Classification::Low);
+    // A success rate as a fraction, halved.
+    let (c, e) = (d.normals(60, 0.004, 0.0004), d.normals(60, 0.002, 0.0004));
+    assert_class(&c, &e, Direction::Decrease, Classification::Low);
     // Drops of 12% to 34% with direction either: Low.
     for drop in [0.12, 0.2, 0.34] {
         let (c, e) = (d.normals(40, 500.0, 30.0), d.normals(40, 500.0 * (1.0 - drop), 30.0));

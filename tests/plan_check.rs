@@ -493,8 +493,8 @@ fn judge_settings_are_checked_where_they_are_written() {
             "canary.yaml:27:16: judge group `latency` has no metric (did you mean `latncy`?)",
             "canary.yaml:45:14: metric `latency_p99` scores in judge group `latncy`, which has no weight under \
              analysis.judge.groups (errors, latency): set its `judge: {group: ...}`",
-            "canary.yaml:46:18: metric `latency_p99`: judge tolerance -1 must be 0 or more (0.25 = a quarter of the \
-             mean)",
+            "canary.yaml:46:18: metric `latency_p99`: judge tolerance -1 cannot be used: the interval's near end \
+             must clear tolerance × |shift|, so give at least 0 and under 1 (0.25 is usual)",
         ]
     );
     // A typo in a metric's judge block is an error, never a silently ignored setting.
@@ -547,8 +547,9 @@ fn a_judged_metric_without_a_limit_gets_a_warning_not_an_error() {
     assert!(
         warnings[0].starts_with(
             "canary.yaml:36:7: warning: metric `error_rate`: the judge fails it on any significant increase, \
-             however small: canary and baseline alike give one about once in 100 intervals, and as a critical \
-             metric it then fails the whole interval; say how large a change is acceptable with allowed_increase"
+             however small: canary and baseline alike give one about once in 100 intervals at 98% confidence, and \
+             as a critical metric it then fails the whole interval; say how large a change is acceptable with \
+             allowed_increase"
         ),
         "{warnings:?}"
     );

@@ -13,15 +13,45 @@ fn harness(scenario: Scenario, seed: u64) -> Harness {
 
 #[test]
 fn healthy_canary_is_promoted_by_the_crew_and_the_gates() {
-    let mut h = harness(Scenario::Healthy, 1);
-    assert!(
-        h.run_until(3 * 3600, |r| r.phase().is_final()),
-        "still {}",
-        h.release.phase()
-    );
-    assert_eq!(h.release.phase(), PhaseName::Done);
-    assert!(h.journal.iter().any(|e| e.event == EventKind::Go));
-    assert!(h.journal.iter().any(|e| e.actor.name.contains("sim crew")));
+    // The judge's default rule fails any significant shift: the healthy simulator's noise
+    // must not, whatever the seed.
+    for seed in 1..=10 {
+        let mut h = harness(Scenario::Healthy, seed);
+        assert!(
+            h.run_until(3 * 3600, |r| r.phase().is_final()),
+            "seed {seed}: still {}",
+            h.release.phase()
+        );
+        assert_eq!(
+            h.release.phase(),
+            PhaseName::Done,
+            "seed {seed}: {:#?}",
+            h.journal.last()
+        );
+        assert!(h.journal.iter().any(|e| e.event == EventKind::Go));
+        assert!(h.journal.iter().any(|e| e.actor.name.contains("sim crew")));
+    }
+}
+
+/// A good canary behind a flaky metrics source: held through each outage, promoted in the
+/// end, with the judge on.
+#[test]
+fn a_good_canary_behind_flaky_metrics_is_promoted_in_the_end() {
+    for seed in 1..=5 {
+        let mut h = harness(Scenario::FlakyMetrics, seed);
+        assert!(
+            h.run_until(6 * 3600, |r| r.phase().is_final()),
+            "seed {seed}: still {}",
+            h.release.phase()
+        );
+        assert_eq!(
+            h.release.phase(),
+            PhaseName::Done,
+            "seed {seed}: {:#?}",
+            h.journal.last()
+        );
+        assert!(h.journal.iter().any(|e| e.actor.name == "judge"), "the judge took part");
+    }
 }
 
 #[test]

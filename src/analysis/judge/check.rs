@@ -13,11 +13,14 @@ pub fn confidence_problem(confidence: f64) -> Option<String> {
 }
 
 pub fn tolerance_problem(tolerance: f64) -> Option<String> {
-    let advice = "give 0 or more (0.25 = a quarter of the mean)";
+    // The interval holds the shift itself, so its near end can never clear |shift| or more:
+    // from 1 up, nothing could ever be High or Low.
+    let advice = "the interval's near end must clear tolerance × |shift|, so give at least 0 and under 1 \
+                  (0.25 is usual)";
     if !tolerance.is_finite() {
         return Some(format!("tolerance {tolerance} is not a finite number: {advice}"));
     }
-    (tolerance < 0.0).then(|| format!("tolerance {tolerance} must be 0 or more (0.25 = a quarter of the mean)"))
+    (!(0.0..1.0).contains(&tolerance)).then(|| format!("tolerance {tolerance} cannot be used: {advice}"))
 }
 
 pub fn outlier_problem(factor: f64) -> Option<String> {
@@ -75,6 +78,14 @@ mod tests {
                 .unwrap()
                 .starts_with("tolerance NaN is not a finite number")
         );
+        for t in [-0.1, 1.0, 3.0] {
+            let bad = JudgeConfig {
+                tolerance: t,
+                ..ok.clone()
+            };
+            let why = bad.problem().unwrap();
+            assert!(why.contains("at least 0 and under 1"), "{t}: {why}");
+        }
         for k in [-1.0, 0.0] {
             let bad = JudgeConfig {
                 outlier_factor: Some(k),

@@ -7,7 +7,8 @@ use crate::plan::schema::{Direction, PlanFile};
 impl Validator<'_> {
     /// The judge fails a metric on any significant change in its bad direction unless the
     /// plan says how large a change is acceptable. Canary and baseline drawn alike give a
-    /// significant change about once in 100 intervals, which over a long release adds up.
+    /// significant change in a bad direction about once in 100 intervals (once in 50 when
+    /// either direction is bad), which over a long release adds up.
     pub(super) fn judge_limits(&mut self, plan: &PlanFile) {
         if plan.analysis.judge.is_none() {
             return;
@@ -25,6 +26,11 @@ impl Validator<'_> {
                     ("allowed_increase and allowed_decrease", "change")
                 }
                 _ => continue,
+            };
+            // At 98% confidence: one tail in a hundred, both tails one in fifty.
+            let rate = match direction {
+                Direction::Either => 50,
+                _ => 100,
             };
             let critical = if j.critical {
                 ", and as a critical metric it then fails the whole interval"
@@ -44,7 +50,7 @@ impl Validator<'_> {
                 &path,
                 format!(
                     "metric `{}`: the judge fails it on any significant {change}, however small: canary and \
-                     baseline alike give one about once in 100 intervals{critical}; say how large a change \
+                     baseline alike give one about once in {rate} intervals at 98% confidence{critical}; say how large a change \
                      is acceptable with {missing} (e.g. {example}) or min_shift (e.g. 10%)",
                     m.name
                 ),
