@@ -42,13 +42,16 @@ fn screen_text(release: &Release, ui: &UiState, now: chrono::DateTime<chrono::Ut
     out
 }
 
-/// The footer is the last row; the header the first four.
+/// The footer is the last row; the header the rows above the tab bar or the first pane.
 fn footer(text: &str) -> &str {
     text.lines().last().unwrap_or("")
 }
 
 fn header(text: &str) -> String {
-    text.lines().take(4).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .take_while(|l| !l.contains("1-4 switch") && !l.starts_with('┏'))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Sends a key through the UI and its commands to the engine, as the cockpit does.
@@ -369,9 +372,7 @@ fn a_verdict_from_before_a_data_gap_says_so() {
         drive_until(&mut h, gap),
         "the flaky source never dropped out after a verdict"
     );
-    let stale_now = |h: &Harness| {
-        h.release.stage_judgement().is_some() && !matches!(h.release.data_health(h.now()).1, DataStatus::Fresh { .. })
-    };
+    let stale_now = |h: &Harness| h.release.stale_verdict(h.now()).is_some();
     for _ in 0..300 {
         if stale_now(&h) {
             break;
@@ -379,6 +380,17 @@ fn a_verdict_from_before_a_data_gap_says_so() {
         h.step();
     }
     assert!(stale_now(&h));
+    // The header says it before the holds, at both sizes.
+    for size in [(80, 24), (160, 48)] {
+        let text = screen_text(&h.release, &ui, h.now(), size);
+        let head = header(&text);
+        assert!(head.contains("⚠ judge's ✔ PASS is stale: from"), "{text}");
+        let (stale, held) = (
+            head.find("is stale").unwrap(),
+            head.find("HELD because").unwrap_or(usize::MAX),
+        );
+        assert!(stale < held, "{text}");
+    }
     press(&mut h, &mut ui, key('2'));
     let text = screen_text(&h.release, &ui, h.now(), (80, 24));
     assert!(text.contains("as of") && text.contains("(data gap)"), "{text}");

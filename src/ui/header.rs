@@ -14,7 +14,7 @@ use super::hold_words;
 use super::keys::{Action, key_for};
 use super::row::{from_col, render_right};
 use super::text::{fit, width as text_width};
-use super::theme::{Theme, phase_symbol};
+use super::theme::{Theme, outcome_badge, phase_symbol};
 use super::time_text::{age, time_of_day};
 use super::wrap::wrap_line;
 use crate::engine::{Command, GateStatus, HoldReason, PhaseName, Step, gate_label};
@@ -303,7 +303,7 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
             t.info,
         )),
         PhaseName::Held => Line::from(Span::styled(
-            reasons(ctx, &format!(" {sym} HELD because: "), room),
+            reasons(ctx, &format!("{} {sym} HELD because: ", stale_verdict(ctx)), room),
             t.warning,
         )),
         PhaseName::Pending if !r.holds().is_empty() => Line::from(Span::styled(
@@ -321,6 +321,18 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
         }
         PhaseName::Pending | PhaseName::Running => calm(ctx, width, wide),
     }
+}
+
+/// A verdict made before the data went stale or missing, said before anything it could be
+/// mistaken for: empty when the verdict is current or there is none.
+fn stale_verdict(ctx: &Ctx) -> String {
+    ctx.release.stale_verdict(ctx.now).map_or_else(String::new, |j| {
+        format!(
+            " ⚠ judge's {} is stale: from {}, before a data gap ·",
+            outcome_badge(j.outcome()),
+            time_of_day(j.at)
+        )
+    })
 }
 
 fn waiting_for_people(holds: &[HoldReason]) -> bool {
@@ -401,6 +413,10 @@ fn calm(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
                 gate_label(plan, g),
                 r.gate(g).map_or("", |w| w.detail.as_str())
             ),
+            t.warning,
+        )),
+        None if ctx.release.stale_verdict(ctx.now).is_some() => Line::from(Span::styled(
+            stale_verdict(ctx).trim_end_matches(" ·").to_string(),
             t.warning,
         )),
         None => Line::from(Span::styled(" ✔ no holds", t.success)),

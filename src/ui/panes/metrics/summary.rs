@@ -7,7 +7,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::engine::DataStatus;
 use crate::engine::judging::{JudgeRun, JudgeState};
 use crate::format::fmt_score;
 use crate::ui::draw::Ctx;
@@ -33,8 +32,7 @@ pub fn render(ctx: &Ctx, run: &JudgeRun, row: Rect, buf: &mut Buffer) {
         Some(j) => {
             // A verdict made before the data went stale or missing is history, not the
             // canary's state now: it says when it was made, in muted colours.
-            let (_, health) = r.data_health(ctx.now);
-            let current_data = matches!(health, DataStatus::Fresh { .. });
+            let current_data = r.stale_verdict(ctx.now).is_none();
             let style = if current_data { t.outcome(j.outcome()) } else { t.muted };
             head.push(Span::styled(outcome_badge(j.outcome()), style));
             head.push(Span::styled(format!(" score {}", fmt_score(j.score.score)), t.text));
