@@ -17,6 +17,10 @@ fn closing() -> String {
         key_for(Action::Close)
     )
 }
+/// The symbols that are not words, each with its one meaning (the README's glossary has
+/// every state word).
+const SYMBOLS: &str = "⚑ rollback trigger · ◆ weight dialled · ◇ desired weight · ┆ live from here";
+
 /// Cells between the keys and what they do.
 const GAP: u16 = 2;
 
@@ -24,7 +28,9 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
     let key_w = BINDINGS.iter().map(|b| width(b.keys)).max().unwrap_or(1);
     let help_w = BINDINGS.iter().map(|b| width(b.help)).max().unwrap_or(1);
-    let inner_w = (key_w + usize::from(GAP) + help_w).max(width(&closing())) as u16;
+    let inner_w = (key_w + usize::from(GAP) + help_w)
+        .max(width(&closing()))
+        .max(width(SYMBOLS)) as u16;
     let inner_h = BINDINGS.len() as u16 + 2;
     let inner = frame(area, inner_w, inner_h, "Help: keys", t.border_focus, t.title, buf);
     if inner.is_empty() {
@@ -40,7 +46,10 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     });
     let widths = [Constraint::Length(key_w as u16), Constraint::Fill(1)];
     Table::new(rows, widths).column_spacing(GAP).render(inner, buf);
-    // Under the table, after a blank row.
+    // Under the table: what the symbols mean, then how to close.
+    if let Some(row) = inner.rows().nth(BINDINGS.len()) {
+        Line::from(Span::styled(SYMBOLS, t.text)).render(row, buf);
+    }
     if let Some(row) = inner.rows().nth(BINDINGS.len() + 1) {
         Line::from(Span::styled(closing(), t.muted)).render(row, buf);
     }

@@ -90,12 +90,12 @@ mod tests {
         let marker = |percent| Marker {
             bar_w: 20,
             weight: Weight::new(percent).unwrap(),
-            symbol: "▲",
+            symbol: "◇",
             label: "desired".into(),
             style,
         };
-        assert_eq!(row(marker(25), 22), "     ▲ desired        ");
+        assert_eq!(row(marker(25), 22), "     ◇ desired        ");
         // Near the end the label goes left of the marker.
-        assert_eq!(row(marker(90), 22), "          desired ▲   ");
+        assert_eq!(row(marker(90), 22), "          desired ◇   ");
     }
 }

@@ -1,5 +1,5 @@
 //! Traffic pane: the canary / stable split as a bar (█ canary, ░ stable: two glyphs, not
-//! two colours), the desired weight marked ▲ on it, the weight being dialled marked ◆ and
+//! two colours), the desired weight marked ◇ on it, the weight being dialled marked ◆ and
 //! flagged "not applied", a manual override noted, and a router error shown loudly.
 
 mod axis;
@@ -109,7 +109,7 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
         rows.push(Row::Marker(Marker {
             bar_w,
             weight: desired,
-            symbol: "▲",
+            symbol: "◇",
             label: format!("desired {desired}"),
             style: t.info,
         }));
