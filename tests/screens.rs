@@ -164,6 +164,29 @@ fn rollback_coming() {
     assert!(!small.contains("no holds"), "{small}");
 }
 
+/// A gate breached for less than its `for`: said first, never "no holds".
+#[test]
+fn gate_breached() {
+    let d = support::gate_breached();
+    let mut ui = ui();
+    ui.focus = Pane::Metrics;
+    both("gate_breached", &d, &mut ui, Pane::Metrics);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    assert!(small.contains("⚠ gate errors under 0.5% breached"), "{small}");
+    assert!(!small.contains("no holds"), "{small}");
+}
+
+/// A weight dialled by hand stops auto-advance, and the header says so.
+#[test]
+fn manual_weight() {
+    let d = support::manual_weight();
+    let mut ui = ui();
+    ui.focus = Pane::Traffic;
+    both("manual_weight", &d, &mut ui, Pane::Traffic);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    assert!(small.contains("HELD because: manual weight"), "{small}");
+}
+
 #[test]
 fn rollback_pending() {
     let d = support::rollback_pending();

@@ -207,6 +207,27 @@ pub fn failing_gate() -> Drive {
     d
 }
 
+/// At 25% the error rate has been over the 0.5% gate for 20 s of its minute: breached,
+/// not yet a hold, and not all clear either.
+pub fn gate_breached() -> Drive {
+    let mut d = healthy_midway();
+    d.run(50);
+    d.health = Health::ErrorsHigh;
+    d.run(20);
+    assert_eq!(d.release.phase(), PhaseName::Running);
+    d
+}
+
+/// At 25% the operator dialled 10% by hand: auto-advance stops until someone presses on.
+pub fn manual_weight() -> Drive {
+    let mut d = healthy_midway();
+    let weight = Weight::new(10).unwrap();
+    d.command(Command::SetWeight { weight, stage: 2 }, "ana");
+    d.run(30);
+    assert_eq!(d.release.phase(), PhaseName::Held);
+    d
+}
+
 /// From the start of the 25% hold the canary's p99 runs 16% over the baseline's, two judged
 /// intervals later: no gate minds, but the judge finds latency High, the interval scores 60
 /// (errors pass, weight 60; latency fails, weight 40): MARGINAL, and the stage is held.
