@@ -249,3 +249,133 @@ fn at_80x24_signing_works_after_the_checklist_and_refusals_are_on_screen() {
         pty.text()
     );
 }
+
+/// The journal's text, or nothing yet.
+fn journal_of(pty: &Pty, name: &str) -> String {
+    std::fs::read_to_string(pty.dir.join(name)).unwrap_or_default()
+}
+
+/// A release manager at 80x24 writes a note: the footer offers the text field's keys (an
+/// `R` typed is a letter), Ctrl-R rolls back and keeps the draft as a note; after the end
+/// the footer offers nothing that would be refused.
+#[test]
+fn at_80x24_a_note_keeps_its_draft_through_a_rollback_and_the_footer_follows() {
+    let mut pty = Pty::spawn(&["demo", "--speed", "1", "--manual", "--journal", "j.jsonl"], 80, 24);
+    assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
+    // The go/no-go list is longer than the pane: the frame says how much is out of sight.
+    assert!(pty.wait_text("↓ 1 more", LIMIT), "{}", pty.text());
+    pty.send(b"e");
+    assert!(
+        pty.wait_text("Ctrl-R ROLL BACK (the note is kept)", LIMIT),
+        "{}",
+        pty.text()
+    );
+    assert!(
+        !pty.text().contains(" R ROLL BACK "),
+        "R is a letter here:\n{}",
+        pty.text()
+    );
+    pty.send(b"Rollout paused for DB");
+    assert!(pty.wait_text("Rollout paused for DB", LIMIT), "{}", pty.text());
+    assert!(!journal_of(&pty, "j.jsonl").contains("rollback_started"));
+    pty.send(b"\x12");
+    assert!(pty.wait_text("ROLLED BACK", LIMIT), "{}", pty.text());
+    assert!(
+        pty.wait_for(LIMIT, |_| journal_of(&pty, "j.jsonl")
+            .contains("\"message\":\"Rollout paused for DB\"")),
+        "the draft was lost:\n{}",
+        journal_of(&pty, "j.jsonl")
+    );
+    // Ended: no next stage, no pause on offer.
+    let footer = pty.text().lines().last().unwrap_or_default().to_string();
+    assert!(!footer.contains("n next") && !footer.contains("p pause"), "{footer}");
+}
+
+/// A kept log filter is cleared by Esc, as help says.
+#[test]
+fn at_80x24_escape_clears_a_kept_log_filter() {
+    let mut pty = Pty::spawn(&["demo", "--speed", "1", "--manual"], 80, 24);
+    assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
+    pty.send(b"4");
+    assert!(pty.wait_text("▶ 4 Log", LIMIT), "{}", pty.text());
+    pty.send(b"/zzqq\r");
+    assert!(pty.wait_text("zzqq", LIMIT), "filter not shown:\n{}", pty.text());
+    pty.send(b"\x1b");
+    assert!(
+        pty.wait_for(Duration::from_secs(10), |s| !s.contains("zzqq")),
+        "Esc kept the filter:\n{}",
+        pty.text()
+    );
+}
+
+/// A weight dialled by hand at 25%: the header says the release now moves only by hand,
+/// never "no holds" with a countdown that never ends.
+#[test]
+fn at_80x24_a_manual_weight_says_it_stopped_auto_advance() {
+    let mut pty = Pty::spawn(&["demo", "--speed", "30"], 80, 24);
+    assert!(pty.wait_text("canary 25% · holding", LIMIT), "{}", pty.text());
+    pty.send(b"3");
+    assert!(pty.wait_text("▶ 3 Traffic", LIMIT), "{}", pty.text());
+    pty.send(b"hh\r");
+    assert!(pty.wait_text("Set the canary weight to 15%?", LIMIT), "{}", pty.text());
+    pty.send(b"\r");
+    assert!(
+        pty.wait_text("HELD because: manual weight 15%", LIMIT),
+        "{}",
+        pty.text()
+    );
+    assert!(!pty.text().contains("no holds"), "{}", pty.text());
+}
+
+/// A bad canary at 80x24: the coming rollback is said with its countdown before it
+/// happens, and the outcome is said in full, wrapped rather than cut.
+#[test]
+fn at_80x24_a_bad_canary_warns_before_it_rolls_back_and_says_why_in_full() {
+    let pty = Pty::spawn(&["demo", "--scenario", "bad-canary", "--speed", "20"], 80, 24);
+    assert!(pty.wait_text("AUTOMATIC ROLLBACK IN", LIMIT), "{}", pty.text());
+    assert!(!pty.text().contains("no holds"), "{}", pty.text());
+    assert!(pty.wait_text("ROLLED BACK", LIMIT), "{}", pty.text());
+    assert!(pty.wait_text("serves all traffic", LIMIT), "cut:\n{}", pty.text());
+}
+
+/// A verdict made before the metrics source dropped out is said to be stale in the
+/// header, not shown as the canary's state now.
+#[test]
+fn a_verdict_before_an_outage_is_called_stale() {
+    let pty = Pty::spawn(&["demo", "--scenario", "flaky-metrics", "--speed", "30"], 160, 48);
+    assert!(pty.wait_text("is stale: from", LIMIT), "{}", pty.text());
+}
+
+/// Slow burn held by the judge: whatever the header advises about `n` is what `n` does.
+#[test]
+fn at_80x24_the_header_never_advises_a_key_the_engine_refuses() {
+    let mut pty = Pty::spawn(&["demo", "--scenario", "slow-burn", "--speed", "20"], 80, 24);
+    assert!(pty.wait_text("HELD because", LIMIT), "{}", pty.text());
+    let advised = pty.text().contains("n goes on");
+    pty.send(b"n");
+    let refused = pty.wait_text("✖ cannot advance", Duration::from_secs(3));
+    assert!(!(advised && refused), "advised and refused:\n{}", pty.text());
+}
+
+/// A Prometheus that cannot be reached, before go: the metrics pane says why at 80x24,
+/// the cause first, not only `? no data`.
+#[test]
+fn at_80x24_an_unreachable_prometheus_says_why_before_go() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let plan = std::fs::read_to_string("plans/canary.yaml").unwrap().replacen(
+        "  stale_after: 30s",
+        &format!("  source: prometheus\n  prometheus: {{ url: \"http://{closed}\" }}\n  stale_after: 30s"),
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unreachable.yaml");
+    std::fs::write(&path, plan).unwrap();
+    let mut pty = Pty::spawn(&["run", path.to_str().unwrap()], 80, 24);
+    assert!(pty.wait_text("PENDING", LIMIT), "screen:\n{}", pty.text());
+    pty.send(b"2");
+    assert!(pty.wait_text("? no data: cannot connect to", LIMIT), "{}", pty.text());
+    assert!(pty.text().contains("Connection refused"), "{}", pty.text());
+}

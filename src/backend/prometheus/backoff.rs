@@ -50,10 +50,9 @@ impl Backoff {
         let left = until - now;
         // Round up: "backing off 0s" would read as "not backing off".
         let secs = left.as_millis().div_ceil(1000);
-        Some(format!(
-            "prometheus unreachable: backing off {secs}s after: {}",
-            self.last_error
-        ))
+        // The cause first: on a narrow screen it is what must not be cut.
+        let cause = self.last_error.strip_prefix("error: ").unwrap_or(&self.last_error);
+        Some(format!("{cause}: prometheus unreachable, next try in {secs}s"))
     }
 
     /// A request failed at `now`. Failures of requests that were already in flight when
@@ -102,7 +101,7 @@ mod tests {
         b.failure(t0, "error: refused");
         assert_eq!(
             b.refusal(t0).as_deref(),
-            Some("prometheus unreachable: backing off 1s after: error: refused")
+            Some("refused: prometheus unreachable, next try in 1s")
         );
         assert_eq!(b.refusal(t0 + Duration::from_secs(1)), None);
     }
@@ -130,7 +129,7 @@ mod tests {
         b.failure(t0, "b");
         b.failure(t0 + Duration::from_millis(10), "c");
         assert_eq!(b.until, Some(t0 + Duration::from_secs(1)));
-        assert!(b.refusal(t0).unwrap().ends_with("after: c"));
+        assert!(b.refusal(t0).unwrap().starts_with("c: "));
         b.success();
         assert_eq!(b.refusal(t0), None);
         b.failure(t0, "d");
