@@ -194,7 +194,7 @@ fn other_signals_are_ignored_and_the_cockpit_keeps_going() {
 
 #[test]
 fn a_tiny_terminal_gets_a_notice_that_recovers() {
-    let pty = Pty::spawn(&["demo", "--speed", "5"], 60, 20);
+    let mut pty = Pty::spawn(&["demo", "--speed", "5"], 60, 20);
     assert!(pty.wait_text("too small", LIMIT), "screen:\n{}", pty.text());
     // Too small still shows the state and the rollback key.
     let small = pty.text();
@@ -202,6 +202,11 @@ fn a_tiny_terminal_gets_a_notice_that_recovers() {
         small.contains("checkout-api") && small.contains("R ROLL BACK"),
         "{small}"
     );
+    // ... and what R did.
+    pty.send(b"R");
+    assert!(pty.wait_text("ROLLED BACK", LIMIT), "R unseen when too small:
+{}", pty.text());
+    assert!(pty.text().contains("too small"), "{}", pty.text());
     pty.resize(80, 24);
     assert!(
         pty.wait_text("1 Stages", LIMIT),
