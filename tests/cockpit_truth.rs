@@ -205,6 +205,15 @@ fn after_promotion_abort_is_not_offered_and_says_why() {
     // The next key clears the notice.
     press(&mut h, &mut ui, key('?'));
     assert_eq!(ui.notice, None);
+    // Help says which keys the release would refuse now, and why.
+    let text = screen_text(&h.release, &ui, h.now() + Duration::seconds(1), (160, 48));
+    assert!(text.contains("not now: cannot abort: already promoted"), "{text}");
+    assert!(text.contains("not now: cannot advance"), "{text}");
+    assert!(text.contains("not now: cannot pause"), "{text}");
+    assert!(
+        text.contains("ROLL BACK now (any screen; Ctrl-R in text fields)"),
+        "{text}"
+    );
 }
 
 #[test]

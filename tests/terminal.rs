@@ -204,8 +204,12 @@ fn a_tiny_terminal_gets_a_notice_that_recovers() {
     );
     // ... and what R did.
     pty.send(b"R");
-    assert!(pty.wait_text("ROLLED BACK", LIMIT), "R unseen when too small:
-{}", pty.text());
+    assert!(
+        pty.wait_text("ROLLED BACK", LIMIT),
+        "R unseen when too small:
+{}",
+        pty.text()
+    );
     assert!(pty.text().contains("too small"), "{}", pty.text());
     pty.resize(80, 24);
     assert!(

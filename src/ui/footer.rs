@@ -40,17 +40,30 @@ type Shown = (&'static Binding, Option<&'static str>);
 /// The footer's bindings that the release would take now: a key the engine would refuse
 /// is not offered, and `p` says which of pause and resume it does.
 fn offered(ctx: &Ctx) -> Vec<Shown> {
-    let r = ctx.release;
-    let allowed = |command: Command| r.refusal(&command).is_none();
-    let paused = r.phase() == PhaseName::Paused;
+    let paused = ctx.release.phase() == PhaseName::Paused;
     footer_hints()
-        .filter_map(|b| match b.action {
-            Action::Advance => allowed(Command::Advance { from: r.stage() }).then_some((b, None)),
-            Action::PauseResume if paused => allowed(Command::Resume).then_some((b, Some("resume"))),
-            Action::PauseResume => allowed(Command::Pause).then_some((b, Some("pause"))),
-            _ => Some((b, None)),
+        .filter(|b| refused_now(ctx, b.action).is_none())
+        .map(|b| match b.action {
+            Action::PauseResume if paused => (b, Some("resume")),
+            Action::PauseResume => (b, Some("pause")),
+            _ => (b, None),
         })
         .collect()
+}
+
+/// Why the release would refuse what `action`'s key asks for now, if it would: the
+/// engine's answer for the command behind the key. Keys that ask nothing of the release
+/// (moving, filtering, help) are never refused.
+pub fn refused_now(ctx: &Ctx, action: Action) -> Option<String> {
+    let r = ctx.release;
+    let command = match action {
+        Action::Advance => Command::Advance { from: r.stage() },
+        Action::PauseResume if r.phase() == PhaseName::Paused => Command::Resume,
+        Action::PauseResume => Command::Pause,
+        Action::Abort => Command::Abort,
+        _ => return None,
+    };
+    r.refusal(&command)
 }
 
 /// Every footer binding, as the table words it.

@@ -7,6 +7,7 @@ use ratatui::widgets::{Row, Table, Widget};
 
 use super::frame::frame;
 use crate::ui::draw::Ctx;
+use crate::ui::footer::refused_now;
 use crate::ui::keys::{Action, BINDINGS, key_for};
 use crate::ui::text::width;
 
@@ -26,8 +27,17 @@ const GAP: u16 = 2;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
+    // A key the release would refuse now is muted and says why, in the engine's words
+    // (which name what the key does: "cannot advance: ...").
+    let texts: Vec<(String, bool)> = BINDINGS
+        .iter()
+        .map(|b| match refused_now(ctx, b.action) {
+            Some(why) => (format!("not now: {why}"), true),
+            None => (b.help.to_string(), false),
+        })
+        .collect();
     let key_w = BINDINGS.iter().map(|b| width(b.keys)).max().unwrap_or(1);
-    let help_w = BINDINGS.iter().map(|b| width(b.help)).max().unwrap_or(1);
+    let help_w = texts.iter().map(|(text, _)| width(text)).max().unwrap_or(1);
     let inner_w = (key_w + usize::from(GAP) + help_w)
         .max(width(&closing()))
         .max(width(SYMBOLS)) as u16;
@@ -36,13 +46,15 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if inner.is_empty() {
         return;
     }
-    let rows = BINDINGS.iter().map(|b| {
-        let (key_style, help_style) = if b.action == Action::Rollback {
+    let rows = BINDINGS.iter().zip(texts).map(|(b, (text, refused))| {
+        let (key_style, help_style) = if refused {
+            (t.muted, t.muted)
+        } else if b.action == Action::Rollback {
             (t.alarm, t.danger)
         } else {
             (t.key, t.text)
         };
-        Row::new([Span::styled(b.keys, key_style), Span::styled(b.help, help_style)])
+        Row::new([Span::styled(b.keys, key_style), Span::styled(text, help_style)])
     });
     let widths = [Constraint::Length(key_w as u16), Constraint::Fill(1)];
     Table::new(rows, widths).column_spacing(GAP).render(inner, buf);
