@@ -383,9 +383,9 @@ impl UiState {
                     title: format!("Set the canary weight to {weight}?"),
                     lines: vec![
                         format!(
-                            "Now: desired {}, router reports {}.",
+                            "Now: desired {}; {}.",
                             release.desired_weight(),
-                            actual_text(release)
+                            router_reports(release)
                         ),
                         "This overrides the stage weight until the next stage.".into(),
                     ],
@@ -448,10 +448,12 @@ impl UiState {
     }
 }
 
-pub(crate) fn actual_text(release: &Release) -> String {
-    release
-        .actual_weight()
-        .map_or_else(|| "nothing yet".into(), |w| w.to_string())
+/// What the router last confirmed, as a sentence's clause.
+pub(crate) fn router_reports(release: &Release) -> String {
+    release.actual_weight().map_or_else(
+        || "the router has not confirmed a weight yet".into(),
+        |w| format!("the router reports the canary at {w}"),
+    )
 }
 
 #[cfg(test)]

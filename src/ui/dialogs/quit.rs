@@ -4,7 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use crate::engine::Release;
-use crate::ui::app::actual_text;
+use crate::ui::app::router_reports;
 use crate::ui::draw::Ctx;
 use crate::ui::keys::{Action, first_key, key_for};
 
@@ -33,6 +33,6 @@ pub fn warning(release: &Release) -> Vec<String> {
         ),
         "Quitting stops this cockpit: no more auto-advance, no automatic".into(),
         "rollback, no metric watching. Traffic stays where it is now".into(),
-        format!("(canary {}).", actual_text(release)),
+        format!("({}).", router_reports(release)),
     ]
 }
