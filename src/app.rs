@@ -10,6 +10,8 @@ use crate::backend::haproxy::HaproxyRouter;
 use crate::backend::kube::access;
 use crate::backend::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit};
 use crate::backend::kube::istio::{IstioRouter, VirtualServiceSplit};
+use crate::backend::kube::replicas::ReplicasRouter;
+use crate::backend::kube::service_selector::ServiceSelectorRouter;
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::sim::{SimMetrics, SimRouter};
 use crate::backend::{MetricsSource, TrafficRouter};
@@ -208,6 +210,20 @@ fn backends(plan: &Plan, sim: &SimSettings, cluster: &ClusterAccess, clock: Cloc
             cluster: planned,
         } => Box::new(IstioRouter::new(
             VirtualServiceSplit(route.clone()),
+            access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
+        )),
+        Target::Replicas {
+            deployments,
+            cluster: planned,
+        } => Box::new(ReplicasRouter::new(
+            deployments.clone(),
+            access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
+        )),
+        Target::ServiceSelector {
+            service,
+            cluster: planned,
+        } => Box::new(ServiceSelectorRouter::new(
+            service.clone(),
             access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
         )),
     };

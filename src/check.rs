@@ -57,6 +57,13 @@ pub fn summary(plan: &Plan) -> String {
         plan::Target::Haproxy(h) => format!("router haproxy (backend {})", h.backend),
         plan::Target::GatewayApi { route, .. } => format!("router gateway-api (HTTPRoute {})", route.route),
         plan::Target::Istio { route, .. } => format!("router istio (VirtualService {})", route.virtual_service),
+        plan::Target::Replicas { deployments: d, .. } => format!(
+            "router replicas (Deployments {} and {}, {} pods)",
+            d.stable, d.canary, d.total
+        ),
+        plan::Target::ServiceSelector { service, .. } => {
+            format!("router service-selector (Service {})", service.service)
+        }
     };
     let source = match &plan.analysis.source {
         plan::Source::Sim => "metrics sim".to_string(),

@@ -5,10 +5,12 @@
 //! a mock service that checks the method, path, content type, field manager and body, and
 //! answers as an API server would, errors included.
 
+mod kube_mock;
+
 use std::path::PathBuf;
 
-use http::{Request, Response, StatusCode};
-use kube::client::Body;
+use http::StatusCode;
+use kube_mock::{Handle, body_json, json_response, status};
 use serde_json::{Value, json};
 use shipdeck::backend::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit, split_of, weight_patch};
 use shipdeck::backend::{RouterError, TrafficRouter};
@@ -175,32 +177,12 @@ fn a_patch_on_a_route_edited_meanwhile_is_refused_not_applied() {
     assert!(applied(edited, &patch).is_err(), "the test ops guard the write");
 }
 
-type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
-
 fn router() -> (GatewayApiRouter, Handle) {
-    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-    let client = kube::Client::new(service, "shop");
+    let (client, handle) = kube_mock::client("shop");
     (
         GatewayApiRouter::with_client(HttpRouteSplit(target()), client, "shop"),
         handle,
     )
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(serde_json::to_vec(body).unwrap()))
-        .unwrap()
-}
-
-fn status(code: u16, reason: &str, message: &str) -> Value {
-    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message, "reason": reason, "code": code})
-}
-
-async fn body_json(request: Request<Body>) -> Value {
-    let bytes = request.into_body().collect_bytes().await.unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 const ROUTE_PATH: &str = "/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/checkout";
@@ -215,18 +197,7 @@ async fn setting_a_weight_reads_then_patches_with_a_guarded_json_patch_as_shipde
         reply.send_response(json_response(StatusCode::OK, &route()));
 
         let (request, reply) = handle.next_request().await.expect("a write");
-        assert_eq!(request.method(), http::Method::PATCH);
-        assert_eq!(request.uri().path(), ROUTE_PATH);
-        assert!(
-            request
-                .uri()
-                .query()
-                .unwrap_or_default()
-                .contains("fieldManager=shipdeck"),
-            "{}",
-            request.uri()
-        );
-        assert_eq!(request.headers()["content-type"], "application/json-patch+json");
+        kube_mock::assert_patch(&request, ROUTE_PATH, "application/json-patch+json");
         let patch = body_json(request).await;
         let split = split_of(&route(), &target()).unwrap();
         assert_eq!(patch, weight_patch(&split, &target(), w(25)));
@@ -430,27 +401,15 @@ fn istio_names_what_is_missing_and_guards_the_route_it_read() {
 #[cfg_attr(no_k8s_data, ignore = "needs the real CRDs in ../shared/k8s (or SHIPDECK_K8S_DATA)")]
 #[tokio::test]
 async fn istio_reads_then_patches_the_virtual_service_as_shipdeck() {
-    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-    let mut router = IstioRouter::with_client(
-        VirtualServiceSplit(istio_target()),
-        kube::Client::new(service, "shop"),
-        "shop",
-    );
+    let (client, mut handle) = kube_mock::client("shop");
+    let mut router = IstioRouter::with_client(VirtualServiceSplit(istio_target()), client, "shop");
     let path = "/apis/networking.istio.io/v1/namespaces/shop/virtualservices/istio-subset-split-vsvc";
     let server = tokio::spawn(async move {
         let (request, reply) = handle.next_request().await.unwrap();
         assert_eq!((request.method(), request.uri().path()), (&http::Method::GET, path));
         reply.send_response(json_response(StatusCode::OK, &example_virtual_service()));
         let (request, reply) = handle.next_request().await.unwrap();
-        assert_eq!((request.method(), request.uri().path()), (&http::Method::PATCH, path));
-        assert!(
-            request
-                .uri()
-                .query()
-                .unwrap_or_default()
-                .contains("fieldManager=shipdeck")
-        );
-        assert_eq!(request.headers()["content-type"], "application/json-patch+json");
+        kube_mock::assert_patch(&request, path, "application/json-patch+json");
         let patch = body_json(request).await;
         let patched = applied(example_virtual_service(), &patch).unwrap();
         reply.send_response(json_response(StatusCode::OK, &patched));

@@ -590,3 +590,47 @@ fn min_shift_is_a_percentage_or_a_number_and_never_negative() {
         Some(shipdeck::analysis::judge::MinShift::Absolute(2.5))
     );
 }
+
+#[test]
+fn workload_routers_are_checked_against_what_they_can_carry() {
+    let blue_green = fs::read_to_string("plans/k8s-blue-green.yaml").unwrap();
+    let split = blue_green.replace(
+        "  - { name: switch to green, weight: 100, hold: 10m }",
+        "  - { name: half, weight: 50, hold: 5m }\n  - { name: switch to green, weight: 100, hold: 10m }",
+    );
+    let lines = refusals(&split, "bg.yaml");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains(
+            "router service-selector sends all traffic to one version: stage `half` must weigh 0% or 100%, not 50%"
+        ),
+        "{lines:?}"
+    );
+    let same = blue_green.replace("colour: green", "colour: blue");
+    assert!(refusals(&same, "bg.yaml")[0].contains("the canary selector is the stable one"));
+
+    let replicas = fs::read_to_string("plans/k8s-replicas-canary.yaml").unwrap();
+    let one = replicas.replace("    total: 20 ", "    total: 1 ");
+    let lines = refusals(&one, "r.yaml");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("total 1 pods cannot carry a canary"), "{lines:?}");
+    // Ten pods carry 5% and 25% only roughly: a warning each, the plan stays valid.
+    let ten = replicas.replace("    total: 20 ", "    total: 10 ");
+    let checked = plan::parse_checked(&ten, "r.yaml").expect("still valid");
+    let warnings: Vec<String> = checked.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].contains("stage `canary 5%`: with 10 pods the canary runs 1 (10%), the nearest whole pods to 5%"),
+        "{warnings:?}"
+    );
+    assert!(warnings[1].contains("runs 3 (30%)"), "{warnings:?}");
+    // Settings for another router are a mistake.
+    let stray = replicas.replace("  router: replicas", "  router: haproxy");
+    assert!(
+        refusals(&stray, "r.yaml")
+            .iter()
+            .any(|l| l.contains("`replicas:` settings are given but the router is haproxy")),
+        "{:?}",
+        refusals(&stray, "r.yaml")
+    );
+}

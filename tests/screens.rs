@@ -187,6 +187,27 @@ fn manual_weight() {
     assert!(small.contains("HELD because: manual weight"), "{small}");
 }
 
+/// Kubernetes by replica counts at 25%: the traffic pane says the share is carried by
+/// pods, and how many on each side.
+#[test]
+fn replicas_at_25() {
+    let mut d = support::Drive::of("plans/k8s-replicas-canary.yaml");
+    d.go();
+    d.hold_at(2);
+    d.run(60);
+    let mut ui = ui();
+    ui.focus = Pane::Traffic;
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    snap(
+        "replicas_traffic_80x24",
+        &screen(&d.release, &ui, &Theme::default(), d.now, SMALL),
+    );
+    assert!(
+        small.contains("pods      canary 5, stable 15 of 20: the share is approximated by pods (25%)"),
+        "{small}"
+    );
+}
+
 #[test]
 fn rollback_pending() {
     let d = support::rollback_pending();

@@ -52,7 +52,18 @@ pub struct Drive {
 
 impl Drive {
     pub fn new() -> Drive {
-        let (release, fx) = Release::new(plan(), t0());
+        Drive::with_plan(plan())
+    }
+
+    /// A drive of another plan whose first two metrics are an error rate and a latency.
+    pub fn of(path: &str) -> Drive {
+        Drive::with_plan(Arc::new(
+            shipdeck::plan::load(std::path::Path::new(path)).expect("the plan loads"),
+        ))
+    }
+
+    fn with_plan(plan: Arc<ValidPlan>) -> Drive {
+        let (release, fx) = Release::new(plan, t0());
         let mut d = Drive {
             release,
             now: t0(),

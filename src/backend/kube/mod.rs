@@ -4,5 +4,8 @@ pub mod access;
 pub mod errors;
 pub mod gateway_api;
 pub mod istio;
+pub mod lazy_api;
+pub mod replicas;
+pub mod service_selector;
 pub mod weight_router;
 pub mod weights;

@@ -9,8 +9,8 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::ApiResource;
 use serde_json::Value;
 
-use super::access;
 use super::errors::router_error;
+use super::lazy_api::LazyApi;
 use super::weights::Split;
 use crate::backend::{RouterError, TrafficRouter};
 use crate::plan::{ClusterAccess, Weight};
@@ -28,42 +28,30 @@ pub trait WeightedObject: Send + 'static {
 
 pub struct WeightRouter<T: WeightedObject> {
     object: T,
-    access: ClusterAccess,
-    api: Option<Api<DynamicObject>>,
+    api: LazyApi<DynamicObject>,
 }
 
 impl<T: WeightedObject> WeightRouter<T> {
     /// The client is made on first use, inside the runtime.
     pub fn new(object: T, access: ClusterAccess) -> WeightRouter<T> {
-        WeightRouter {
-            object,
-            access,
-            api: None,
-        }
+        let resource = object.resource();
+        let api = LazyApi::new(access, move |client, namespace| {
+            Api::namespaced_with(client, namespace, &resource)
+        });
+        WeightRouter { object, api }
     }
 
     /// A router on a client already made (tests: kube's mock service).
     pub fn with_client(object: T, client: Client, namespace: &str) -> WeightRouter<T> {
-        let api = Api::namespaced_with(client, namespace, &object.resource());
-        WeightRouter {
-            object,
-            access: ClusterAccess::default(),
-            api: Some(api),
-        }
-    }
-
-    async fn api(&mut self) -> Result<Api<DynamicObject>, RouterError> {
-        if let Some(api) = &self.api {
-            return Ok(api.clone());
-        }
-        let (client, namespace) = access::connect(&self.access).await?;
-        let api = Api::namespaced_with(client, &namespace, &self.object.resource());
-        self.api = Some(api.clone());
-        Ok(api)
+        let resource = object.resource();
+        let api = LazyApi::made(client, namespace, move |client, namespace| {
+            Api::namespaced_with(client, namespace, &resource)
+        });
+        WeightRouter { object, api }
     }
 
     async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
-        let api = self.api().await?;
+        let api = self.api.get().await?;
         let resource = self.object.resource();
         let what = format!("{}.{}/{}", resource.plural, resource.group, self.object.name());
         let name = self.object.name().to_string();

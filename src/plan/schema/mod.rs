@@ -29,7 +29,8 @@ pub use self::release::{Person, ReleaseInfo, ReleaseType, Risk};
 pub use self::rules::{Gate, Rollback, Trigger, TriggerAction};
 pub use self::stage::{Stage, Weight};
 pub use self::target::{
-    ClusterAccess, GatewayApiTarget, HaproxyTarget, IstioDestination, IstioTarget, RouterKind, Target, TargetFile,
+    ClusterAccess, GatewayApiTarget, HaproxyTarget, IstioDestination, IstioTarget, ReplicasTarget, RouterKind,
+    ServiceSelectorTarget, Target, TargetFile,
 };
 pub use crate::analysis::bounds::Bounds;
 pub use crate::analysis::judge::{Direction, EffectKind, NanStrategy};
@@ -109,6 +110,8 @@ impl Plan {
             Target::Haproxy(_) => real.push("router haproxy"),
             Target::GatewayApi { .. } => real.push("router gateway-api"),
             Target::Istio { .. } => real.push("router istio"),
+            Target::Replicas { .. } => real.push("router replicas"),
+            Target::ServiceSelector { .. } => real.push("router service-selector"),
         }
         match self.analysis.source {
             Source::Sim => {}

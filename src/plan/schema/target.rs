@@ -1,6 +1,10 @@
 //! Where traffic is moved: the router and its settings.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+use super::Weight;
 
 /// `target:` as the file writes it: the router's name, and its settings block.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -16,6 +20,12 @@ pub struct TargetFile {
     /// Required when `router: istio`.
     #[serde(default)]
     pub istio: Option<IstioTarget>,
+    /// Required when `router: replicas`.
+    #[serde(default)]
+    pub replicas: Option<ReplicasTarget>,
+    /// Required when `router: service-selector`.
+    #[serde(default)]
+    pub service_selector: Option<ServiceSelectorTarget>,
     /// How to reach the cluster, for the Kubernetes routers (as kubectl finds it when
     /// absent: KUBECONFIG, ~/.kube/config, in-cluster).
     #[serde(default)]
@@ -35,12 +45,19 @@ pub enum RouterKind {
     /// An Istio VirtualService: the canary share is the weight of the canary destination
     /// in one HTTP route.
     Istio,
+    /// Two Deployments: the canary share is approximated by their replica counts.
+    Replicas,
+    /// Blue-green: a Service's selector picks the stable or the canary Deployment's pods.
+    ServiceSelector,
 }
 
 impl RouterKind {
     /// Whether the router works through a Kubernetes API server.
     pub fn is_kubernetes(self) -> bool {
-        matches!(self, RouterKind::GatewayApi | RouterKind::Istio)
+        matches!(
+            self,
+            RouterKind::GatewayApi | RouterKind::Istio | RouterKind::Replicas | RouterKind::ServiceSelector
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +66,8 @@ impl RouterKind {
             RouterKind::Haproxy => "haproxy",
             RouterKind::GatewayApi => "gateway-api",
             RouterKind::Istio => "istio",
+            RouterKind::Replicas => "replicas",
+            RouterKind::ServiceSelector => "service-selector",
         }
     }
 }
@@ -126,6 +145,55 @@ impl std::fmt::Display for IstioDestination {
     }
 }
 
+/// Two Deployments, one per version, whose replica counts approximate the traffic split
+/// behind one Service that selects both: the total stays the same at every weight.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicasTarget {
+    /// The stable version's Deployment.
+    pub stable: String,
+    /// The canary's Deployment.
+    pub canary: String,
+    /// Pods across both versions, kept at every weight.
+    pub total: u32,
+}
+
+impl ReplicasTarget {
+    /// The (canary, stable) replica counts nearest `weight`: at least one canary pod
+    /// whenever the canary is to get any traffic, at least one stable pod below 100%.
+    pub fn replicas_at(&self, weight: Weight) -> (u32, u32) {
+        let percent = u32::from(weight.percent());
+        let mut canary = (self.total * percent + 50) / 100;
+        if percent > 0 {
+            canary = canary.max(1);
+        }
+        if percent < 100 {
+            canary = canary.min(self.total.saturating_sub(1));
+        }
+        (canary, self.total - canary)
+    }
+
+    /// The share of pods the canary runs at `weight`, in whole percent: what the traffic
+    /// gets, as near as whole pods allow.
+    pub fn share_at(&self, weight: Weight) -> u32 {
+        let (canary, _) = self.replicas_at(weight);
+        (canary * 100 + self.total / 2) / self.total.max(1)
+    }
+}
+
+/// Blue-green by a Service's selector: it selects the stable or the canary Deployment's
+/// pods, all of them; the other colour keeps running for the rollback window.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSelectorTarget {
+    /// The Service that clients reach.
+    pub service: String,
+    /// Its selector while the stable version serves (e.g. `{ app: checkout, colour: blue }`).
+    pub stable: BTreeMap<String, String>,
+    /// Its selector once the canary serves.
+    pub canary: BTreeMap<String, String>,
+}
+
 /// The traffic router a validated plan drives: one variant per router, each with its own
 /// settings. There is no fallback: a plan that names a real router drives that router.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,6 +207,14 @@ pub enum Target {
     },
     Istio {
         route: IstioTarget,
+        cluster: ClusterAccess,
+    },
+    Replicas {
+        deployments: ReplicasTarget,
+        cluster: ClusterAccess,
+    },
+    ServiceSelector {
+        service: ServiceSelectorTarget,
         cluster: ClusterAccess,
     },
 }
@@ -156,6 +232,11 @@ impl Target {
                 file.gateway_api.is_some() && router != RouterKind::GatewayApi,
             ),
             ("istio", file.istio.is_some() && router != RouterKind::Istio),
+            ("replicas", file.replicas.is_some() && router != RouterKind::Replicas),
+            (
+                "service_selector",
+                file.service_selector.is_some() && router != RouterKind::ServiceSelector,
+            ),
             ("kubernetes", file.kubernetes.is_some() && !router.is_kubernetes()),
         ];
         if let Some((block, _)) = stray.iter().find(|(_, stray)| *stray) {
@@ -187,6 +268,23 @@ impl Target {
                 .ok_or_else(|| {
                     "router istio needs an `istio:` block under target (virtual_service, stable, canary)".into()
                 }),
+            RouterKind::Replicas => file
+                .replicas
+                .map(|deployments| Target::Replicas {
+                    deployments,
+                    cluster: file.kubernetes.unwrap_or_default(),
+                })
+                .ok_or_else(|| "router replicas needs a `replicas:` block under target (stable, canary, total)".into()),
+            RouterKind::ServiceSelector => file
+                .service_selector
+                .map(|service| Target::ServiceSelector {
+                    service,
+                    cluster: file.kubernetes.unwrap_or_default(),
+                })
+                .ok_or_else(|| {
+                    "router service-selector needs a `service_selector:` block under target (service, stable, canary)"
+                        .into()
+                }),
         }
     }
 
@@ -196,6 +294,8 @@ impl Target {
             Target::Haproxy(_) => RouterKind::Haproxy,
             Target::GatewayApi { .. } => RouterKind::GatewayApi,
             Target::Istio { .. } => RouterKind::Istio,
+            Target::Replicas { .. } => RouterKind::Replicas,
+            Target::ServiceSelector { .. } => RouterKind::ServiceSelector,
         }
     }
 }

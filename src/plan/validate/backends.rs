@@ -17,6 +17,10 @@ impl Validator<'_> {
                 "target.gateway_api"
             } else if plan.target.istio.is_some() && plan.target.router != RouterKind::Istio {
                 "target.istio"
+            } else if plan.target.replicas.is_some() && plan.target.router != RouterKind::Replicas {
+                "target.replicas"
+            } else if plan.target.service_selector.is_some() && plan.target.router != RouterKind::ServiceSelector {
+                "target.service_selector"
             } else if plan.target.kubernetes.is_some() && !plan.target.router.is_kubernetes() {
                 "target.kubernetes"
             } else {
@@ -134,7 +138,7 @@ impl Validator<'_> {
 
 /// A Kubernetes object name (RFC 1123 label rules, as Services and namespaces need):
 /// lowercase letters, digits and `-`, starting and ending alphanumeric, at most 63.
-fn dns_name(name: &str) -> Result<(), String> {
+pub(super) fn dns_name(name: &str) -> Result<(), String> {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
     if name.is_empty() || name.len() > 63 {

@@ -6,6 +6,7 @@ mod advice;
 mod backends;
 mod judge;
 mod texts;
+mod workloads;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -34,6 +35,7 @@ pub fn check(plan: &PlanFile, locs: &Locations, origin: &str) -> Findings {
     v.release(&plan.release);
     v.analysis(&plan.analysis);
     v.backends(plan);
+    v.workloads(plan);
     v.metrics(&plan.metrics);
     v.judge(plan);
     for (i, gate) in plan.gates.iter().enumerate() {

@@ -12,7 +12,7 @@ use ratatui::widgets::Widget;
 
 use self::axis::{Marker, Scale, cells};
 use crate::engine::PhaseName;
-use crate::plan::Weight;
+use crate::plan::{Target, Weight};
 use crate::ui::app::Pane;
 use crate::ui::draw::Ctx;
 use crate::ui::keys::{Action, first_key, key_for};
@@ -163,6 +163,29 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
             t.muted,
         ),
     ])));
+    // What the router can carry, where it is not a weight: pods, or one colour.
+    match &r.plan().target {
+        Target::Replicas { deployments: d, .. } => {
+            let shown = actual.unwrap_or(desired);
+            let (canary, stable) = d.replicas_at(shown);
+            rows.push(plain(
+                format!(
+                    " pods      canary {canary}, stable {stable} of {}: the share is approximated by pods ({}%)",
+                    d.total,
+                    d.share_at(shown)
+                ),
+                t.info,
+            ));
+        }
+        Target::ServiceSelector { service, .. } => rows.push(plain(
+            format!(
+                " switch    Service {} selects one colour: 0% or 100%, never a split",
+                service.service
+            ),
+            t.info,
+        )),
+        Target::Sim | Target::Haproxy(_) | Target::GatewayApi { .. } | Target::Istio { .. } => {}
+    }
     if let Some(manual) = r.manual_weight() {
         rows.push(plain(
             format!(" manual    override {manual} in force (stage weight {})", stage.weight),

@@ -1,0 +1,97 @@
+//! The replicas router: two Deployments behind one Service that selects both, the canary
+//! share approximated by their replica counts through the scale subresource. The total
+//! stays the plan's at every weight, and the side that grows is scaled first, so capacity
+//! never dips below it on the way. Whole pods cannot carry every percentage: the weight is
+//! confirmed when the counts are the plan's nearest ones (`ReplicasTarget::replicas_at`),
+//! and the traffic pane says the split is an approximation.
+
+use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::Client;
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::json;
+
+use super::errors::router_error;
+use super::lazy_api::LazyApi;
+use crate::backend::{RouterError, TrafficRouter};
+use crate::plan::{ClusterAccess, ReplicasTarget, Weight};
+
+pub struct ReplicasRouter {
+    target: ReplicasTarget,
+    api: LazyApi<Deployment>,
+}
+
+impl ReplicasRouter {
+    pub fn new(target: ReplicasTarget, access: ClusterAccess) -> ReplicasRouter {
+        ReplicasRouter {
+            target,
+            api: LazyApi::new(access, Api::namespaced),
+        }
+    }
+
+    /// A router on a client already made (tests: kube's mock service).
+    pub fn with_client(target: ReplicasTarget, client: Client, namespace: &str) -> ReplicasRouter {
+        ReplicasRouter {
+            target,
+            api: LazyApi::made(client, namespace, Api::namespaced),
+        }
+    }
+
+    async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
+        let api = self.api.get().await?;
+        let (canary, stable) = self.target.replicas_at(weight);
+        let t = &self.target;
+        let what = |name: &str| format!("deployments.apps/{name}");
+        let now = api
+            .get_scale(&t.canary)
+            .await
+            .map_err(|e| router_error(&e, "get", &format!("{}/scale", what(&t.canary)), api.namespace()))?;
+        let now_canary = now.spec.and_then(|s| s.replicas).unwrap_or(0);
+        let canary_grows = u32::try_from(now_canary).unwrap_or(0) <= canary;
+        let steps = if canary_grows {
+            [(&t.canary, canary), (&t.stable, stable)]
+        } else {
+            [(&t.stable, stable), (&t.canary, canary)]
+        };
+        let params = PatchParams {
+            field_manager: Some("shipdeck".into()),
+            ..PatchParams::default()
+        };
+        let mut got = (0, 0);
+        for (name, replicas) in steps {
+            let scale = api
+                .patch_scale(
+                    name,
+                    &params,
+                    &Patch::Merge(json!({ "spec": { "replicas": replicas } })),
+                )
+                .await
+                .map_err(|e| router_error(&e, "patch", &format!("{}/scale", what(name)), api.namespace()))?;
+            let set = scale.spec.and_then(|s| s.replicas).unwrap_or(0);
+            let set = u32::try_from(set).unwrap_or(0);
+            if name == &t.canary {
+                got.0 = set;
+            } else {
+                got.1 = set;
+            }
+        }
+        if got == (canary, stable) {
+            return Ok(weight);
+        }
+        // The server kept other counts (an autoscaler, a limit): report what they carry.
+        let total = (got.0 + got.1).max(1);
+        let percent = (got.0 * 100 + total / 2) / total;
+        Ok(Weight::saturating(i32::try_from(percent).unwrap_or(100)))
+    }
+}
+
+impl TrafficRouter for ReplicasRouter {
+    fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>> {
+        Box::pin(self.set(weight))
+    }
+
+    /// The stable Deployment is scaled back up by the move to 0%: nothing else to restore.
+    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
+        Box::pin(async { Ok(()) })
+    }
+}

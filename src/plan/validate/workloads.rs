@@ -1,0 +1,126 @@
+//! The Kubernetes routers that move whole workloads rather than weights: `replicas` (two
+//! Deployments scaled) and `service-selector` (blue-green by a Service's selector). What
+//! each can carry is checked against the plan's stages.
+
+use std::collections::BTreeMap;
+
+use super::Validator;
+use super::backends::dns_name;
+use crate::plan::schema::{PlanFile, ReplicasTarget, RouterKind, ServiceSelectorTarget};
+
+/// Most pods a plan may ask the two Deployments to share.
+const MOST_PODS: u32 = 10_000;
+
+impl Validator<'_> {
+    pub(super) fn workloads(&mut self, plan: &PlanFile) {
+        match (plan.target.router, &plan.target.replicas, &plan.target.service_selector) {
+            (RouterKind::Replicas, Some(r), _) => self.replicas(plan, r),
+            (RouterKind::ServiceSelector, _, Some(s)) => self.service_selector(plan, s),
+            _ => {}
+        }
+    }
+
+    fn replicas(&mut self, plan: &PlanFile, r: &ReplicasTarget) {
+        for (field, name) in [("stable", &r.stable), ("canary", &r.canary)] {
+            if let Err(why) = dns_name(name) {
+                self.at(&format!("target.replicas.{field}"), format!("{field} `{name}`: {why}"));
+            }
+        }
+        if r.stable == r.canary {
+            self.at(
+                "target.replicas.canary",
+                format!("Deployment `{}` is both stable and canary", r.canary),
+            );
+        }
+        if !(2..=MOST_PODS).contains(&r.total) {
+            self.at(
+                "target.replicas.total",
+                format!(
+                    "total {} pods cannot carry a canary beside the stable version: give 2 to {MOST_PODS} \
+                     (10 or more make the shares close to the stage weights)",
+                    r.total
+                ),
+            );
+            return;
+        }
+        // Whole pods: say where a stage's weight can only be approximated.
+        for (i, stage) in plan.stages.iter().enumerate() {
+            let share = r.share_at(stage.weight);
+            if share != u32::from(stage.weight.percent()) {
+                let (canary, _) = r.replicas_at(stage.weight);
+                self.warn(
+                    &format!("stages.{i}.weight"),
+                    format!(
+                        "stage `{}`: with {} pods the canary runs {canary} ({share}%), the nearest whole pods to \
+                         {}; raise target.replicas.total for a closer share",
+                        stage.name, r.total, stage.weight
+                    ),
+                );
+            }
+        }
+    }
+
+    fn service_selector(&mut self, plan: &PlanFile, s: &ServiceSelectorTarget) {
+        if let Err(why) = dns_name(&s.service) {
+            self.at(
+                "target.service_selector.service",
+                format!("service `{}`: {why}", s.service),
+            );
+        }
+        for (side, selector) in [("stable", &s.stable), ("canary", &s.canary)] {
+            if let Err(why) = selector_problem(selector) {
+                self.at(
+                    &format!("target.service_selector.{side}"),
+                    format!("{side} selector: {why}"),
+                );
+            }
+        }
+        if s.stable == s.canary {
+            self.at(
+                "target.service_selector.canary",
+                "the canary selector is the stable one: the switch would change nothing".into(),
+            );
+        }
+        for (i, stage) in plan.stages.iter().enumerate() {
+            let percent = stage.weight.percent();
+            if percent != 0 && percent != 100 {
+                self.at(
+                    &format!("stages.{i}.weight"),
+                    format!(
+                        "router service-selector sends all traffic to one version: stage `{}` must weigh 0% or \
+                         100%, not {}",
+                        stage.name, stage.weight
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Why `selector` cannot select a Deployment's pods: it is empty, or a label breaks the
+/// API server's rules for keys and values.
+fn selector_problem(selector: &BTreeMap<String, String>) -> Result<(), String> {
+    if selector.is_empty() {
+        return Err("empty: it would select every pod in the namespace; give the labels of one version's pods".into());
+    }
+    let value_ok = |v: &str| {
+        v.len() <= 63
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && v.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
+            && v.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
+    };
+    for (key, value) in selector {
+        let name = key.rsplit('/').next().unwrap_or(key);
+        if name.is_empty() || !value_ok(name) || key.len() > 253 {
+            return Err(format!("`{key}` is not a label key"));
+        }
+        if !value_ok(value) {
+            return Err(format!(
+                "`{key}: {value}` is not a label value (up to 63 letters, digits, `-`, `_` or `.`, \
+                 starting and ending with a letter or digit)"
+            ));
+        }
+    }
+    Ok(())
+}
