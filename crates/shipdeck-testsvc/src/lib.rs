@@ -17,12 +17,16 @@
 //! The load generator ([`Load`]) sends a bounded number of requests at a fixed rate to a
 //! loopback target and sums up what came back: see [`load`].
 //!
+//! For the Kubernetes routers, [`kube_api::FakeApiServer`] is a stateful fake API server
+//! over real HTTP, reached with a kubeconfig it writes.
+//!
 //! Two ways to run them: the `shipdeck-testsvc` binary (`serve`, `load`), or in a test's own
 //! process with [`Server::start`] and [`Load::spawn`], each on a thread of its own and stopped
 //! when dropped.
 
 pub mod background;
 pub mod behaviour;
+pub mod kube_api;
 pub mod load;
 pub mod server;
 pub mod service;

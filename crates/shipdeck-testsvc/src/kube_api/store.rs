@@ -1,0 +1,293 @@
+//! The fake API server's objects and the rules it keeps for them, as a real API server
+//! does: a resourceVersion on every object, bumped on every write; a write that names a
+//! resourceVersion other than the object's is a 409; JSON patches (a failed `test` is a
+//! 400, as kube-apiserver answers it) and merge patches; strategic-merge patches refused
+//! with 415 on custom resources; the scale subresource of Deployments; every write's field
+//! manager recorded in `metadata.managedFields`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+/// Where an object lives: group/version (`v1`, `apps/v1`), namespace, plural, name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Key {
+    pub api_version: String,
+    pub namespace: String,
+    pub plural: String,
+    pub name: String,
+}
+
+impl Key {
+    /// The key of a manifest (`apiVersion`, `kind`, `metadata.name` and `.namespace`).
+    pub fn of(object: &Value) -> Option<Key> {
+        let kind = object["kind"].as_str()?;
+        Some(Key {
+            api_version: object["apiVersion"].as_str()?.to_string(),
+            namespace: object["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_string(),
+            // Every kind the fake serves pluralises this way (services, httproutes, leases).
+            plural: format!("{}s", kind.to_lowercase()),
+            name: object["metadata"]["name"].as_str()?.to_string(),
+        })
+    }
+
+    /// Built-in groups take strategic-merge patches; custom resources refuse them.
+    fn is_custom(&self) -> bool {
+        let group = self.api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        !matches!(
+            group,
+            "" | "apps" | "autoscaling" | "batch" | "policy" | "coordination.k8s.io" | "authorization.k8s.io"
+        )
+    }
+}
+
+/// An answer other than 200: status code, reason and message, as a Status object says them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub code: u16,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn status(&self) -> Value {
+        json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": self.message, "reason": self.reason, "code": self.code,
+        })
+    }
+}
+
+fn refusal(code: u16, reason: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        reason,
+        message: message.into(),
+    }
+}
+
+/// One write the server took, for tests to check who wrote what and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    pub key: Key,
+    pub subresource: Option<String>,
+    pub content_type: String,
+    pub field_manager: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Store {
+    objects: BTreeMap<Key, Value>,
+    version: u64,
+    writes: Vec<Write>,
+}
+
+impl Store {
+    /// Creates or replaces `object` as a person with kubectl would, outside any test's view.
+    pub fn put(&mut self, mut object: Value) -> Key {
+        let key = Key::of(&object).expect("a manifest with apiVersion, kind and metadata.name");
+        self.version += 1;
+        object["metadata"]["resourceVersion"] = json!(self.version.to_string());
+        object["metadata"]["namespace"] = json!(key.namespace);
+        self.objects.insert(key.clone(), object);
+        key
+    }
+
+    pub fn get(&self, key: &Key, subresource: Option<&str>) -> Result<Value, Refusal> {
+        let object = self.objects.get(key).ok_or_else(|| not_found(key))?;
+        match subresource {
+            None => Ok(object.clone()),
+            Some("scale") if key.plural == "deployments" => Ok(scale_of(object)),
+            Some(other) => Err(refusal(
+                404,
+                "NotFound",
+                format!("the server could not find the requested resource ({other})"),
+            )),
+        }
+    }
+
+    pub fn writes(&self) -> &[Write] {
+        &self.writes
+    }
+
+    /// Applies a PATCH with `content_type` and `body` to the object (or its subresource).
+    pub fn patch(
+        &mut self,
+        key: &Key,
+        subresource: Option<&str>,
+        content_type: &str,
+        body: &[u8],
+        field_manager: Option<&str>,
+    ) -> Result<Value, Refusal> {
+        let current = self.objects.get(key).ok_or_else(|| not_found(key))?.clone();
+        let view = match subresource {
+            None => current.clone(),
+            Some("scale") if key.plural == "deployments" => scale_of(&current),
+            Some(other) => return Err(refusal(404, "NotFound", format!("no subresource {other}"))),
+        };
+        let patch: Value =
+            serde_json::from_slice(body).map_err(|e| refusal(400, "BadRequest", format!("invalid patch body: {e}")))?;
+        let mut patched = view.clone();
+        match content_type {
+            "application/json-patch+json" => {
+                let ops: json_patch::Patch = serde_json::from_value(patch)
+                    .map_err(|e| refusal(400, "BadRequest", format!("invalid JSON patch: {e}")))?;
+                json_patch::patch(&mut patched, &ops).map_err(|e| {
+                    refusal(
+                        400,
+                        "BadRequest",
+                        format!("the JSON patch failed: {e} (a test operation failed)"),
+                    )
+                })?;
+            }
+            "application/merge-patch+json" => json_patch::merge(&mut patched, &patch),
+            "application/strategic-merge-patch+json" if key.is_custom() => {
+                return Err(refusal(
+                    415,
+                    "UnsupportedMediaType",
+                    "the body of the request was in an unknown format - accepted media types include: \
+                     application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+                ));
+            }
+            "application/strategic-merge-patch+json" => json_patch::merge(&mut patched, &patch),
+            other => {
+                return Err(refusal(
+                    415,
+                    "UnsupportedMediaType",
+                    format!("unsupported media type {other}"),
+                ));
+            }
+        }
+        // Optimistic concurrency: a write naming a resourceVersion must name the current one.
+        let named = patched["metadata"]["resourceVersion"].as_str().map(str::to_string);
+        let now = view["metadata"]["resourceVersion"].as_str().map(str::to_string);
+        if named.is_some() && named != now {
+            return Err(refusal(
+                409,
+                "Conflict",
+                format!(
+                    "Operation cannot be fulfilled on {} \"{}\": the object has been modified; please apply your \
+                     changes to the latest version and try again",
+                    key.plural, key.name
+                ),
+            ));
+        }
+        let mut object = match subresource {
+            None => patched,
+            Some(_) => {
+                let replicas = patched["spec"]["replicas"].as_u64().unwrap_or(0);
+                let mut object = current;
+                object["spec"]["replicas"] = json!(replicas);
+                object
+            }
+        };
+        self.version += 1;
+        object["metadata"]["resourceVersion"] = json!(self.version.to_string());
+        if let Some(manager) = field_manager {
+            let fields = object["metadata"]["managedFields"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if !fields.iter().any(|f| f["manager"] == manager) {
+                let mut fields = fields;
+                fields.push(json!({"manager": manager, "operation": "Update"}));
+                object["metadata"]["managedFields"] = json!(fields);
+            }
+        }
+        self.objects.insert(key.clone(), object.clone());
+        self.writes.push(Write {
+            key: key.clone(),
+            subresource: subresource.map(str::to_string),
+            content_type: content_type.to_string(),
+            field_manager: field_manager.map(str::to_string),
+        });
+        Ok(match subresource {
+            None => object,
+            Some(_) => scale_of(&object),
+        })
+    }
+}
+
+fn not_found(key: &Key) -> Refusal {
+    refusal(404, "NotFound", format!("{} \"{}\" not found", key.plural, key.name))
+}
+
+/// A Deployment's scale subresource, as `autoscaling/v1` serves it.
+fn scale_of(deployment: &Value) -> Value {
+    let replicas = deployment["spec"]["replicas"].as_u64().unwrap_or(1);
+    json!({
+        "apiVersion": "autoscaling/v1", "kind": "Scale",
+        "metadata": {
+            "name": deployment["metadata"]["name"], "namespace": deployment["metadata"]["namespace"],
+            "resourceVersion": deployment["metadata"]["resourceVersion"],
+        },
+        "spec": {"replicas": replicas},
+        "status": {"replicas": deployment["status"]["replicas"].as_u64().unwrap_or(replicas)},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> Value {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "billing", "namespace": "pay"},
+               "spec": {"selector": {"colour": "blue"}}})
+    }
+
+    #[test]
+    fn a_write_naming_an_old_resource_version_is_a_conflict() {
+        let mut store = Store::default();
+        let key = store.put(service());
+        let rv = store.get(&key, None).unwrap()["metadata"]["resourceVersion"].clone();
+        let body = json!({"metadata": {"resourceVersion": rv}, "spec": {"selector": {"colour": "green"}}});
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let after = store
+            .patch(&key, None, "application/merge-patch+json", &bytes, Some("shipdeck"))
+            .unwrap();
+        assert_eq!(after["spec"]["selector"]["colour"], "green");
+        assert_eq!(after["metadata"]["managedFields"][0]["manager"], "shipdeck");
+        let again = store.patch(&key, None, "application/merge-patch+json", &bytes, None);
+        assert_eq!(again.unwrap_err().code, 409);
+    }
+
+    #[test]
+    fn custom_resources_refuse_strategic_merge_and_failed_tests() {
+        let mut store = Store::default();
+        let key = store.put(
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                                   "metadata": {"name": "r"}, "spec": {"rules": []}}),
+        );
+        let err = store
+            .patch(&key, None, "application/strategic-merge-patch+json", b"{}", None)
+            .unwrap_err();
+        assert_eq!(err.code, 415);
+        let test = br#"[{"op": "test", "path": "/spec/rules", "value": [1]}]"#;
+        let err = store
+            .patch(&key, None, "application/json-patch+json", test, None)
+            .unwrap_err();
+        assert_eq!((err.code, err.message.contains("test")), (400, true));
+    }
+
+    #[test]
+    fn the_scale_subresource_sets_a_deployment_s_replicas() {
+        let mut store = Store::default();
+        let key = store.put(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                                   "metadata": {"name": "web", "namespace": "shop"}, "spec": {"replicas": 3}}));
+        let scale = store
+            .patch(
+                &key,
+                Some("scale"),
+                "application/merge-patch+json",
+                br#"{"spec":{"replicas":7}}"#,
+                Some("shipdeck"),
+            )
+            .unwrap();
+        assert_eq!(scale["spec"]["replicas"], 7);
+        assert_eq!(store.get(&key, None).unwrap()["spec"]["replicas"], 7);
+        assert_eq!(store.writes()[0].subresource.as_deref(), Some("scale"));
+    }
+}

@@ -1,0 +1,300 @@
+//! Whole releases on Kubernetes: `shipdeck run --headless` with kube's real client over
+//! real HTTP, reaching a stateful fake API server (shipdeck-testsvc's `kube_api`) through
+//! a kubeconfig, judged on a fake Prometheus. Each router takes a release from its first
+//! stage to promoted, and a bad canary to rolled back, and the objects' final state is
+//! checked, with every write made as field manager `shipdeck` and no strategic-merge patch.
+
+use std::io::{Read, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{Value, json};
+use shipdeck_testsvc::kube_api::FakeApiServer;
+use shipdeck_testsvc::kube_api::store::Key;
+
+const CANARY: &str = "2.14.0";
+
+/// Answers every instant query with one sample: an error rate of 0.1%, or 5% for the
+/// canary while `bad` is set; a latency of 100 ms.
+struct FakePrometheus {
+    url: String,
+}
+
+impl FakePrometheus {
+    fn start(bad: Arc<AtomicBool>) -> FakePrometheus {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let value = if line.contains("errors") {
+                    if line.contains(CANARY) && bad.load(Ordering::SeqCst) {
+                        "5"
+                    } else {
+                        "0.1"
+                    }
+                } else {
+                    "100"
+                };
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let body = format!(
+                    r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[{now},"{value}"]}}]}}}}"#
+                );
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        FakePrometheus { url }
+    }
+}
+
+struct Cluster {
+    api: FakeApiServer,
+    prometheus: FakePrometheus,
+    bad: Arc<AtomicBool>,
+    dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    fn new() -> Cluster {
+        let bad = Arc::new(AtomicBool::new(false));
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApiServer::start().unwrap();
+        std::fs::write(dir.path().join("kubeconfig"), api.kubeconfig("shop")).unwrap();
+        Cluster {
+            prometheus: FakePrometheus::start(Arc::clone(&bad)),
+            api,
+            bad,
+            dir,
+        }
+    }
+
+    /// A plan for `target` (the `target:` block's lines) with `stages`.
+    fn plan(&self, target: &str, stages: &str) -> PathBuf {
+        let text = format!(
+            r#"release:
+  name: checkout
+  version: "{CANARY}"
+  stable: "2.13.4"
+  type: patch
+  owner: {{ name: E2E }}
+  on_call: {{ name: E2E }}
+target:
+{target}
+analysis:
+  interval: 1s
+  stale_after: 4s
+  source: prometheus
+  prometheus: {{ url: "{url}", timeout: 2s, backfill: 0s }}
+metrics:
+  - {{ name: error_rate, unit: "%", canary: 'errors{{version="{{{{version}}}}"}}', baseline: 'errors{{version="{{{{version}}}}"}}' }}
+  - {{ name: latency, unit: ms, canary: 'latency{{version="{{{{version}}}}"}}', baseline: 'latency{{version="{{{{version}}}}"}}' }}
+gates:
+  - {{ name: errors under 1%, metric: error_rate, max: 1.0, for: 2s }}
+rollback:
+  triggers:
+    - {{ name: error spike, metric: error_rate, max: 2.0, for: 2s, action: auto }}
+stages:
+{stages}"#,
+            url = self.prometheus.url
+        );
+        let path = self.dir.path().join("plan.yaml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `shipdeck run --headless --yes PLAN` against this cluster.
+    fn run(&self, plan: &Path) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+            .args(["run", "--headless", "--yes", "--max-hold", "1m", "--log-dir", "logs"])
+            .arg(plan)
+            .env("KUBECONFIG", self.dir.path().join("kubeconfig"))
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    /// Every write went through as field manager shipdeck, none as a strategic merge.
+    fn assert_writes_are_shipdeck_s(&self) {
+        let writes = self.api.writes();
+        assert!(!writes.is_empty(), "nothing was written");
+        for write in writes {
+            assert_eq!(write.field_manager.as_deref(), Some("shipdeck"), "{write:?}");
+            assert_ne!(
+                write.content_type, "application/strategic-merge-patch+json",
+                "{write:?}"
+            );
+        }
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+const CANARY_STAGES: &str =
+    "  - { name: canary 25%, weight: 25, hold: 3s }\n  - { name: full, weight: 100, hold: 2s }\n";
+
+fn route(cluster: &Cluster) -> Key {
+    let text = std::fs::read_to_string("tests/fixtures/k8s/httproute-checkout.yaml").unwrap();
+    cluster.api.put(serde_yaml::from_str(&text).unwrap())
+}
+
+const GATEWAY: &str = "  router: gateway-api\n  gateway_api: { route: checkout, rule: 1, stable: checkout-stable, canary: checkout-canary }";
+
+fn weights(route: &Value) -> (u64, u64) {
+    let refs = &route["spec"]["rules"][1]["backendRefs"];
+    (refs[0]["weight"].as_u64().unwrap(), refs[1]["weight"].as_u64().unwrap())
+}
+
+#[test]
+fn gateway_api_promotes_a_good_canary_and_rolls_back_a_bad_one() {
+    let cluster = Cluster::new();
+    let key = route(&cluster);
+    let plan = cluster.plan(GATEWAY, CANARY_STAGES);
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(weights(&cluster.api.get(&key).unwrap()), (0, 100));
+    cluster.assert_writes_are_shipdeck_s();
+
+    // The same route, a bad canary: back to all stable.
+    let key = route(&cluster);
+    cluster.bad.store(true, Ordering::SeqCst);
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(weights(&cluster.api.get(&key).unwrap()), (100, 0));
+}
+
+fn virtual_service() -> Value {
+    json!({
+        "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+        "metadata": {"name": "checkout", "namespace": "shop"},
+        "spec": {"hosts": ["checkout"], "http": [{"name": "primary", "route": [
+            {"destination": {"host": "checkout", "subset": "stable"}, "weight": 100},
+            {"destination": {"host": "checkout", "subset": "canary"}, "weight": 0},
+        ]}]},
+    })
+}
+
+#[test]
+fn istio_promotes_a_good_canary_and_rolls_back_a_bad_one() {
+    let cluster = Cluster::new();
+    let istio = "  router: istio\n  istio:\n    virtual_service: checkout\n    route: primary\n    stable: { host: checkout, subset: stable }\n    canary: { host: checkout, subset: canary }";
+    let plan = cluster.plan(istio, CANARY_STAGES);
+    let key = cluster.api.put(virtual_service());
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let route = &cluster.api.get(&key).unwrap()["spec"]["http"][0]["route"];
+    assert_eq!(
+        (route[0]["weight"].clone(), route[1]["weight"].clone()),
+        (json!(0), json!(100))
+    );
+    cluster.assert_writes_are_shipdeck_s();
+
+    cluster.api.put(virtual_service());
+    cluster.bad.store(true, Ordering::SeqCst);
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let route = &cluster.api.get(&key).unwrap()["spec"]["http"][0]["route"];
+    assert_eq!(
+        (route[0]["weight"].clone(), route[1]["weight"].clone()),
+        (json!(100), json!(0))
+    );
+}
+
+fn deployment(name: &str, replicas: u32) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "shop"},
+        "spec": {"replicas": replicas},
+        "status": {"replicas": replicas},
+    })
+}
+
+#[test]
+fn replicas_promote_a_good_canary_and_roll_back_a_bad_one() {
+    let cluster = Cluster::new();
+    let plan = cluster.plan(
+        "  router: replicas\n  replicas: { stable: checkout-stable, canary: checkout-canary, total: 8 }",
+        CANARY_STAGES,
+    );
+    let counts = |cluster: &Cluster| {
+        let get = |name: &str| {
+            let key = Key::of(&deployment(name, 0)).unwrap();
+            cluster.api.get(&key).unwrap()["spec"]["replicas"].as_u64().unwrap()
+        };
+        (get("checkout-stable"), get("checkout-canary"))
+    };
+    cluster.api.put(deployment("checkout-stable", 8));
+    cluster.api.put(deployment("checkout-canary", 0));
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(counts(&cluster), (0, 8));
+    cluster.assert_writes_are_shipdeck_s();
+    assert!(
+        cluster
+            .api
+            .writes()
+            .iter()
+            .all(|w| w.subresource.as_deref() == Some("scale"))
+    );
+
+    cluster.api.put(deployment("checkout-stable", 8));
+    cluster.api.put(deployment("checkout-canary", 0));
+    cluster.bad.store(true, Ordering::SeqCst);
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(counts(&cluster), (8, 0));
+}
+
+fn service(colour: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "billing", "namespace": "shop"},
+        "spec": {"selector": {"app": "billing", "colour": colour}},
+    })
+}
+
+#[test]
+fn service_selector_switches_to_green_and_back_to_blue_on_a_bad_one() {
+    let cluster = Cluster::new();
+    let plan = cluster.plan(
+        "  router: service-selector\n  service_selector:\n    service: billing\n    stable: { app: billing, colour: blue }\n    canary: { app: billing, colour: green }",
+        "  - { name: switch, weight: 100, hold: 3s }\n",
+    );
+    let key = cluster.api.put(service("blue"));
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(cluster.api.get(&key).unwrap()["spec"]["selector"]["colour"], "green");
+    cluster.assert_writes_are_shipdeck_s();
+
+    cluster.api.put(service("blue"));
+    cluster.bad.store(true, Ordering::SeqCst);
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(cluster.api.get(&key).unwrap()["spec"]["selector"]["colour"], "blue");
+}
