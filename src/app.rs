@@ -36,6 +36,11 @@ pub fn main(cli: Cli) -> Result<i32> {
             let mut err = std::io::stderr().lock();
             Ok(crate::check::run(plans, &mut out, &mut err))
         }
+        Command::Rbac(args) => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr().lock();
+            Ok(crate::rbac::run(args, &mut out, &mut err))
+        }
         Command::Judge(args) => {
             let mut out = std::io::stdout().lock();
             let mut err = std::io::stderr().lock();

@@ -43,6 +43,9 @@ pub enum Command {
     /// Judge one metric offline: canary (experiment) samples against baseline (control)
     /// samples, with the statistics the canary judge uses.
     Judge(crate::judge_cli::JudgeArgs),
+    /// Print the least RBAC a Kubernetes plan needs: a Role (only the objects the plan
+    /// names, only the verbs its router uses) and its RoleBinding, for `kubectl apply -f -`.
+    Rbac(crate::rbac::RbacArgs),
     /// Validate plans: one summary line per valid plan, located errors otherwise.
     Check {
         /// Plan files (YAML) to validate.

@@ -106,3 +106,66 @@ fn judge_figures_have_the_precision_of_its_reason() {
     assert!(text.contains("p-value    0.0001827"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `rbac` prints a Role with only the objects the plan names and only get and patch, and a
+/// RoleBinding for each subject given; both parse as the Kubernetes types they claim.
+#[test]
+fn rbac_prints_the_least_role_each_kubernetes_plan_needs() {
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    use serde::Deserialize;
+    let cases = [
+        (
+            "plans/k8s-gateway-canary.yaml",
+            "gateway.networking.k8s.io",
+            "httproutes",
+            vec!["checkout"],
+        ),
+        (
+            "plans/k8s-istio-canary.yaml",
+            "networking.istio.io",
+            "virtualservices",
+            vec!["checkout"],
+        ),
+        (
+            "plans/k8s-replicas-canary.yaml",
+            "apps",
+            "deployments/scale",
+            vec!["checkout-stable", "checkout-canary"],
+        ),
+        ("plans/k8s-blue-green.yaml", "", "services", vec!["billing"]),
+    ];
+    for (plan, group, resource, names) in cases {
+        let out = shipdeck(&["rbac", plan, "--user", "ana@example.com", "--service-account", "ci"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{plan}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut docs = serde_yaml::Deserializer::from_str(&text);
+        let role = Role::deserialize(docs.next().unwrap()).unwrap();
+        let binding = RoleBinding::deserialize(docs.next().unwrap()).unwrap();
+        let rules = role.rules.unwrap();
+        assert_eq!(rules.len(), 1, "{plan}");
+        assert_eq!(rules[0].api_groups.as_deref(), Some(&[group.to_string()][..]), "{plan}");
+        assert_eq!(
+            rules[0].resources.as_deref(),
+            Some(&[resource.to_string()][..]),
+            "{plan}"
+        );
+        let named: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        assert_eq!(rules[0].resource_names.as_ref(), Some(&named), "{plan}");
+        assert_eq!(rules[0].verbs, ["get", "patch"], "{plan}");
+        assert_eq!(binding.role_ref.name, role.metadata.name.unwrap(), "{plan}");
+        let subjects = binding.subjects.unwrap();
+        assert_eq!(
+            (subjects[0].kind.as_str(), subjects[1].kind.as_str()),
+            ("User", "ServiceAccount")
+        );
+    }
+    // Not on Kubernetes: nothing to grant, and said so.
+    let out = shipdeck(&["rbac", "plans/haproxy-canary.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("router haproxy is not on Kubernetes"));
+}

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
+use shipdeck::backend::kube::permissions::needed;
 use shipdeck_testsvc::kube_api::FakeApiServer;
 use shipdeck_testsvc::kube_api::store::Key;
 
@@ -133,8 +134,11 @@ stages:
             .unwrap()
     }
 
-    /// Every write went through as field manager shipdeck, none as a strategic merge.
-    fn assert_writes_are_shipdeck_s(&self) {
+    /// Every write went through as field manager shipdeck, none as a strategic merge, and
+    /// each is one the Role `shipdeck rbac` prints for the plan allows.
+    fn assert_writes_are_shipdeck_s(&self, plan: &Path) {
+        let plan = shipdeck::plan::load(plan).unwrap();
+        let allowed = needed(&plan.target).expect("a Kubernetes router");
         let writes = self.api.writes();
         assert!(!writes.is_empty(), "nothing was written");
         for write in writes {
@@ -142,6 +146,18 @@ stages:
             assert_ne!(
                 write.content_type, "application/strategic-merge-patch+json",
                 "{write:?}"
+            );
+            let group = write.key.api_version.rsplit_once('/').map_or("", |(group, _)| group);
+            let resource = match &write.subresource {
+                Some(sub) => format!("{}/{sub}", write.key.plural),
+                None => write.key.plural.clone(),
+            };
+            assert!(
+                allowed.iter().any(|p| p.group == group
+                    && p.resource == resource
+                    && p.names.contains(&write.key.name)
+                    && p.verbs.contains(&"patch")),
+                "{write:?} is outside the Role: {allowed:?}"
             );
         }
     }
@@ -179,7 +195,7 @@ fn gateway_api_promotes_a_good_canary_and_rolls_back_a_bad_one() {
     let out = cluster.run(&plan);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(weights(&cluster.api.get(&key).unwrap()), (0, 100));
-    cluster.assert_writes_are_shipdeck_s();
+    cluster.assert_writes_are_shipdeck_s(&plan);
 
     // The same route, a bad canary: back to all stable.
     let key = route(&cluster);
@@ -213,7 +229,7 @@ fn istio_promotes_a_good_canary_and_rolls_back_a_bad_one() {
         (route[0]["weight"].clone(), route[1]["weight"].clone()),
         (json!(0), json!(100))
     );
-    cluster.assert_writes_are_shipdeck_s();
+    cluster.assert_writes_are_shipdeck_s(&plan);
 
     cluster.api.put(virtual_service());
     cluster.bad.store(true, Ordering::SeqCst);
@@ -254,7 +270,7 @@ fn replicas_promote_a_good_canary_and_roll_back_a_bad_one() {
     let out = cluster.run(&plan);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(counts(&cluster), (0, 8));
-    cluster.assert_writes_are_shipdeck_s();
+    cluster.assert_writes_are_shipdeck_s(&plan);
     assert!(
         cluster
             .api
@@ -290,7 +306,7 @@ fn service_selector_switches_to_green_and_back_to_blue_on_a_bad_one() {
     let out = cluster.run(&plan);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(cluster.api.get(&key).unwrap()["spec"]["selector"]["colour"], "green");
-    cluster.assert_writes_are_shipdeck_s();
+    cluster.assert_writes_are_shipdeck_s(&plan);
 
     cluster.api.put(service("blue"));
     cluster.bad.store(true, Ordering::SeqCst);

@@ -5,6 +5,7 @@ pub mod errors;
 pub mod gateway_api;
 pub mod istio;
 pub mod lazy_api;
+pub mod permissions;
 pub mod replicas;
 pub mod service_selector;
 pub mod weight_router;

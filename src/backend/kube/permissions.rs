@@ -1,0 +1,45 @@
+//! What each Kubernetes router does to the cluster, as RBAC names it: one list that
+//! `shipdeck rbac` turns into a Role and that a preflight can ask the API server about.
+//! Only the objects the plan names, only the verbs the router uses.
+
+use crate::plan::Target;
+
+/// One kind of access the plan's router needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permission {
+    /// The API group (`""` for the core group).
+    pub group: &'static str,
+    /// The resource, with its subresource when the router uses one (`deployments/scale`).
+    pub resource: &'static str,
+    /// The objects the plan names.
+    pub names: Vec<String>,
+    pub verbs: &'static [&'static str],
+}
+
+/// Every router reads its objects before it writes them, and writes only by patch.
+const READ_AND_PATCH: &[&str] = &["get", "patch"];
+
+/// What `target` needs, or `None` for a router that is not on Kubernetes.
+pub fn needed(target: &Target) -> Option<Vec<Permission>> {
+    let one = |group, resource, names: Vec<String>| {
+        Some(vec![Permission {
+            group,
+            resource,
+            names,
+            verbs: READ_AND_PATCH,
+        }])
+    };
+    match target {
+        Target::Sim | Target::Haproxy(_) => None,
+        Target::GatewayApi { route, .. } => one("gateway.networking.k8s.io", "httproutes", vec![route.route.clone()]),
+        Target::Istio { route, .. } => one(
+            "networking.istio.io",
+            "virtualservices",
+            vec![route.virtual_service.clone()],
+        ),
+        Target::Replicas { deployments: d, .. } => {
+            one("apps", "deployments/scale", vec![d.stable.clone(), d.canary.clone()])
+        }
+        Target::ServiceSelector { service, .. } => one("", "services", vec![service.service.clone()]),
+    }
+}
