@@ -6,19 +6,13 @@ use std::sync::{Arc, Mutex};
 
 use color_eyre::eyre::{Result, eyre};
 
-use crate::backend::haproxy::HaproxyRouter;
-use crate::backend::kube::access;
-use crate::backend::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit};
-use crate::backend::kube::istio::{IstioRouter, VirtualServiceSplit};
-use crate::backend::kube::replicas::ReplicasRouter;
-use crate::backend::kube::service_selector::ServiceSelectorRouter;
+use crate::backend::MetricsSource;
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::sim::{SimMetrics, SimRouter};
-use crate::backend::{MetricsSource, TrafficRouter};
 use crate::cli::{Cli, Command, HeadlessArgs, ReleaseOutput};
 use crate::clock::Clock;
 use crate::journal::Journal;
-use crate::plan::{self, ClusterAccess, Plan, Target, ValidPlan};
+use crate::plan::{self, ClusterAccess, Plan, ValidPlan};
 use crate::runtime::output_thread::OutputThread;
 use crate::runtime::{Backends, Session, headless, operator, tui};
 use crate::sim::{Crew, Scenario, SimWorld};
@@ -35,6 +29,11 @@ pub fn main(cli: Cli) -> Result<i32> {
             let mut out = std::io::stdout().lock();
             let mut err = std::io::stderr().lock();
             Ok(crate::check::run(plans, &mut out, &mut err))
+        }
+        Command::Preflight(args) => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr().lock();
+            Ok(crate::preflight::run(args, &mut out, &mut err))
         }
         Command::Rbac(args) => {
             let mut out = std::io::stdout().lock();
@@ -103,6 +102,8 @@ pub fn main(cli: Cli) -> Result<i32> {
 
 /// The exit code for a plan that does not load, as `check` gives.
 const INVALID_PLAN: i32 = 2;
+/// The exit code when the cluster is not ready for the plan (nothing started).
+const PREFLIGHT_FAILED: i32 = 1;
 /// The exit code for a command that cannot be used this way.
 const USAGE: i32 = 2;
 
@@ -154,6 +155,19 @@ fn live(
         }
         Some(theme)
     };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    // On Kubernetes: the objects are there and the permissions granted, or nothing starts.
+    let preflight = runtime.block_on(crate::preflight::cluster(&plan, cluster));
+    if preflight.iter().any(|f| f.mark == crate::preflight::Mark::Fail) {
+        for f in &preflight {
+            crate::stderr::say(f);
+        }
+        crate::stderr::say("shipdeck: preflight failed: nothing was started or changed");
+        return Ok(PREFLIGHT_FAILED);
+    }
     let backends = backends(&plan, &sim, cluster, clock)?;
     // Fail before anything starts if the journal cannot be written. Each run gets a
     // journal of its own unless one is named.
@@ -164,10 +178,6 @@ fn live(
     let journal_path = journal.path().to_path_buf();
     tracing::info!(plan = %plan.release.name, journal = %journal_path.display(), run = journal.run_id(), "starting");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
     let operator = operator::from_env();
     let crew = sim.crew.then(|| Crew::new(sim.seed));
     let code = runtime.block_on(async move {
@@ -197,41 +207,12 @@ fn live(
 fn backends(plan: &Plan, sim: &SimSettings, cluster: &ClusterAccess, clock: Clock) -> Result<Backends> {
     let world = Arc::new(Mutex::new(SimWorld::new(sim.seed, sim.scenario, clock.now())));
     // One exhaustive match per backend: a real router or source is never the simulator.
-    let router: Box<dyn TrafficRouter> = match &plan.target {
-        Target::Sim => Box::new(SimRouter {
+    let router = crate::backend::wiring::router(&plan.target, cluster, || {
+        Box::new(SimRouter {
             world: Arc::clone(&world),
             clock,
-        }),
-        Target::Haproxy(target) => Box::new(HaproxyRouter::new(target)),
-        Target::GatewayApi {
-            route,
-            cluster: planned,
-        } => Box::new(GatewayApiRouter::new(
-            HttpRouteSplit(route.clone()),
-            access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
-        )),
-        Target::Istio {
-            route,
-            cluster: planned,
-        } => Box::new(IstioRouter::new(
-            VirtualServiceSplit(route.clone()),
-            access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
-        )),
-        Target::Replicas {
-            deployments,
-            cluster: planned,
-        } => Box::new(ReplicasRouter::new(
-            deployments.clone(),
-            access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
-        )),
-        Target::ServiceSelector {
-            service,
-            cluster: planned,
-        } => Box::new(ServiceSelectorRouter::new(
-            service.clone(),
-            access::overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref()),
-        )),
-    };
+        })
+    });
     let metrics: Box<dyn MetricsSource> = match &plan.analysis.source {
         plan::Source::Sim => Box::new(SimMetrics { world }),
         plan::Source::Prometheus(source) => Box::new(

@@ -46,6 +46,9 @@ pub enum Command {
     /// Print the least RBAC a Kubernetes plan needs: a Role (only the objects the plan
     /// names, only the verbs its router uses) and its RoleBinding, for `kubectl apply -f -`.
     Rbac(crate::rbac::RbacArgs),
+    /// Check a plan against the real systems it names before anything moves: the cluster
+    /// and the objects the router would drive, your permissions, and every metric query.
+    Preflight(crate::preflight::PreflightArgs),
     /// Validate plans: one summary line per valid plan, located errors otherwise.
     Check {
         /// Plan files (YAML) to validate.

@@ -15,6 +15,7 @@ pub mod journal;
 pub mod judge_cli;
 pub mod outside;
 pub mod plan;
+pub mod preflight;
 pub mod rbac;
 pub mod redact;
 pub mod runtime;

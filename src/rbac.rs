@@ -9,9 +9,9 @@ use clap::Args;
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use kube::api::ObjectMeta;
 
-use crate::backend::kube::access::overridden;
 use crate::backend::kube::permissions::{Permission, needed};
-use crate::plan::{self, Target};
+use crate::backend::wiring::cluster_access;
+use crate::plan;
 
 #[derive(Debug, Args)]
 pub struct RbacArgs {
@@ -55,8 +55,11 @@ pub fn run(args: &RbacArgs, out: &mut impl Write, err: &mut impl Write) -> i32 {
         );
         return REFUSED;
     };
-    let planned = cluster_of(&plan.target);
-    let namespace = overridden(&planned, None, args.namespace.as_deref()).namespace;
+    let command_line = plan::ClusterAccess {
+        context: None,
+        namespace: args.namespace.clone(),
+    };
+    let namespace = cluster_access(&plan.target, &command_line).and_then(|c| c.namespace);
     let name = role_name(&plan.release.name);
     let documents = manifests(
         &name,
@@ -87,16 +90,6 @@ pub fn run(args: &RbacArgs, out: &mut impl Write, err: &mut impl Write) -> i32 {
 
 fn to_yaml(manifest: &impl serde::Serialize) -> String {
     serde_yaml::to_string(manifest).unwrap_or_default()
-}
-
-fn cluster_of(target: &Target) -> plan::ClusterAccess {
-    match target {
-        Target::GatewayApi { cluster, .. }
-        | Target::Istio { cluster, .. }
-        | Target::Replicas { cluster, .. }
-        | Target::ServiceSelector { cluster, .. } => cluster.clone(),
-        Target::Sim | Target::Haproxy(_) => plan::ClusterAccess::default(),
-    }
 }
 
 /// `shipdeck-<release>`, as a Kubernetes name.

@@ -285,6 +285,20 @@ fn replicas_promote_a_good_canary_and_roll_back_a_bad_one() {
     let out = cluster.run(&plan);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert_eq!(counts(&cluster), (8, 0));
+
+    // The scale subresource is asked about as such.
+    cluster.api.deny("patch", "deployments/scale");
+    let out = shipdeck_in(&cluster, &["preflight", plan.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout.contains("kubectl auth can-i patch deployments.apps/checkout-canary --subresource=scale -n shop"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✔ router replicas: Deployments checkout-stable at 8 replicas, checkout-canary at 0"),
+        "{stdout}"
+    );
 }
 
 fn service(colour: &str) -> Value {
@@ -313,4 +327,73 @@ fn service_selector_switches_to_green_and_back_to_blue_on_a_bad_one() {
     let out = cluster.run(&plan);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert_eq!(cluster.api.get(&key).unwrap()["spec"]["selector"]["colour"], "blue");
+}
+
+fn shipdeck_in(cluster: &Cluster, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(args)
+        .env("KUBECONFIG", cluster.dir.path().join("kubeconfig"))
+        .current_dir(cluster.dir.path())
+        .output()
+        .unwrap()
+}
+
+const SELECTOR: &str = "  router: service-selector\n  service_selector:\n    service: billing\n    stable: { app: billing, colour: blue }\n    canary: { app: billing, colour: green }";
+
+/// Preflight reads the objects, asks the API server about each permission and asks each
+/// metric once; a permission missing stops `run` before anything is written or journaled.
+#[test]
+fn preflight_finds_a_missing_permission_and_run_starts_nothing() {
+    let cluster = Cluster::new();
+    let plan = cluster.plan(SELECTOR, "  - { name: switch, weight: 100, hold: 3s }\n");
+    cluster.api.put(service("blue"));
+    let path = plan.to_str().unwrap();
+    let out = shipdeck_in(&cluster, &["preflight", path]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for line in [
+        "✔ router service-selector: Service billing selects the stable pods",
+        "✔ may get services billing in shop",
+        "✔ may patch services billing in shop",
+        "✔ metric error_rate: baseline 0.100%, canary 0.100%",
+        "✔ metric latency: baseline 100 ms, canary 100 ms",
+    ] {
+        assert!(stdout.contains(line), "{line}:\n{stdout}");
+    }
+
+    cluster.api.deny("patch", "services");
+    let out = shipdeck_in(&cluster, &["preflight", path]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout.contains("✖ may not patch services billing in shop: have `shipdeck rbac PLAN` applied for you; check with `kubectl auth can-i patch services/billing -n shop`"),
+        "{stdout}"
+    );
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("preflight failed: nothing was started or changed"));
+    assert!(cluster.api.writes().is_empty(), "{:?}", cluster.api.writes());
+    assert!(
+        !cluster
+            .dir
+            .path()
+            .join(".shipdeck")
+            .read_dir()
+            .is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "jsonl")))),
+        "a journal was started"
+    );
+}
+
+/// An object the plan names that is not there: said with its name, and nothing starts.
+#[test]
+fn a_missing_object_stops_the_release_before_it_starts() {
+    let cluster = Cluster::new();
+    let plan = cluster.plan(GATEWAY, CANARY_STAGES);
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("✖ router gateway-api: kubernetes: httproutes.gateway.networking.k8s.io/checkout not found in namespace shop (404)"),
+        "{stderr}"
+    );
 }

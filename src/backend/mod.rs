@@ -6,6 +6,7 @@ pub mod haproxy;
 pub mod kube;
 pub mod prometheus;
 pub mod sim;
+pub mod wiring;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -20,6 +21,11 @@ pub trait TrafficRouter: Send + 'static {
     fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>>;
     /// Puts the previous version back in place (a no-op for pure traffic routers).
     fn restore_previous(&mut self, version: &str) -> BoxFuture<'_, Result<(), RouterError>>;
+    /// Reads what the router would drive and says what it found, changing nothing: the
+    /// preflight's look at the target before anything moves.
+    fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
+        Box::pin(async { Ok("not inspected before a release (nothing to read ahead)".into()) })
+    }
 }
 
 /// Answers metric queries for the canary and the baseline.

@@ -1,6 +1,7 @@
 //! Routers on Kubernetes, one file each, and how they reach the cluster.
 
 pub mod access;
+pub mod access_review;
 pub mod errors;
 pub mod gateway_api;
 pub mod istio;

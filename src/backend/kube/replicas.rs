@@ -37,6 +37,23 @@ impl ReplicasRouter {
         }
     }
 
+    /// The replicas each Deployment asks for now.
+    async fn describe(&mut self) -> Result<String, RouterError> {
+        let api = self.api.get().await?;
+        let mut counts = Vec::with_capacity(2);
+        for name in [&self.target.stable, &self.target.canary] {
+            let scale = api
+                .get_scale(name)
+                .await
+                .map_err(|e| router_error(&e, "get", &format!("deployments.apps/{name}/scale"), api.namespace()))?;
+            counts.push(scale.spec.and_then(|s| s.replicas).unwrap_or(0));
+        }
+        Ok(format!(
+            "Deployments {} at {} replicas, {} at {} (the plan keeps {} in all)",
+            self.target.stable, counts[0], self.target.canary, counts[1], self.target.total
+        ))
+    }
+
     async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
         let api = self.api.get().await?;
         let (canary, stable) = self.target.replicas_at(weight);
@@ -93,5 +110,9 @@ impl TrafficRouter for ReplicasRouter {
     /// The stable Deployment is scaled back up by the move to 0%: nothing else to restore.
     fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
+        Box::pin(self.describe())
     }
 }

@@ -73,6 +73,22 @@ impl ServiceSelectorRouter {
         }
     }
 
+    /// Which colour the Service selects now.
+    async fn describe(&mut self) -> Result<String, RouterError> {
+        let api = self.api.get().await?;
+        let what = format!("services/{}", self.target.service);
+        let service = api
+            .get(&self.target.service)
+            .await
+            .map_err(|e| router_error(&e, "get", &what, api.namespace()))?;
+        let colour = if self.serving(&service)? == Weight::ZERO {
+            "stable"
+        } else {
+            "canary"
+        };
+        Ok(format!("Service {} selects the {colour} pods", self.target.service))
+    }
+
     async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
         let wanted = match weight {
             Weight::ZERO => &self.target.stable,
@@ -119,5 +135,9 @@ impl TrafficRouter for ServiceSelectorRouter {
     /// The stable colour was never scaled down: selecting it again is the whole rollback.
     fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
+        Box::pin(self.describe())
     }
 }

@@ -50,17 +50,41 @@ impl<T: WeightedObject> WeightRouter<T> {
         WeightRouter { object, api }
     }
 
-    async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
+    /// The object as the API server has it now.
+    async fn read(&mut self) -> Result<(Api<DynamicObject>, Value), RouterError> {
         let api = self.api.get().await?;
+        let object = api
+            .get(self.object.name())
+            .await
+            .map_err(|e| router_error(&e, "get", &self.what(), api.namespace()))?;
+        let object = serde_json::to_value(object).map_err(|e| RouterError::Misconfigured(e.to_string()))?;
+        Ok((api, object))
+    }
+
+    /// `httproutes.gateway.networking.k8s.io/checkout`.
+    fn what(&self) -> String {
         let resource = self.object.resource();
-        let what = format!("{}.{}/{}", resource.plural, resource.group, self.object.name());
+        format!("{}.{}/{}", resource.plural, resource.group, self.object.name())
+    }
+
+    async fn describe(&mut self) -> Result<String, RouterError> {
+        let (_, object) = self.read().await?;
+        let split = self.object.split(&object)?;
+        Ok(format!(
+            "{} {}: stable weight {}, canary weight {} (canary {})",
+            self.object.resource().kind,
+            self.object.name(),
+            split.stable_weight,
+            split.canary_weight,
+            split.canary_share()
+        ))
+    }
+
+    async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
+        let what = self.what();
         let name = self.object.name().to_string();
+        let (api, current) = self.read().await?;
         let as_json = |o: DynamicObject| serde_json::to_value(o).map_err(|e| RouterError::Misconfigured(e.to_string()));
-        let current = as_json(
-            api.get(&name)
-                .await
-                .map_err(|e| router_error(&e, "get", &what, api.namespace()))?,
-        )?;
         let split = self.object.split(&current)?;
         let patch: json_patch::Patch = serde_json::from_value(self.object.patch(&current, &split, weight))
             .map_err(|e| RouterError::Misconfigured(format!("patch: {e}")))?;
@@ -86,5 +110,9 @@ impl<T: WeightedObject> TrafficRouter for WeightRouter<T> {
     /// the whole rollback.
     fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
+        Box::pin(self.describe())
     }
 }

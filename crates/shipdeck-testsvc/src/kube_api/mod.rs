@@ -2,8 +2,9 @@
 //! of shipdeck's Kubernetes routers with kube's own client (no real API server can run on
 //! the machines shipdeck is built on). It serves GET and PATCH of namespaced objects and of
 //! a Deployment's scale subresource, with the rules in [`store`]; [`FakeApiServer::kubeconfig`]
-//! writes the kubeconfig that reaches it. Not served yet: lists, watches, creates, deletes,
-//! SelfSubjectAccessReviews and Leases.
+//! writes the kubeconfig that reaches it. SelfSubjectAccessReviews are answered from a
+//! list of denials a test sets ([`FakeApiServer::deny`]); everything else is allowed. Not
+//! served yet: lists, watches, creates and deletes of objects, and Leases.
 
 pub mod store;
 
@@ -86,6 +87,12 @@ impl FakeApiServer {
         self.lock().get(key, None).ok()
     }
 
+    /// From now on, a SelfSubjectAccessReview for `verb` on `resource` (`services`,
+    /// `deployments/scale`) is answered "not allowed".
+    pub fn deny(&self, verb: &str, resource: &str) {
+        self.lock().deny(verb, resource);
+    }
+
     /// Every write the server took, oldest first.
     pub fn writes(&self) -> Vec<Write> {
         self.lock().writes().to_vec()
@@ -95,6 +102,8 @@ impl FakeApiServer {
         self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+const ACCESS_REVIEWS: &str = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 
 /// `/api/v1/namespaces/NS/PLURAL/NAME[/SUB]` or `/apis/GROUP/VERSION/namespaces/...`.
 fn route(path: &str) -> Option<(Key, Option<String>)> {
@@ -124,6 +133,10 @@ async fn answer(store: Arc<Mutex<Store>>, request: Request<Incoming>) -> Result<
         Ok(collected) => collected.to_bytes(),
         Err(_) => return Ok(reply(Err(too_large()))),
     };
+    if head.method == Method::POST && head.uri.path() == ACCESS_REVIEWS {
+        let store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        return Ok(reply(store.review(&body)));
+    }
     let Some((key, sub)) = route(head.uri.path()) else {
         return Ok(reply(Err(Refusal {
             code: 404,

@@ -83,6 +83,8 @@ pub struct Store {
     objects: BTreeMap<Key, Value>,
     version: u64,
     writes: Vec<Write>,
+    /// (verb, resource[/subresource]) a SelfSubjectAccessReview is answered "no" for.
+    denied: Vec<(String, String)>,
 }
 
 impl Store {
@@ -107,6 +109,29 @@ impl Store {
                 format!("the server could not find the requested resource ({other})"),
             )),
         }
+    }
+
+    pub fn deny(&mut self, verb: &str, resource: &str) {
+        self.denied.push((verb.to_string(), resource.to_string()));
+    }
+
+    /// Answers a SelfSubjectAccessReview (its body as posted) with `status.allowed`.
+    pub fn review(&self, body: &[u8]) -> Result<Value, Refusal> {
+        let mut review: Value =
+            serde_json::from_slice(body).map_err(|e| refusal(400, "BadRequest", format!("invalid review: {e}")))?;
+        let attributes = &review["spec"]["resourceAttributes"];
+        let verb = attributes["verb"].as_str().unwrap_or_default().to_string();
+        let mut resource = attributes["resource"].as_str().unwrap_or_default().to_string();
+        if let Some(sub) = attributes["subresource"].as_str().filter(|s| !s.is_empty()) {
+            resource = format!("{resource}/{sub}");
+        }
+        let denied = self.denied.iter().any(|(v, r)| *v == verb && *r == resource);
+        review["status"] = if denied {
+            json!({"allowed": false, "reason": "RBAC: no rule allows it"})
+        } else {
+            json!({"allowed": true, "reason": "the fake API server allows it"})
+        };
+        Ok(review)
     }
 
     pub fn writes(&self) -> &[Write] {

@@ -1,0 +1,60 @@
+//! The router a plan names, built in one exhaustive match: a plan that names a real router
+//! drives that router, never the simulator (which only `Target::Sim` gets, from `sim`).
+//! Kubernetes routers reach the cluster through the plan's access with the command line's
+//! `--context` and `--namespace` over it.
+
+use super::TrafficRouter;
+use super::haproxy::HaproxyRouter;
+use super::kube::access::overridden;
+use super::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit};
+use super::kube::istio::{IstioRouter, VirtualServiceSplit};
+use super::kube::replicas::ReplicasRouter;
+use super::kube::service_selector::ServiceSelectorRouter;
+use crate::plan::{ClusterAccess, Target};
+
+pub fn router(
+    target: &Target,
+    cluster: &ClusterAccess,
+    sim: impl FnOnce() -> Box<dyn TrafficRouter>,
+) -> Box<dyn TrafficRouter> {
+    real(target, cluster).unwrap_or_else(sim)
+}
+
+/// The real router `target` names; `None` only for the simulator.
+pub fn real(target: &Target, cluster: &ClusterAccess) -> Option<Box<dyn TrafficRouter>> {
+    let access =
+        |planned: &ClusterAccess| overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref());
+    Some(match target {
+        Target::Sim => return None,
+        Target::Haproxy(target) => Box::new(HaproxyRouter::new(target)),
+        Target::GatewayApi { route, cluster } => {
+            Box::new(GatewayApiRouter::new(HttpRouteSplit(route.clone()), access(cluster)))
+        }
+        Target::Istio { route, cluster } => {
+            Box::new(IstioRouter::new(VirtualServiceSplit(route.clone()), access(cluster)))
+        }
+        Target::Replicas { deployments, cluster } => {
+            Box::new(ReplicasRouter::new(deployments.clone(), access(cluster)))
+        }
+        Target::ServiceSelector { service, cluster } => {
+            Box::new(ServiceSelectorRouter::new(service.clone(), access(cluster)))
+        }
+    })
+}
+
+/// The cluster access a Kubernetes target plans, with the command line's over it; `None`
+/// for a router that is not on Kubernetes.
+pub fn cluster_access(target: &Target, cluster: &ClusterAccess) -> Option<ClusterAccess> {
+    let planned = match target {
+        Target::GatewayApi { cluster, .. }
+        | Target::Istio { cluster, .. }
+        | Target::Replicas { cluster, .. }
+        | Target::ServiceSelector { cluster, .. } => cluster,
+        Target::Sim | Target::Haproxy(_) => return None,
+    };
+    Some(overridden(
+        planned,
+        cluster.context.as_deref(),
+        cluster.namespace.as_deref(),
+    ))
+}
