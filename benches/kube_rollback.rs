@@ -62,8 +62,10 @@ fn main() {
         api.put(json!({"apiVersion": "apps/v1", "kind": "Deployment",
                        "metadata": {"name": name, "namespace": "shop"}, "spec": {"replicas": replicas}}));
     }
-    api.put(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "billing", "namespace": "shop"},
-                   "spec": {"selector": {"colour": "blue"}}}));
+    api.put(
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "billing", "namespace": "shop"},
+                   "spec": {"selector": {"colour": "blue"}}}),
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

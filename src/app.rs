@@ -7,8 +7,10 @@ use std::sync::{Arc, Mutex};
 use color_eyre::eyre::{Result, eyre};
 
 use crate::backend::MetricsSource;
+use crate::backend::kube::lease::{RENEW_EVERY, Taken::TakenOver, TargetLease, lease_name};
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::sim::{SimMetrics, SimRouter};
+use crate::backend::wiring::cluster_access;
 use crate::cli::{Cli, Command, HeadlessArgs, ReleaseOutput};
 use crate::clock::Clock;
 use crate::journal::Journal;
@@ -75,6 +77,7 @@ pub fn main(cli: Cli) -> Result<i32> {
                 &ClusterAccess::default(),
                 args.speed,
                 &args.headless,
+                false,
             )
         }
         Command::Run(args) => {
@@ -95,7 +98,15 @@ pub fn main(cli: Cli) -> Result<i32> {
                 context: args.context.clone(),
                 namespace: args.namespace.clone(),
             };
-            live(&args.output, plan, sim, &cluster, args.speed, &args.headless)
+            live(
+                &args.output,
+                plan,
+                sim,
+                &cluster,
+                args.speed,
+                &args.headless,
+                args.take_over,
+            )
         }
     }
 }
@@ -137,6 +148,7 @@ fn live(
     cluster: &ClusterAccess,
     speed: f64,
     headless: &HeadlessArgs,
+    take_over: bool,
 ) -> Result<i32> {
     let plan = Arc::new(plan);
     let clock = Clock::new(speed);
@@ -168,6 +180,22 @@ fn live(
         crate::stderr::say("shipdeck: preflight failed: nothing was started or changed");
         return Ok(PREFLIGHT_FAILED);
     }
+    let operator = operator::from_env();
+    // On Kubernetes: one driver per target, or nothing starts.
+    let lease = match (cluster_access(&plan.target, cluster), lease_name(&plan.target)) {
+        (Some(access), Some(name)) => {
+            let holder = holder_identity(&operator, &plan);
+            match runtime.block_on(TargetLease::acquire(&access, &name, &holder, take_over)) {
+                Ok(lease) => Some(lease),
+                Err(why) => {
+                    crate::stderr::say(format_args!("shipdeck: {why}"));
+                    crate::stderr::say("shipdeck: nothing was started or changed");
+                    return Ok(PREFLIGHT_FAILED);
+                }
+            }
+        }
+        _ => None,
+    };
     let backends = backends(&plan, &sim, cluster, clock)?;
     // Fail before anything starts if the journal cannot be written. Each run gets a
     // journal of its own unless one is named.
@@ -178,10 +206,18 @@ fn live(
     let journal_path = journal.path().to_path_buf();
     tracing::info!(plan = %plan.release.name, journal = %journal_path.display(), run = journal.run_id(), "starting");
 
-    let operator = operator::from_env();
     let crew = sim.crew.then(|| Crew::new(sim.seed));
+    let (lease, taken) = lease.map_or((None, None), |(lease, taken)| (Some(Arc::new(lease)), Some(taken)));
+    let renewing = lease.clone();
     let code = runtime.block_on(async move {
-        let (session, observations) = Session::start(plan, backends, clock, journal, crew)?;
+        let (mut session, observations) = Session::start(plan, backends, clock, journal, crew)?;
+        if let Some(TakenOver { from, lapsed_secs }) = taken {
+            let note = format!("took over the target's Lease from {from}, lapsed {lapsed_secs}s ago");
+            session.command(crate::engine::Command::Note(note), operator.clone());
+        }
+        if let Some(lease) = renewing {
+            tokio::spawn(renew(lease));
+        }
         match theme {
             Some(theme) => tui::run(session, observations, theme, UiState::new(operator))
                 .await
@@ -199,8 +235,38 @@ fn live(
             }
         }
     })?;
+    if let Some(lease) = lease
+        && let Err(why) = runtime.block_on(lease.release())
+    {
+        tracing::warn!(%why, "the target's Lease was not let go; it lapses by itself");
+    }
     crate::stderr::say(format_args!("journal: {}", journal_path.display()));
     Ok(code)
+}
+
+/// Who holds a target's Lease: the person, the host and process, the release. The
+/// process tells two runs by one person on one host apart.
+fn holder_identity(operator: &crate::engine::Actor, plan: &Plan) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = crate::outside::one_line(host.trim(), 64);
+    format!(
+        "{}@{host} pid {} ({} {})",
+        operator.name,
+        std::process::id(),
+        plan.release.name,
+        plan.release.version
+    )
+}
+
+/// Renews the Lease while the release runs. Nothing waits on it: a lost Lease is logged,
+/// and the release (and `R`) go on.
+async fn renew(lease: Arc<TargetLease>) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        if let Err(why) = lease.renew().await {
+            tracing::warn!(%why, "the target's Lease could not be renewed");
+        }
+    }
 }
 
 /// The plan's router and metrics source.

@@ -94,6 +94,10 @@ pub struct RunArgs {
     /// Kubernetes routers: the namespace of the plan's objects (over the plan's).
     #[arg(long, value_name = "NAME")]
     pub namespace: Option<String>,
+    /// Take over a Kubernetes target whose Lease another shipdeck let lapse (that release
+    /// is gone); the takeover is journaled.
+    #[arg(long)]
+    pub take_over: bool,
     #[command(flatten)]
     pub headless: HeadlessArgs,
     #[command(flatten)]

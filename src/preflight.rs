@@ -89,7 +89,11 @@ pub async fn cluster(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> 
     match review(&access, &permissions).await {
         Ok(grants) => {
             for g in grants {
-                let object = format!("{} {} in {}", g.resource, g.name, g.namespace);
+                let object = if g.name.is_empty() {
+                    format!("{} in {}", g.resource, g.namespace)
+                } else {
+                    format!("{} {} in {}", g.resource, g.name, g.namespace)
+                };
                 found.push(if g.allowed {
                     finding(Mark::Pass, format!("may {} {object}", g.verb))
                 } else {

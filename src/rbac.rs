@@ -141,7 +141,7 @@ pub fn manifests(
         .map(|p| PolicyRule {
             api_groups: Some(vec![p.group.to_string()]),
             resources: Some(vec![p.resource.to_string()]),
-            resource_names: Some(p.names.clone()),
+            resource_names: (!p.names.is_empty()).then(|| p.names.clone()),
             verbs: p.verbs.iter().map(|v| v.to_string()).collect(),
             ..PolicyRule::default()
         })

@@ -147,7 +147,16 @@ fn rbac_prints_the_least_role_each_kubernetes_plan_needs() {
         let role = Role::deserialize(docs.next().unwrap()).unwrap();
         let binding = RoleBinding::deserialize(docs.next().unwrap()).unwrap();
         let rules = role.rules.unwrap();
-        assert_eq!(rules.len(), 1, "{plan}");
+        assert_eq!(rules.len(), 3, "{plan}");
+        // The Lease that says who drives the target: named for get and patch, unnamed for
+        // create (RBAC cannot name what does not exist yet).
+        assert_eq!(rules[1].resources.as_deref(), Some(&["leases".to_string()][..]));
+        assert_eq!(rules[1].verbs, ["get", "patch"]);
+        assert!(rules[1].resource_names.as_ref().unwrap()[0].starts_with("shipdeck-"));
+        assert_eq!(
+            (rules[2].verbs.clone(), rules[2].resource_names.clone()),
+            (vec!["create".to_string()], None)
+        );
         assert_eq!(rules[0].api_groups.as_deref(), Some(&[group.to_string()][..]), "{plan}");
         assert_eq!(
             rules[0].resources.as_deref(),

@@ -152,11 +152,17 @@ stages:
                 Some(sub) => format!("{}/{sub}", write.key.plural),
                 None => write.key.plural.clone(),
             };
+            // The fake records a POST as a plain JSON body: a create.
+            let verb = if write.content_type == "application/json" {
+                "create"
+            } else {
+                "patch"
+            };
             assert!(
                 allowed.iter().any(|p| p.group == group
                     && p.resource == resource
-                    && p.names.contains(&write.key.name)
-                    && p.verbs.contains(&"patch")),
+                    && (p.names.is_empty() || p.names.contains(&write.key.name))
+                    && p.verbs.contains(&verb)),
                 "{write:?} is outside the Role: {allowed:?}"
             );
         }
@@ -271,12 +277,16 @@ fn replicas_promote_a_good_canary_and_roll_back_a_bad_one() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(counts(&cluster), (0, 8));
     cluster.assert_writes_are_shipdeck_s(&plan);
+    // The Deployments only through their scale subresource.
+    let deployments = cluster
+        .api
+        .writes()
+        .into_iter()
+        .filter(|w| w.key.plural == "deployments");
     assert!(
-        cluster
-            .api
-            .writes()
-            .iter()
-            .all(|w| w.subresource.as_deref() == Some("scale"))
+        deployments
+            .map(|w| w.subresource)
+            .all(|s| s.as_deref() == Some("scale"))
     );
 
     cluster.api.put(deployment("checkout-stable", 8));
@@ -395,5 +405,111 @@ fn a_missing_object_stops_the_release_before_it_starts() {
     assert!(
         stderr.contains("✖ router gateway-api: kubernetes: httproutes.gateway.networking.k8s.io/checkout not found in namespace shop (404)"),
         "{stderr}"
+    );
+}
+
+fn lease_key() -> Key {
+    Key {
+        api_version: "coordination.k8s.io/v1".into(),
+        namespace: "shop".into(),
+        plural: "leases".into(),
+        name: "shipdeck-httproute-checkout".into(),
+    }
+}
+
+fn lease(holder: &str, renewed_secs_ago: i64) -> Value {
+    let renewed = chrono::Utc::now() - chrono::Duration::seconds(renewed_secs_ago);
+    json!({
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "shipdeck-httproute-checkout", "namespace": "shop"},
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": 30,
+                 "acquireTime": "2026-12-03T09:00:00Z",
+                 "renewTime": renewed.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)},
+    })
+}
+
+/// Two shipdeck processes on one target: while the first drives it, the second is refused
+/// with who drives it; once the first ends it lets the Lease go.
+#[test]
+fn a_second_shipdeck_on_the_same_target_is_refused_by_the_lease() {
+    let cluster = Cluster::new();
+    let key = route(&cluster);
+    let plan = cluster.plan(GATEWAY, CANARY_STAGES);
+    let first = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["run", "--headless", "--yes", "--log-dir", "logs"])
+        .arg(&plan)
+        .env("KUBECONFIG", cluster.dir.path().join("kubeconfig"))
+        .current_dir(cluster.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while cluster.api.get(&lease_key()).is_none() {
+        assert!(std::time::Instant::now() < deadline, "the first never took the Lease");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = cluster.run(&plan);
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("the target is driven by ") && said.contains("(checkout 2.14.0) since"),
+        "{said}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(weights(&cluster.api.get(&key).unwrap()), (0, 100));
+    let held = cluster.api.get(&lease_key()).unwrap();
+    assert_eq!(held["spec"]["holderIdentity"], Value::Null, "let go at the end: {held}");
+    cluster.assert_writes_are_shipdeck_s(&plan);
+}
+
+/// A Lease another shipdeck let lapse is taken over only when asked, and the journal says so.
+#[test]
+fn a_lapsed_lease_is_taken_over_only_when_asked() {
+    let cluster = Cluster::new();
+    route(&cluster);
+    let plan = cluster.plan(GATEWAY, CANARY_STAGES);
+    cluster.api.put(lease("kim@elsewhere (checkout 2.14.0)", 10));
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("driven by kim@elsewhere"),
+        "{}",
+        text(&out)
+    );
+
+    cluster.api.put(lease("kim@elsewhere (checkout 2.14.0)", 300));
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("run again with --take-over"),
+        "{}",
+        text(&out)
+    );
+    assert!(cluster.api.writes().is_empty(), "nothing written before the takeover");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args([
+            "run",
+            "--headless",
+            "--yes",
+            "--take-over",
+            "--journal",
+            "j.jsonl",
+            "--log-dir",
+            "logs",
+        ])
+        .arg(&plan)
+        .env("KUBECONFIG", cluster.dir.path().join("kubeconfig"))
+        .current_dir(cluster.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let journal = std::fs::read_to_string(cluster.dir.path().join("j.jsonl")).unwrap();
+    assert!(
+        journal.contains("took over the target's Lease from kim@elsewhere (checkout 2.14.0), lapsed 270s ago")
+            || journal.contains("took over the target's Lease from kim@elsewhere"),
+        "{journal}"
     );
 }

@@ -17,6 +17,7 @@ pub struct Grant {
     /// With its subresource: `deployments/scale`.
     pub resource: String,
     pub group: String,
+    /// Empty for a verb on any object of the resource (create).
     pub name: String,
     pub namespace: String,
     pub allowed: bool,
@@ -34,10 +35,12 @@ impl Grant {
         } else {
             format!("{resource}.{}", self.group)
         };
-        format!(
-            "kubectl auth can-i {} {qualified}/{}{sub} -n {}",
-            self.verb, self.name, self.namespace
-        )
+        let object = if self.name.is_empty() {
+            qualified
+        } else {
+            format!("{qualified}/{}", self.name)
+        };
+        format!("kubectl auth can-i {} {object}{sub} -n {}", self.verb, self.namespace)
     }
 }
 
@@ -51,7 +54,13 @@ pub async fn review(access: &ClusterAccess, permissions: &[Permission]) -> Resul
             Some((resource, sub)) => (resource, Some(sub.to_string())),
             None => (p.resource, None),
         };
-        for name in &p.names {
+        // An unnamed permission (create) is asked about without a name.
+        let names: Vec<Option<&String>> = if p.names.is_empty() {
+            vec![None]
+        } else {
+            p.names.iter().map(Some).collect()
+        };
+        for name in names {
             for verb in p.verbs {
                 let question = SelfSubjectAccessReview {
                     spec: SelfSubjectAccessReviewSpec {
@@ -61,7 +70,7 @@ pub async fn review(access: &ClusterAccess, permissions: &[Permission]) -> Resul
                             group: Some(p.group.to_string()),
                             resource: Some(resource.to_string()),
                             subresource: subresource.clone(),
-                            name: Some(name.clone()),
+                            name: name.cloned(),
                             ..ResourceAttributes::default()
                         }),
                         ..SelfSubjectAccessReviewSpec::default()
@@ -75,7 +84,7 @@ pub async fn review(access: &ClusterAccess, permissions: &[Permission]) -> Resul
                     verb: verb.to_string(),
                     resource: p.resource.to_string(),
                     group: p.group.to_string(),
-                    name: name.clone(),
+                    name: name.cloned().unwrap_or_default(),
                     namespace: namespace.clone(),
                     allowed: answer.status.is_some_and(|s| s.allowed),
                 });

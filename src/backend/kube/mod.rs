@@ -6,6 +6,7 @@ pub mod errors;
 pub mod gateway_api;
 pub mod istio;
 pub mod lazy_api;
+pub mod lease;
 pub mod permissions;
 pub mod replicas;
 pub mod service_selector;

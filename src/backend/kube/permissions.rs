@@ -2,6 +2,7 @@
 //! `shipdeck rbac` turns into a Role and that a preflight can ask the API server about.
 //! Only the objects the plan names, only the verbs the router uses.
 
+use super::lease::lease_name;
 use crate::plan::Target;
 
 /// One kind of access the plan's router needs.
@@ -11,7 +12,7 @@ pub struct Permission {
     pub group: &'static str,
     /// The resource, with its subresource when the router uses one (`deployments/scale`).
     pub resource: &'static str,
-    /// The objects the plan names.
+    /// The objects the plan names; empty for any object of the resource.
     pub names: Vec<String>,
     pub verbs: &'static [&'static str],
 }
@@ -19,8 +20,28 @@ pub struct Permission {
 /// Every router reads its objects before it writes them, and writes only by patch.
 const READ_AND_PATCH: &[&str] = &["get", "patch"];
 
-/// What `target` needs, or `None` for a router that is not on Kubernetes.
+/// What `target` needs, or `None` for a router that is not on Kubernetes: its router's
+/// objects, and the Lease that says who drives them (RBAC cannot name an object not yet
+/// created, so `create` on Leases goes unnamed).
 pub fn needed(target: &Target) -> Option<Vec<Permission>> {
+    let mut permissions = router_needs(target)?;
+    let lease = lease_name(target)?;
+    permissions.push(Permission {
+        group: "coordination.k8s.io",
+        resource: "leases",
+        names: vec![lease],
+        verbs: READ_AND_PATCH,
+    });
+    permissions.push(Permission {
+        group: "coordination.k8s.io",
+        resource: "leases",
+        names: Vec::new(),
+        verbs: &["create"],
+    });
+    Some(permissions)
+}
+
+fn router_needs(target: &Target) -> Option<Vec<Permission>> {
     let one = |group, resource, names: Vec<String>| {
         Some(vec![Permission {
             group,

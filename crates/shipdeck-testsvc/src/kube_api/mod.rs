@@ -137,6 +137,19 @@ async fn answer(store: Arc<Mutex<Store>>, request: Request<Incoming>) -> Result<
         let store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         return Ok(reply(store.review(&body)));
     }
+    if head.method == Method::POST
+        && let Some((api_version, namespace, plural)) = collection(head.uri.path())
+    {
+        let mut store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let field_manager = field_manager_of(head.uri.query());
+        return Ok(reply(store.create(
+            &api_version,
+            &namespace,
+            &plural,
+            &body,
+            field_manager.as_deref(),
+        )));
+    }
     let Some((key, sub)) = route(head.uri.path()) else {
         return Ok(reply(Err(Refusal {
             code: 404,
@@ -144,11 +157,7 @@ async fn answer(store: Arc<Mutex<Store>>, request: Request<Incoming>) -> Result<
             message: format!("the fake API server does not serve {}", head.uri.path()),
         })));
     };
-    let field_manager = head.uri.query().and_then(|q| {
-        q.split('&')
-            .find_map(|pair| pair.strip_prefix("fieldManager="))
-            .map(str::to_string)
-    });
+    let field_manager = field_manager_of(head.uri.query());
     let content_type = head
         .headers
         .get(CONTENT_TYPE)
@@ -166,6 +175,26 @@ async fn answer(store: Arc<Mutex<Store>>, request: Request<Incoming>) -> Result<
         }),
     };
     Ok(reply(result))
+}
+
+fn field_manager_of(query: Option<&str>) -> Option<String> {
+    query.and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("fieldManager="))
+            .map(str::to_string)
+    })
+}
+
+/// `/apis/GROUP/VERSION/namespaces/NS/PLURAL` (or `/api/v1/...`): where objects are created.
+fn collection(path: &str) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["api", version, "namespaces", ns, plural] => Some((version.to_string(), ns.to_string(), plural.to_string())),
+        ["apis", group, version, "namespaces", ns, plural] => {
+            Some((format!("{group}/{version}"), ns.to_string(), plural.to_string()))
+        }
+        _ => None,
+    }
 }
 
 fn too_large() -> Refusal {

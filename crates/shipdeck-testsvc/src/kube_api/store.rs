@@ -98,6 +98,51 @@ impl Store {
         key
     }
 
+    /// Creates the object posted to a namespace's collection: 409 AlreadyExists when its
+    /// name is taken.
+    pub fn create(
+        &mut self,
+        api_version: &str,
+        namespace: &str,
+        plural: &str,
+        body: &[u8],
+        field_manager: Option<&str>,
+    ) -> Result<Value, Refusal> {
+        let mut object: Value =
+            serde_json::from_slice(body).map_err(|e| refusal(400, "BadRequest", format!("invalid object: {e}")))?;
+        let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        if name.is_empty() {
+            return Err(refusal(422, "Invalid", "metadata.name: Required value"));
+        }
+        let key = Key {
+            api_version: api_version.to_string(),
+            namespace: namespace.to_string(),
+            plural: plural.to_string(),
+            name,
+        };
+        if self.objects.contains_key(&key) {
+            return Err(refusal(
+                409,
+                "AlreadyExists",
+                format!("{} \"{}\" already exists", key.plural, key.name),
+            ));
+        }
+        self.version += 1;
+        object["metadata"]["resourceVersion"] = json!(self.version.to_string());
+        object["metadata"]["namespace"] = json!(namespace);
+        if let Some(manager) = field_manager {
+            object["metadata"]["managedFields"] = json!([{"manager": manager, "operation": "Update"}]);
+        }
+        self.objects.insert(key.clone(), object.clone());
+        self.writes.push(Write {
+            key,
+            subresource: None,
+            content_type: "application/json".into(),
+            field_manager: field_manager.map(str::to_string),
+        });
+        Ok(object)
+    }
+
     pub fn get(&self, key: &Key, subresource: Option<&str>) -> Result<Value, Refusal> {
         let object = self.objects.get(key).ok_or_else(|| not_found(key))?;
         match subresource {

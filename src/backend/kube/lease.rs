@@ -1,0 +1,188 @@
+//! One driver per target: while a release drives a Kubernetes target it holds a
+//! coordination.k8s.io Lease next to it (holder: who, on which host, which release),
+//! renewed in the background. A second shipdeck, on any machine, is refused with who holds
+//! it and since when; an expired Lease is taken over only when asked (`--take-over`), and
+//! the takeover is journaled. Nothing waits on the Lease: a lost one is reported, and `R`
+//! still rolls back.
+
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+use super::access;
+use super::errors::router_error;
+use crate::plan::{ClusterAccess, Target};
+
+/// How long a Lease stays valid without a renewal.
+pub const LEASE_SECONDS: i64 = 30;
+/// How often the holder renews it: three chances before it lapses.
+pub const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The Lease that stands for `target`: `shipdeck-<resource>-<object>`; `None` off Kubernetes.
+pub fn lease_name(target: &Target) -> Option<String> {
+    let (resource, object) = match target {
+        Target::Sim | Target::Haproxy(_) => return None,
+        Target::GatewayApi { route, .. } => ("httproute", route.route.as_str()),
+        Target::Istio { route, .. } => ("virtualservice", route.virtual_service.as_str()),
+        Target::Replicas { deployments, .. } => ("deployment", deployments.canary.as_str()),
+        Target::ServiceSelector { service, .. } => ("service", service.service.as_str()),
+    };
+    let mut name = format!("shipdeck-{resource}-{object}");
+    name.truncate(63);
+    Some(name.trim_end_matches('-').to_string())
+}
+
+/// How the Lease was had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// Nobody held it (or we already did).
+    Free,
+    /// It had lapsed; `from` held it, `lapsed_secs` ago.
+    TakenOver { from: String, lapsed_secs: i64 },
+}
+
+pub struct TargetLease {
+    api: Api<Lease>,
+    name: String,
+    holder: String,
+}
+
+fn params() -> PatchParams {
+    PatchParams {
+        field_manager: Some("shipdeck".into()),
+        ..PatchParams::default()
+    }
+}
+
+fn stamp(at: Timestamp) -> String {
+    at.to_string()
+}
+
+impl TargetLease {
+    /// Takes the Lease `name` for `holder`, or says who has it.
+    pub async fn acquire(
+        access: &ClusterAccess,
+        name: &str,
+        holder: &str,
+        take_over: bool,
+    ) -> Result<(TargetLease, Taken), String> {
+        let (client, namespace) = access::connect(access).await.map_err(|e| e.to_string())?;
+        let api: Api<Lease> = Api::namespaced(client, &namespace);
+        let what = format!("leases.coordination.k8s.io/{name}");
+        let lease = TargetLease {
+            api,
+            name: name.to_string(),
+            holder: holder.to_string(),
+        };
+        let now = Timestamp::now();
+        let current = lease
+            .api
+            .get_opt(name)
+            .await
+            .map_err(|e| router_error(&e, "get", &what, Some(&namespace)).to_string())?;
+        let Some(current) = current else {
+            let fresh: Lease = serde_json::from_value(json!({
+                "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "shipdeck"}},
+                "spec": {"holderIdentity": holder, "leaseDurationSeconds": LEASE_SECONDS,
+                         "acquireTime": stamp(now), "renewTime": stamp(now), "leaseTransitions": 0},
+            }))
+            .map_err(|e| e.to_string())?;
+            let post = PostParams {
+                field_manager: Some("shipdeck".into()),
+                ..PostParams::default()
+            };
+            lease.api.create(&post, &fresh).await.map_err(|e| {
+                format!(
+                    "{}: another shipdeck may have taken the target this moment",
+                    router_error(&e, "create", &what, Some(&namespace))
+                )
+            })?;
+            return Ok((lease, Taken::Free));
+        };
+        let spec = current.spec.clone().unwrap_or_default();
+        let other = spec.holder_identity.clone().filter(|h| !h.is_empty() && h != holder);
+        let renewed = spec.renew_time.as_ref().map(|t| t.0);
+        let duration = i64::from(spec.lease_duration_seconds.unwrap_or(LEASE_SECONDS as i32));
+        let age = renewed.map_or(i64::MAX, |r| now.duration_since(r).as_secs());
+        let taken = match other {
+            None => Taken::Free,
+            Some(other) if age < duration => {
+                let since = spec
+                    .acquire_time
+                    .as_ref()
+                    .map_or("an unknown time".into(), |t| t.0.to_string());
+                return Err(format!(
+                    "the target is driven by {other} since {since} (Lease {name} renewed {age}s ago): one release \
+                     drives a target at a time; watch it, or wait until it ends"
+                ));
+            }
+            Some(other) if !take_over => {
+                return Err(format!(
+                    "the target's Lease {name} was held by {other} and lapsed {}s ago (not renewed for {age}s): \
+                     if that release is gone, run again with --take-over",
+                    age - duration
+                ));
+            }
+            Some(other) => Taken::TakenOver {
+                from: other,
+                lapsed_secs: age - duration,
+            },
+        };
+        let transitions = spec.lease_transitions.unwrap_or(0) + i32::from(taken != Taken::Free);
+        lease
+            .write(
+                &current,
+                json!({"holderIdentity": holder, "leaseDurationSeconds": LEASE_SECONDS,
+                       "acquireTime": stamp(now), "renewTime": stamp(now), "leaseTransitions": transitions}),
+            )
+            .await?;
+        Ok((lease, taken))
+    }
+
+    /// A merge patch of the spec, guarded by the resourceVersion read.
+    async fn write(&self, current: &Lease, spec: Value) -> Result<(), String> {
+        let patch = json!({
+            "metadata": {"resourceVersion": current.metadata.resource_version},
+            "spec": spec,
+        });
+        self.api
+            .patch(&self.name, &params(), &Patch::Merge(patch))
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                router_error(&e, "patch", &format!("leases.coordination.k8s.io/{}", self.name), None).to_string()
+            })
+    }
+
+    /// Renews the Lease, or says it is no longer ours.
+    pub async fn renew(&self) -> Result<(), String> {
+        let current = self.api.get(&self.name).await.map_err(|e| {
+            router_error(&e, "get", &format!("leases.coordination.k8s.io/{}", self.name), None).to_string()
+        })?;
+        let holder = current
+            .spec
+            .as_ref()
+            .and_then(|s| s.holder_identity.clone())
+            .unwrap_or_default();
+        if holder != self.holder {
+            return Err(format!(
+                "the target's Lease {} is now held by {holder}: another shipdeck may drive this target",
+                self.name
+            ));
+        }
+        self.write(&current, json!({"renewTime": stamp(Timestamp::now())}))
+            .await
+    }
+
+    /// Lets the Lease go at the end of the release, so the next one need not wait.
+    pub async fn release(&self) -> Result<(), String> {
+        let current = self.api.get(&self.name).await.map_err(|e| e.to_string())?;
+        let ours = current.spec.as_ref().and_then(|s| s.holder_identity.as_deref()) == Some(self.holder.as_str());
+        if !ours {
+            return Ok(());
+        }
+        self.write(&current, json!({"holderIdentity": null, "renewTime": null}))
+            .await
+    }
+}
