@@ -4,6 +4,9 @@
 //! captured, never on the cockpit's screen: a login that needs a person is done first,
 //! with kubectl.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
+
 use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
@@ -12,6 +15,8 @@ use crate::plan::ClusterAccess;
 
 /// A client for the cluster `access` names, and the namespace its objects live in.
 pub async fn connect(access: &ClusterAccess) -> Result<(Client, String), RouterError> {
+    let paths = kubeconfig_paths(std::env::var_os("KUBECONFIG"), std::env::var_os("HOME"));
+    check_files(&paths)?;
     let mut config = match Kubeconfig::read() {
         Ok(mut kubeconfig) => {
             quiet_exec_plugins(&mut kubeconfig);
@@ -42,6 +47,49 @@ pub async fn connect(access: &ClusterAccess) -> Result<(Client, String), RouterE
     let namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| RouterError::Misconfigured(format!("kubernetes client: {e}")))?;
     Ok((client, namespace))
+}
+
+/// The largest kubeconfig read: kubeconfigs with many clusters are a few hundred KiB.
+const KUBECONFIG_BYTES: u64 = 16 << 20;
+
+/// The files kubectl would read: each in `KUBECONFIG`, else `~/.kube/config`.
+fn kubeconfig_paths(kubeconfig: Option<OsString>, home: Option<OsString>) -> Vec<PathBuf> {
+    match kubeconfig.filter(|v| !v.is_empty()) {
+        Some(list) => std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        None => home
+            .map(|h| PathBuf::from(h).join(".kube/config"))
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Every file is read as plans are: a regular file of a bounded size (a pipe or a device
+/// could block for ever or fill the memory). Missing files are left to kube's own words.
+fn check_files(paths: &[PathBuf]) -> Result<(), RouterError> {
+    for path in paths {
+        let Ok(meta) = std::fs::metadata(path) else {
+            continue;
+        };
+        let problem = if !meta.is_file() {
+            Some("is not a regular file (a device, pipe or socket?)".to_string())
+        } else if meta.len() > KUBECONFIG_BYTES {
+            Some(format!(
+                "is {} bytes, more than the 16 MiB a kubeconfig may be",
+                meta.len()
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(RouterError::Misconfigured(format!(
+                "kubeconfig {} {problem}",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Exec plugins would otherwise share the terminal the cockpit draws on (their prompts and
@@ -93,6 +141,27 @@ users:
             .unwrap();
         assert_eq!(exec.interactive_mode, Some(ExecInteractiveMode::Never));
         assert!(kubeconfig.auth_infos[1].auth_info.as_ref().unwrap().exec.is_none());
+    }
+
+    #[test]
+    fn kubeconfig_files_are_found_as_kubectl_finds_them_and_read_only_when_sane() {
+        let listed = kubeconfig_paths(Some("/a/one:/b/two::".into()), Some("/home/ana".into()));
+        assert_eq!(listed, [PathBuf::from("/a/one"), PathBuf::from("/b/two")]);
+        let home = kubeconfig_paths(None, Some("/home/ana".into()));
+        assert_eq!(home, [PathBuf::from("/home/ana/.kube/config")]);
+        assert_eq!(kubeconfig_paths(Some("".into()), None), Vec::<PathBuf>::new());
+
+        let err = check_files(&[PathBuf::from("/dev/zero")]).unwrap_err().to_string();
+        assert!(err.contains("kubeconfig /dev/zero is not a regular file"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let huge = dir.path().join("config");
+        std::fs::File::create(&huge).unwrap().set_len(17 << 20).unwrap();
+        let err = check_files(&[huge]).unwrap_err().to_string();
+        assert!(err.contains("more than the 16 MiB"), "{err}");
+        assert!(
+            check_files(&[dir.path().join("missing")]).is_ok(),
+            "left to kube's words"
+        );
     }
 
     #[test]
