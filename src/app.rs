@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use color_eyre::eyre::{Result, eyre};
 
 use crate::backend::MetricsSource;
-use crate::backend::kube::lease::{RENEW_EVERY, Taken::TakenOver, TargetLease, lease_name};
+use crate::backend::kube::lease::{Taken::TakenOver, TargetLease, lease_name};
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::sim::{SimMetrics, SimRouter};
 use crate::backend::wiring::cluster_access;
@@ -216,7 +216,7 @@ fn live(
             session.command(crate::engine::Command::Note(note), operator.clone());
         }
         if let Some(lease) = renewing {
-            tokio::spawn(renew(lease));
+            session.keep_lease(lease);
         }
         match theme {
             Some(theme) => tui::run(session, observations, theme, UiState::new(operator))
@@ -256,17 +256,6 @@ fn holder_identity(operator: &crate::engine::Actor, plan: &Plan) -> String {
         plan.release.name,
         plan.release.version
     )
-}
-
-/// Renews the Lease while the release runs. Nothing waits on it: a lost Lease is logged,
-/// and the release (and `R`) go on.
-async fn renew(lease: Arc<TargetLease>) {
-    loop {
-        tokio::time::sleep(RENEW_EVERY).await;
-        if let Err(why) = lease.renew().await {
-            tracing::warn!(%why, "the target's Lease could not be renewed");
-        }
-    }
 }
 
 /// The plan's router and metrics source.

@@ -1911,6 +1911,29 @@ fn a_backfill_is_one_journal_entry_and_touches_no_gate_trigger_or_data_age() {
     );
 }
 
+/// A Lease lost while the release runs is recorded once per reason, as a warning, and
+/// waits on nothing: the release goes on, and a rollback is not held back.
+#[test]
+fn a_lost_lease_is_said_once_and_blocks_nothing() {
+    let mut sim = Sim::started(Spec::default());
+    sim.errors_at(5, GOOD);
+    let lost = || Observation::LeaseLost {
+        message: "the target's Lease shipdeck-httproute-checkout is now held by kim@elsewhere".into(),
+    };
+    let fx = sim.observe(lost());
+    let entries = records(&fx);
+    assert_eq!(entries.len(), 1, "{fx:#?}");
+    assert_eq!(entries[0].event, EventKind::LeaseLost);
+    assert_eq!(EventKind::LeaseLost.severity(), shipdeck::engine::Severity::Warning);
+    assert!(records(&sim.observe(lost())).is_empty(), "said once");
+    assert_eq!(sim.release.phase(), PhaseName::Running);
+    let fx = sim.cmd(Command::Rollback);
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::SetWeight(w) if w.percent() == 0)),
+        "{fx:#?}"
+    );
+}
+
 /// A backfill that brought nothing back (no answer in time, a source that failed) is one
 /// entry saying so and why, not "0 samples".
 #[test]

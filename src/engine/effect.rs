@@ -65,6 +65,8 @@ pub enum EventKind {
     Note,
     /// The journal failed: the release holds; only a rollback or an abort moves traffic.
     JournalFailed,
+    /// The Lease that says who drives the target could not be renewed, or another holds it.
+    LeaseLost,
 }
 
 impl EventKind {
@@ -92,7 +94,7 @@ impl EventKind {
         match self {
             RouterFailed | TriggerFired | GateFailed | JudgeFail | Aborted | RollbackStarted | RolledBack
             | JournalFailed => Severity::Danger,
-            Held | Refused | Paused | GateWarning | JudgeMarginal | JudgeNoData => Severity::Warning,
+            Held | Refused | Paused | GateWarning | JudgeMarginal | JudgeNoData | LeaseLost => Severity::Warning,
             Promoted | Go => Severity::Success,
             _ => Severity::Info,
         }

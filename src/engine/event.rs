@@ -68,6 +68,9 @@ pub enum Observation {
     PreviousRestored,
     /// The journal could not be written or synced: the release is no longer recorded.
     JournalFailed { message: String },
+    /// The target's Lease could not be renewed, or another shipdeck holds it now: said,
+    /// never waited on (a rollback goes on regardless).
+    LeaseLost { message: String },
 }
 
 /// What a metrics source read back of the time before the release started.

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use super::journal_writer::{JournalErrors, JournalWriter};
 use super::tasks;
 use super::weights::WeightGate;
+use crate::backend::kube::lease::TargetLease;
 use crate::backend::{MetricsSource, TrafficRouter};
 use crate::clock::Clock;
 use crate::engine::{Actor, Command, Effect, Event, Observation, Release};
@@ -22,6 +23,8 @@ pub struct Session {
     weights: WeightGate,
     restore_tx: mpsc::Sender<String>,
     crew: Option<Crew>,
+    /// For tasks started after the release (the target's Lease).
+    observations: mpsc::Sender<Observation>,
 }
 
 pub struct Backends {
@@ -87,7 +90,7 @@ impl Session {
             limit,
             clock,
             started,
-            obs_tx,
+            obs_tx.clone(),
         ));
         let mut session = Session {
             release,
@@ -96,10 +99,17 @@ impl Session {
             weights,
             restore_tx,
             crew,
+            observations: obs_tx,
         };
         let rest: Vec<Effect> = fx.into_iter().filter(|e| !matches!(e, Effect::Record(_))).collect();
         session.execute(rest);
         Ok((session, obs_rx))
+    }
+
+    /// Keeps the target's Lease renewed while the release runs; a renewal that fails is
+    /// said to the engine, never waited on.
+    pub fn keep_lease(&self, lease: Arc<TargetLease>) {
+        tokio::spawn(tasks::lease_task(lease, self.observations.clone()));
     }
 
     pub fn command(&mut self, command: Command, actor: Actor) {

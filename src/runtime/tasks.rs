@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{MissedTickBehavior, timeout};
 
+use crate::backend::kube::lease::{RENEW_EVERY, TargetLease};
 use crate::backend::{MetricsSource, RouterError, TrafficRouter};
 use crate::clock::Clock;
 use crate::engine::{History, Observation, Reading};
@@ -169,6 +170,20 @@ pub async fn metrics_task(
         }
     };
     futures::join!(history, live);
+}
+
+/// Renews the target's Lease every `RENEW_EVERY` while the release runs. A renewal that
+/// fails (the API server away, another shipdeck holding it now) is said to the engine,
+/// which records it; nothing waits on it, so a rollback goes on regardless.
+pub async fn lease_task(lease: std::sync::Arc<TargetLease>, out: mpsc::Sender<Observation>) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        if let Err(message) = lease.renew().await
+            && out.send(Observation::LeaseLost { message }).await.is_err()
+        {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]

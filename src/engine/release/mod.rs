@@ -70,6 +70,8 @@ pub struct Release {
     pub(in crate::engine) actual: Option<Weight>,
     pub(in crate::engine) manual_weight: Option<Weight>,
     pub(in crate::engine) router_error: Option<String>,
+    /// The last word on a lost Lease, so a lasting problem is said once.
+    pub(in crate::engine) lease_problem: Option<String>,
     pub(in crate::engine) metrics: Vec<MetricState>,
     pub(in crate::engine) gates: Vec<Watch>,
     pub(in crate::engine) triggers: Vec<Watch>,
@@ -143,6 +145,7 @@ impl Release {
             actual: None,
             manual_weight: None,
             router_error: None,
+            lease_problem: None,
             metrics,
             rollback_reason: None,
             journal_failure: None,

@@ -49,6 +49,12 @@ impl Release {
                 let msg = format!("previous version {} restored", self.plan.release.stable);
                 self.record(fx, now, Actor::system(), EventKind::Note, msg);
             }
+            Observation::LeaseLost { message } => {
+                if self.lease_problem.as_deref() != Some(message.as_str()) {
+                    self.record(fx, now, Actor::system(), EventKind::LeaseLost, message.clone());
+                    self.lease_problem = Some(message);
+                }
+            }
             Observation::JournalFailed { message } => {
                 if self.journal_failure.is_none() {
                     let msg = format!(
