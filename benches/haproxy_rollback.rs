@@ -4,20 +4,17 @@
 
 #[path = "../tests/stack/haproxy.rs"]
 mod haproxy;
+#[path = "support/rollback.rs"]
+mod rollback;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use haproxy::{Haproxy, Server};
-use shipdeck::backend::TrafficRouter;
 use shipdeck::backend::haproxy::HaproxyRouter;
 use shipdeck::plan::{HaproxyTarget, Weight};
 
 const ROUNDS: usize = 200;
 const BUDGET_P99: Duration = Duration::from_millis(50);
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn main() {
     if !haproxy::available() {
@@ -38,24 +35,10 @@ fn main() {
         .unwrap();
     let half = Weight::new(50).unwrap();
 
-    let mut samples = Vec::with_capacity(ROUNDS);
-    runtime.block_on(async {
-        for _ in 0..ROUNDS {
-            assert_eq!(router.apply(half).await, Ok(half));
-            let started = Instant::now();
-            let actual = router.apply(Weight::ZERO).await;
-            samples.push(started.elapsed());
-            assert_eq!(actual, Ok(Weight::ZERO), "rollback not acknowledged");
-        }
-    });
-    samples.sort();
-    let (median, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
-    println!(
-        "haproxy rollback (apply 0 after 50, read back, unix socket, {ROUNDS} rounds): median {:.2} ms, p99 {:.2} ms, max {:.2} ms (budget p99 < {} ms{})",
-        median.as_secs_f64() * 1e3,
-        p99.as_secs_f64() * 1e3,
-        samples[samples.len() - 1].as_secs_f64() * 1e3,
-        BUDGET_P99.as_millis(),
-        if p99 < BUDGET_P99 { "" } else { ": OVER BUDGET" }
+    let samples = runtime.block_on(rollback::time_rollbacks(&mut router, half, ROUNDS));
+    rollback::report(
+        &format!("haproxy rollback (apply 0 after 50, read back, unix socket, {ROUNDS} rounds)"),
+        samples,
+        BUDGET_P99,
     );
 }

@@ -4,8 +4,11 @@
 //! one can run here). Budget: p99 under 10 ms. Prints figures; run with
 //! `cargo bench --bench kube_rollback`.
 
+#[path = "support/rollback.rs"]
+mod rollback;
+
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::json;
@@ -19,10 +22,6 @@ use shipdeck_testsvc::kube_api::FakeApiServer;
 const ROUNDS: usize = 300;
 const BUDGET_P99: Duration = Duration::from_millis(10);
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 async fn client(api: &FakeApiServer) -> kube::Client {
     let kubeconfig = Kubeconfig::from_yaml(&api.kubeconfig("shop")).unwrap();
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
@@ -32,25 +31,9 @@ async fn client(api: &FakeApiServer) -> kube::Client {
 }
 
 async fn measure(name: &str, router: &mut dyn TrafficRouter, to: Weight) {
-    let mut samples = Vec::with_capacity(ROUNDS);
-    for _ in 0..ROUNDS {
-        assert_eq!(router.apply(to).await, Ok(to));
-        let started = Instant::now();
-        let actual = router.apply(Weight::ZERO).await;
-        samples.push(started.elapsed());
-        assert_eq!(actual, Ok(Weight::ZERO), "rollback not acknowledged");
-    }
-    samples.sort();
-    let (median, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
-    println!(
-        "kube rollback, {name} (apply 0 after {to}, {ROUNDS} rounds, fake API server on loopback): median {:.2} ms, \
-         p99 {:.2} ms, max {:.2} ms (budget p99 < {} ms{})",
-        median.as_secs_f64() * 1e3,
-        p99.as_secs_f64() * 1e3,
-        samples[samples.len() - 1].as_secs_f64() * 1e3,
-        BUDGET_P99.as_millis(),
-        if p99 < BUDGET_P99 { "" } else { ": OVER BUDGET" }
-    );
+    let samples = rollback::time_rollbacks(router, to, ROUNDS).await;
+    let what = format!("kube rollback, {name} (apply 0 after {to}, {ROUNDS} rounds, fake API server on loopback)");
+    rollback::report(&what, samples, BUDGET_P99);
 }
 
 fn main() {

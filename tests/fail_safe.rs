@@ -2,6 +2,8 @@
 //! lost, no secret leaks. Each test replays one way shipdeck was seen to fail, against
 //! fake servers on 127.0.0.1, real files and the real binary.
 
+mod fake_http;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -127,26 +129,12 @@ struct FakeHttp {
 
 impl FakeHttp {
     fn start(answers: Vec<(u16, String)>) -> FakeHttp {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         let answered = Arc::new(AtomicUsize::new(0));
         let count = Arc::clone(&answered);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                    head.push(byte[0]);
-                }
-                let (status, body) = &answers[count.load(Ordering::SeqCst) % answers.len()];
-                let answer = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-                count.fetch_add(1, Ordering::SeqCst);
-            }
+        let addr = fake_http::serve(move |_| {
+            let (status, body) = &answers[count.load(Ordering::SeqCst) % answers.len()];
+            count.fetch_add(1, Ordering::SeqCst);
+            (*status, "text/plain", body.clone())
         });
         FakeHttp { addr, answered }
     }

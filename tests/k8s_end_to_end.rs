@@ -4,8 +4,8 @@
 //! stage to promoted, and a bad canary to rolled back, and the objects' final state is
 //! checked, with every write made as field manager `shipdeck` and no strategic-merge patch.
 
-use std::io::{Read, Write as _};
-use std::net::TcpListener;
+mod fake_http;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -26,45 +26,28 @@ struct FakePrometheus {
 
 impl FakePrometheus {
     fn start(bad: Arc<AtomicBool>) -> FakePrometheus {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                    head.push(byte[0]);
-                }
-                let line = String::from_utf8_lossy(&head)
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                let value = if line.contains("errors") {
-                    if line.contains(CANARY) && bad.load(Ordering::SeqCst) {
-                        "5"
-                    } else {
-                        "0.1"
-                    }
+        let addr = fake_http::serve(move |line| {
+            let value = if line.contains("errors") {
+                if line.contains(CANARY) && bad.load(Ordering::SeqCst) {
+                    "5"
                 } else {
-                    "100"
-                };
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs();
-                let body = format!(
-                    r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[{now},"{value}"]}}]}}}}"#
-                );
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-            }
+                    "0.1"
+                }
+            } else {
+                "100"
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let body = format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[{now},"{value}"]}}]}}}}"#
+            );
+            (200, "application/json", body)
         });
-        FakePrometheus { url }
+        FakePrometheus {
+            url: format!("http://{addr}"),
+        }
     }
 }
 
