@@ -496,3 +496,50 @@ fn a_lapsed_lease_is_taken_over_only_when_asked() {
         "{journal}"
     );
 }
+
+/// The API server goes away just as a bad canary is caught: the rollback is retried until
+/// the server is back and acknowledges it, as on HAProxy, and the route ends all stable.
+#[test]
+fn a_rollback_is_retried_until_the_api_server_acknowledges_it() {
+    let cluster = Cluster::new();
+    let key = route(&cluster);
+    let plan = cluster.plan(
+        GATEWAY,
+        "  - { name: canary 25%, weight: 25, hold: 1m }\n  - { name: full, weight: 100, hold: 2s }\n",
+    );
+    let run = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["run", "--headless", "--yes", "--log-dir", "logs"])
+        .arg(&plan)
+        .env("KUBECONFIG", cluster.dir.path().join("kubeconfig"))
+        .current_dir(cluster.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let wait = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "never: {what}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    wait("the canary at 25%", &|| {
+        cluster.api.get(&key).is_some_and(|r| weights(&r) == (75, 25))
+    });
+    // The server goes down, then the canary turns bad: the trigger fires while nothing
+    // can be written.
+    cluster.api.set_down(true);
+    cluster.bad.store(true, Ordering::SeqCst);
+    // kube's client retries a 503 itself, for as long as shipdeck's call deadline (5 s)
+    // allows; past that, shipdeck's router task says so and tries again.
+    wait("rollback attempts refused", &|| cluster.api.refused() >= 20);
+    cluster.api.set_down(false);
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(weights(&cluster.api.get(&key).unwrap()), (100, 0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("rolling_back shipdeck: router: no answer within 5s"),
+        "{stdout}"
+    );
+}

@@ -93,6 +93,17 @@ impl FakeApiServer {
         self.lock().deny(verb, resource);
     }
 
+    /// While `down`, every request is answered 503, as an API server losing its etcd
+    /// leader answers: what a rollback must retry through.
+    pub fn set_down(&self, down: bool) {
+        self.lock().down = down;
+    }
+
+    /// How many requests were answered 503 while down.
+    pub fn refused(&self) -> usize {
+        self.lock().refused
+    }
+
     /// Every write the server took, oldest first.
     pub fn writes(&self) -> Vec<Write> {
         self.lock().writes().to_vec()
@@ -133,6 +144,17 @@ async fn answer(store: Arc<Mutex<Store>>, request: Request<Incoming>) -> Result<
         Ok(collected) => collected.to_bytes(),
         Err(_) => return Ok(reply(Err(too_large()))),
     };
+    {
+        let mut store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if store.down {
+            store.refused += 1;
+            return Ok(reply(Err(Refusal {
+                code: 503,
+                reason: "ServiceUnavailable",
+                message: "etcdserver: leader changed".into(),
+            })));
+        }
+    }
     if head.method == Method::POST && head.uri.path() == ACCESS_REVIEWS {
         let store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         return Ok(reply(store.review(&body)));

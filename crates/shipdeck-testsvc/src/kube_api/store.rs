@@ -85,6 +85,9 @@ pub struct Store {
     writes: Vec<Write>,
     /// (verb, resource[/subresource]) a SelfSubjectAccessReview is answered "no" for.
     denied: Vec<(String, String)>,
+    /// Answer every request 503 (see `FakeApiServer::set_down`), and how many were.
+    pub down: bool,
+    pub refused: usize,
 }
 
 impl Store {
