@@ -1911,10 +1911,11 @@ fn a_backfill_is_one_journal_entry_and_touches_no_gate_trigger_or_data_age() {
     );
 }
 
-/// A Lease lost while the release runs is recorded once per reason, as a warning, and
-/// waits on nothing: the release goes on, and a rollback is not held back.
+/// A Lease lost while the release runs (another shipdeck may drive the target now) is
+/// recorded once per reason and holds the release forward: no auto-advance, `n` refused.
+/// A rollback is never held back by it. A renewal that works again lifts the hold.
 #[test]
-fn a_lost_lease_is_said_once_and_blocks_nothing() {
+fn a_lost_lease_holds_the_release_forward_but_never_a_rollback() {
     let mut sim = Sim::started(Spec::default());
     sim.errors_at(5, GOOD);
     let lost = || Observation::LeaseLost {
@@ -1922,11 +1923,36 @@ fn a_lost_lease_is_said_once_and_blocks_nothing() {
     };
     let fx = sim.observe(lost());
     let entries = records(&fx);
-    assert_eq!(entries.len(), 1, "{fx:#?}");
-    assert_eq!(entries[0].event, EventKind::LeaseLost);
+    assert_eq!(
+        entries.iter().filter(|e| e.event == EventKind::LeaseLost).count(),
+        1,
+        "{fx:#?}"
+    );
     assert_eq!(EventKind::LeaseLost.severity(), shipdeck::engine::Severity::Warning);
-    assert!(records(&sim.observe(lost())).is_empty(), "said once");
-    assert_eq!(sim.release.phase(), PhaseName::Running);
+    assert!(
+        records(&sim.observe(lost()))
+            .iter()
+            .all(|e| e.event != EventKind::LeaseLost),
+        "said once"
+    );
+    sim.tick_at(10);
+    assert_eq!(sim.release.phase(), PhaseName::Held);
+    assert!(
+        matches!(sim.release.holds(), [HoldReason::LeaseLost { .. }]),
+        "{:?}",
+        sim.release.holds()
+    );
+    let stage = sim.release.stage();
+    let refusal = sim.release.refusal(&Command::Advance { from: stage }).unwrap();
+    assert!(refusal.contains("kim@elsewhere"), "{refusal}");
+    assert_eq!(sim.release.refusal(&Command::Rollback), None);
+
+    sim.observe(Observation::LeaseHeld);
+    sim.tick_at(11);
+    assert_eq!(sim.release.phase(), PhaseName::Running, "{:?}", sim.release.holds());
+
+    sim.observe(lost());
+    sim.tick_at(12);
     let fx = sim.cmd(Command::Rollback);
     assert!(
         fx.iter().any(|e| matches!(e, Effect::SetWeight(w) if w.percent() == 0)),

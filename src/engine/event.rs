@@ -71,6 +71,8 @@ pub enum Observation {
     /// The target's Lease could not be renewed, or another shipdeck holds it now: said,
     /// never waited on (a rollback goes on regardless).
     LeaseLost { message: String },
+    /// The Lease was renewed again after being lost: this shipdeck drives the target.
+    LeaseHeld,
 }
 
 /// What a metrics source read back of the time before the release started.

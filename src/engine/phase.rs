@@ -134,6 +134,11 @@ pub enum HoldReason {
     JournalFailing {
         message: String,
     },
+    /// The target's Lease could not be renewed: another shipdeck may drive the target, so
+    /// this one moves nothing forward (a rollback still goes).
+    LeaseLost {
+        message: String,
+    },
 }
 
 impl fmt::Display for HoldReason {
@@ -178,6 +183,7 @@ impl fmt::Display for HoldReason {
                     "{message}: the release is not recorded (only a rollback or an abort moves traffic)"
                 )
             }
+            HoldReason::LeaseLost { message } => write!(f, "{message}; nothing moves forward until it is ours again"),
         }
     }
 }

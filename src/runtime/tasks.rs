@@ -174,13 +174,24 @@ pub async fn metrics_task(
 
 /// Renews the target's Lease every `RENEW_EVERY` while the release runs. A renewal that
 /// fails (the API server away, another shipdeck holding it now) is said to the engine,
-/// which records it; nothing waits on it, so a rollback goes on regardless.
+/// which holds the release forward (a rollback goes on regardless), and so is the first
+/// renewal that works again.
 pub async fn lease_task(lease: std::sync::Arc<TargetLease>, out: mpsc::Sender<Observation>) {
+    let mut lost = false;
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
-        if let Err(message) = lease.renew().await
-            && out.send(Observation::LeaseLost { message }).await.is_err()
-        {
+        let said = match lease.renew().await {
+            Err(message) => {
+                lost = true;
+                Observation::LeaseLost { message }
+            }
+            Ok(()) if lost => {
+                lost = false;
+                Observation::LeaseHeld
+            }
+            Ok(()) => continue,
+        };
+        if out.send(said).await.is_err() {
             return;
         }
     }

@@ -18,6 +18,11 @@ impl Release {
                 message: message.clone(),
             });
         }
+        if let Some(message) = &self.lease_problem {
+            reasons.push(HoldReason::LeaseLost {
+                message: message.clone(),
+            });
+        }
         // A latched verdict holds the stage until someone decides it, whatever the weight
         // does meanwhile: dialling the weight is not a decision.
         match self.judge.as_ref().and_then(|j| j.latch.as_ref()) {

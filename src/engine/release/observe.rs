@@ -55,6 +55,12 @@ impl Release {
                     self.lease_problem = Some(message);
                 }
             }
+            Observation::LeaseHeld => {
+                if self.lease_problem.take().is_some() {
+                    let msg = "the target's Lease is renewed again: this release drives the target".to_string();
+                    self.record(fx, now, Actor::system(), EventKind::Note, msg);
+                }
+            }
             Observation::JournalFailed { message } => {
                 if self.journal_failure.is_none() {
                     let msg = format!(
