@@ -185,8 +185,16 @@ fn live(
     let lease = match (cluster_access(&plan.target, cluster), lease_name(&plan.target)) {
         (Some(access), Some(name)) => {
             let holder = holder_identity(&operator, &plan);
-            match runtime.block_on(TargetLease::acquire(&access, &name, &holder, take_over)) {
-                Ok(lease) => Some(lease),
+            let acquiring = TargetLease::acquire(&access, &name, &holder, take_over);
+            let answered = runtime.block_on(async { tokio::time::timeout(LEASE_WAIT, acquiring).await });
+            let acquired = answered.unwrap_or_else(|_| {
+                Err(format!(
+                    "the API server did not answer about the target's Lease {name} within {}s",
+                    LEASE_WAIT.as_secs()
+                ))
+            });
+            match acquired {
+                Ok((lease, taken)) => Some((LetGo(Arc::new(lease), runtime.handle().clone()), taken)),
                 Err(why) => {
                     crate::stderr::say(format_args!("shipdeck: {why}"));
                     crate::stderr::say("shipdeck: nothing was started or changed");
@@ -207,8 +215,9 @@ fn live(
     tracing::info!(plan = %plan.release.name, journal = %journal_path.display(), run = journal.run_id(), "starting");
 
     let crew = sim.crew.then(|| Crew::new(sim.seed));
-    let (lease, taken) = lease.map_or((None, None), |(lease, taken)| (Some(Arc::new(lease)), Some(taken)));
-    let renewing = lease.clone();
+    // Let go on every way out of here, an early error included.
+    let (lease, taken) = lease.map_or((None, None), |(lease, taken)| (Some(lease), Some(taken)));
+    let renewing = lease.as_ref().map(|l| Arc::clone(&l.0));
     let code = runtime.block_on(async move {
         let (mut session, observations) = Session::start(plan, backends, clock, journal, crew)?;
         if let Some(TakenOver { from, lapsed_secs }) = taken {
@@ -235,13 +244,23 @@ fn live(
             }
         }
     })?;
-    if let Some(lease) = lease
-        && let Err(why) = runtime.block_on(lease.release())
-    {
-        tracing::warn!(%why, "the target's Lease was not let go; it lapses by itself");
-    }
+    drop(lease);
     crate::stderr::say(format_args!("journal: {}", journal_path.display()));
     Ok(code)
+}
+
+/// How long taking the target's Lease may take before nothing starts.
+const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The target's Lease, let go when this is dropped (outside the runtime).
+struct LetGo(Arc<TargetLease>, tokio::runtime::Handle);
+
+impl Drop for LetGo {
+    fn drop(&mut self) {
+        if let Err(why) = self.1.block_on(self.0.release()) {
+            tracing::warn!(%why, "the target's Lease was not let go; it lapses by itself");
+        }
+    }
 }
 
 /// Who holds a target's Lease: the person, the host and process, the release. The

@@ -10,8 +10,11 @@ use std::path::PathBuf;
 use chrono::Utc;
 use clap::Args;
 
+use tokio::time::timeout;
+
 use crate::backend::MetricsSource;
 use crate::backend::kube::access_review::review;
+use crate::backend::kube::lease::CALL_LIMIT;
 use crate::backend::kube::permissions::needed;
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::wiring::{cluster_access, real};
@@ -72,7 +75,14 @@ pub async fn cluster(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> 
         return Vec::new();
     };
     let mut found = Vec::new();
-    match driven.inspect().await {
+    // The first call makes the client (an exec plugin may log in): room for that.
+    let inspected = timeout(CALL_LIMIT * 4, driven.inspect()).await.unwrap_or_else(|_| {
+        Err(crate::backend::RouterError::Unavailable(format!(
+            "no answer within {}s",
+            (CALL_LIMIT * 4).as_secs()
+        )))
+    });
+    match inspected {
         Ok(what) => found.push(finding(
             Mark::Pass,
             format!("router {}: {what}", plan.target.router().as_str()),
@@ -86,7 +96,15 @@ pub async fn cluster(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> 
             return found;
         }
     }
-    match review(&access, &permissions).await {
+    let reviewed = timeout(CALL_LIMIT * 4, review(&access, &permissions))
+        .await
+        .unwrap_or_else(|_| {
+            Err(crate::backend::RouterError::Unavailable(format!(
+                "no answer within {}s",
+                (CALL_LIMIT * 4).as_secs()
+            )))
+        });
+    match reviewed {
         Ok(grants) => {
             for g in grants {
                 let object = if g.name.is_empty() {

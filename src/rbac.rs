@@ -60,6 +60,15 @@ pub fn run(args: &RbacArgs, out: &mut impl Write, err: &mut impl Write) -> i32 {
         namespace: args.namespace.clone(),
     };
     let namespace = cluster_access(&plan.target, &command_line).and_then(|c| c.namespace);
+    // A service account lives in a namespace; the binding must say which.
+    if !args.service_account.is_empty() && namespace.is_none() {
+        let _ = writeln!(
+            err,
+            "{}: --service-account needs a namespace: give --namespace or the plan's target.kubernetes.namespace",
+            args.plan.display()
+        );
+        return REFUSED;
+    }
     let name = role_name(&plan.release.name);
     let documents = manifests(
         &name,
@@ -100,7 +109,10 @@ fn role_name(release: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     name.truncate(50);
-    format!("shipdeck-{}", name.trim_matches('-'))
+    match name.trim_matches('-') {
+        "" => "shipdeck-release".into(),
+        name => format!("shipdeck-{name}"),
+    }
 }
 
 fn subjects(args: &RbacArgs, namespace: Option<&str>) -> Vec<Subject> {

@@ -292,6 +292,15 @@ fn replicas_promote_a_good_canary_and_roll_back_a_bad_one() {
         stdout.contains("✔ router replicas: Deployments checkout-stable at 8 replicas, checkout-canary at 0"),
         "{stdout}"
     );
+    // Production at another size than the plan's: never resized by surprise.
+    cluster.api.put(deployment("checkout-stable", 10));
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("10 in all, but the plan keeps 8"),
+        "{}",
+        text(&out)
+    );
 }
 
 fn service(colour: &str) -> Value {
@@ -417,14 +426,18 @@ fn lease(holder: &str, renewed_secs_ago: i64) -> Value {
 fn a_second_shipdeck_on_the_same_target_is_refused_by_the_lease() {
     let cluster = Cluster::new();
     let key = route(&cluster);
-    let plan = cluster.plan(GATEWAY, CANARY_STAGES);
+    // Long enough for a renewal (every 10 s): the API server must take what shipdeck writes.
+    let plan = cluster.plan(
+        GATEWAY,
+        "  - { name: canary 25%, weight: 25, hold: 12s }\n  - { name: full, weight: 100, hold: 1s }\n",
+    );
     let first = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
         .args(["run", "--headless", "--yes", "--log-dir", "logs"])
         .arg(&plan)
         .env("KUBECONFIG", cluster.dir.path().join("kubeconfig"))
         .current_dir(cluster.dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -444,6 +457,14 @@ fn a_second_shipdeck_on_the_same_target_is_refused_by_the_lease() {
     assert_eq!(weights(&cluster.api.get(&key).unwrap()), (0, 100));
     let held = cluster.api.get(&lease_key()).unwrap();
     assert_eq!(held["spec"]["holderIdentity"], Value::Null, "let go at the end: {held}");
+    let lease_writes = cluster
+        .api
+        .writes()
+        .into_iter()
+        .filter(|w| w.key.plural == "leases")
+        .count();
+    assert!(lease_writes >= 3, "taken, renewed and let go: {lease_writes} writes");
+    assert!(!String::from_utf8_lossy(&first.stdout).contains("lease_lost"));
     cluster.assert_writes_are_shipdeck_s(&plan);
 }
 
@@ -490,11 +511,13 @@ fn a_lapsed_lease_is_taken_over_only_when_asked() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let journal = std::fs::read_to_string(cluster.dir.path().join("j.jsonl")).unwrap();
-    assert!(
-        journal.contains("took over the target's Lease from kim@elsewhere (checkout 2.14.0), lapsed 270s ago")
-            || journal.contains("took over the target's Lease from kim@elsewhere"),
-        "{journal}"
-    );
+    // Renewed 300 s ago, valid for 30: lapsed about 270 s ago.
+    let lapsed = journal
+        .split("took over the target's Lease from kim@elsewhere (checkout 2.14.0), lapsed ")
+        .nth(1)
+        .and_then(|rest| rest.split('s').next())
+        .and_then(|n| n.parse::<i64>().ok());
+    assert!(lapsed.is_some_and(|n| (269..=275).contains(&n)), "{journal}");
 }
 
 /// The API server goes away just as a bad canary is caught: the rollback is retried until

@@ -101,16 +101,31 @@ async fn a_growing_canary_is_scaled_up_before_the_stable_side_comes_down() {
 }
 
 #[tokio::test]
-async fn a_rollback_scales_the_stable_side_up_before_the_canary_goes() {
+async fn a_rollback_stops_the_canary_first_then_grows_the_stable_side() {
     let (client, handle) = kube_mock::client("shop");
     let mut router = ReplicasRouter::with_client(deployments(20), client, "shop");
     let server = tokio::spawn(scale_server(
         handle,
         5,
-        vec![("checkout-stable", 20), ("checkout-canary", 0)],
+        vec![("checkout-canary", 0), ("checkout-stable", 20)],
         None,
     ));
     assert_eq!(router.apply(Weight::ZERO).await, Ok(Weight::ZERO));
+    server.await.unwrap();
+}
+
+/// Shrinking the canary without rolling back grows the stable side first.
+#[tokio::test]
+async fn a_smaller_canary_share_grows_the_stable_side_first() {
+    let (client, handle) = kube_mock::client("shop");
+    let mut router = ReplicasRouter::with_client(deployments(20), client, "shop");
+    let server = tokio::spawn(scale_server(
+        handle,
+        10,
+        vec![("checkout-stable", 15), ("checkout-canary", 5)],
+        None,
+    ));
+    assert_eq!(router.apply(w(25)).await, Ok(w(25)));
     server.await.unwrap();
 }
 

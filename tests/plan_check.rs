@@ -608,6 +608,13 @@ fn workload_routers_are_checked_against_what_they_can_carry() {
     );
     let same = blue_green.replace("colour: green", "colour: blue");
     assert!(refusals(&same, "bg.yaml")[0].contains("the canary selector is the stable one"));
+    // Nested selectors: the stable one would also match the canary's pods.
+    let nested = blue_green.replace("stable: { app: billing, colour: blue }", "stable: { app: billing }");
+    assert!(
+        refusals(&nested, "bg.yaml")[0].contains("no pod may match both selectors"),
+        "{:?}",
+        refusals(&nested, "bg.yaml")
+    );
 
     let replicas = fs::read_to_string("plans/k8s-replicas-canary.yaml").unwrap();
     let one = replicas.replace("    total: 20 ", "    total: 1 ");

@@ -5,10 +5,14 @@
 //! the takeover is journaled. Nothing waits on the Lease: a lost one is reported, and `R`
 //! still rolls back.
 
+use std::time::Duration;
+
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use tokio::time::timeout;
 
 use super::access;
 use super::errors::router_error;
@@ -17,7 +21,9 @@ use crate::plan::{ClusterAccess, Target};
 /// How long a Lease stays valid without a renewal.
 pub const LEASE_SECONDS: i64 = 30;
 /// How often the holder renews it: three chances before it lapses.
-pub const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+pub const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// The longest one Lease call may take (kube's client retries a 503 for minutes).
+pub const CALL_LIMIT: Duration = Duration::from_secs(5);
 
 /// The Lease that stands for `target`: `shipdeck-<resource>-<object>`; `None` off Kubernetes.
 pub fn lease_name(target: &Target) -> Option<String> {
@@ -25,7 +31,8 @@ pub fn lease_name(target: &Target) -> Option<String> {
         Target::Sim | Target::Haproxy(_) => return None,
         Target::GatewayApi { route, .. } => ("httproute", route.route.as_str()),
         Target::Istio { route, .. } => ("virtualservice", route.virtual_service.as_str()),
-        Target::Replicas { deployments, .. } => ("deployment", deployments.canary.as_str()),
+        // The stable Deployment is what two releases would fight over.
+        Target::Replicas { deployments, .. } => ("deployment", deployments.stable.as_str()),
         Target::ServiceSelector { service, .. } => ("service", service.service.as_str()),
     };
     let mut name = format!("shipdeck-{resource}-{object}");
@@ -46,6 +53,8 @@ pub struct TargetLease {
     api: Api<Lease>,
     name: String,
     holder: String,
+    /// Renewals and the release take turns, and nothing renews after the release.
+    released: Mutex<bool>,
 }
 
 fn params() -> PatchParams {
@@ -55,8 +64,16 @@ fn params() -> PatchParams {
     }
 }
 
+/// A MicroTime as the API server reads it: RFC 3339 with exactly six fraction digits.
 fn stamp(at: Timestamp) -> String {
-    at.to_string()
+    at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// `call`, or why it did not answer within `CALL_LIMIT`.
+async fn limited<T>(what: &str, call: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    timeout(CALL_LIMIT, call)
+        .await
+        .unwrap_or_else(|_| Err(format!("{what}: no answer within {}s", CALL_LIMIT.as_secs())))
 }
 
 impl TargetLease {
@@ -74,6 +91,7 @@ impl TargetLease {
             api,
             name: name.to_string(),
             holder: holder.to_string(),
+            released: Mutex::new(false),
         };
         let now = Timestamp::now();
         let current = lease
@@ -102,9 +120,10 @@ impl TargetLease {
         };
         let spec = current.spec.clone().unwrap_or_default();
         let other = spec.holder_identity.clone().filter(|h| !h.is_empty() && h != holder);
-        let renewed = spec.renew_time.as_ref().map(|t| t.0);
+        let renewed = spec.renew_time.as_ref().or(spec.acquire_time.as_ref()).map(|t| t.0);
         let duration = i64::from(spec.lease_duration_seconds.unwrap_or(LEASE_SECONDS as i32));
-        let age = renewed.map_or(i64::MAX, |r| now.duration_since(r).as_secs());
+        // Never renewed nor acquired: as good as lapsed for its whole duration.
+        let age = renewed.map_or(2 * duration, |r| now.duration_since(r).as_secs());
         let taken = match other {
             None => Taken::Free,
             Some(other) if age < duration => {
@@ -155,34 +174,71 @@ impl TargetLease {
             })
     }
 
-    /// Renews the Lease, or says it is no longer ours.
-    pub async fn renew(&self) -> Result<(), String> {
-        let current = self.api.get(&self.name).await.map_err(|e| {
-            router_error(&e, "get", &format!("leases.coordination.k8s.io/{}", self.name), None).to_string()
-        })?;
-        let holder = current
-            .spec
-            .as_ref()
-            .and_then(|s| s.holder_identity.clone())
-            .unwrap_or_default();
-        if holder != self.holder {
-            return Err(format!(
-                "the target's Lease {} is now held by {holder}: another shipdeck may drive this target",
-                self.name
-            ));
-        }
-        self.write(&current, json!({"renewTime": stamp(Timestamp::now())}))
+    async fn read(&self) -> Result<Lease, String> {
+        let what = format!("leases.coordination.k8s.io/{}", self.name);
+        self.api
+            .get(&self.name)
             .await
+            .map_err(|e| router_error(&e, "get", &what, None).to_string())
     }
 
-    /// Lets the Lease go at the end of the release, so the next one need not wait.
-    pub async fn release(&self) -> Result<(), String> {
-        let current = self.api.get(&self.name).await.map_err(|e| e.to_string())?;
-        let ours = current.spec.as_ref().and_then(|s| s.holder_identity.as_deref()) == Some(self.holder.as_str());
-        if !ours {
+    /// Renews the Lease, or says it is no longer ours (or could not be renewed in time).
+    pub async fn renew(&self) -> Result<(), String> {
+        let released = self.released.lock().await;
+        if *released {
             return Ok(());
         }
-        self.write(&current, json!({"holderIdentity": null, "renewTime": null}))
-            .await
+        limited("renewing the target's Lease", async {
+            let current = self.read().await?;
+            let holder = current
+                .spec
+                .as_ref()
+                .and_then(|s| s.holder_identity.clone())
+                .unwrap_or_default();
+            if holder != self.holder {
+                let now = if holder.is_empty() {
+                    "let go by someone else".to_string()
+                } else {
+                    format!("held by {holder}")
+                };
+                return Err(format!(
+                    "the target's Lease {} is now {now}: another shipdeck may drive this target",
+                    self.name
+                ));
+            }
+            self.write(&current, json!({"renewTime": stamp(Timestamp::now())}))
+                .await
+        })
+        .await
+    }
+
+    /// Lets the Lease go at the end of the release, so the next one need not wait; after
+    /// this, nothing renews it.
+    pub async fn release(&self) -> Result<(), String> {
+        let mut released = self.released.lock().await;
+        *released = true;
+        limited("letting the target's Lease go", async {
+            let current = self.read().await?;
+            let ours = current.spec.as_ref().and_then(|s| s.holder_identity.as_deref()) == Some(self.holder.as_str());
+            if !ours {
+                return Ok(());
+            }
+            self.write(&current, json!({"holderIdentity": null, "renewTime": null}))
+                .await
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_have_the_six_fraction_digits_the_api_server_reads() {
+        let whole: Timestamp = "2026-12-03T17:00:00Z".parse().unwrap();
+        assert_eq!(stamp(whole), "2026-12-03T17:00:00.000000Z");
+        let fine: Timestamp = "2026-12-03T17:00:00.123456789Z".parse().unwrap();
+        assert_eq!(stamp(fine), "2026-12-03T17:00:00.123456Z");
     }
 }

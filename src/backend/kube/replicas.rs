@@ -1,7 +1,8 @@
 //! The replicas router: two Deployments behind one Service that selects both, the canary
 //! share approximated by their replica counts through the scale subresource. The total
-//! stays the plan's at every weight, and the side that grows is scaled first, so capacity
-//! never dips below it on the way. Whole pods cannot carry every percentage: the weight is
+//! stays the plan's at every weight, and on the way forward the side that grows is scaled
+//! first, so the replicas asked for never dip below it (pods become ready later); a
+//! rollback shrinks the canary first. Whole pods cannot carry every percentage: the weight is
 //! confirmed when the counts are the plan's nearest ones (`ReplicasTarget::replicas_at`),
 //! and the traffic pane says the split is an approximation.
 
@@ -48,10 +49,20 @@ impl ReplicasRouter {
                 .map_err(|e| router_error(&e, "get", &format!("deployments.apps/{name}/scale"), api.namespace()))?;
             counts.push(scale.spec.and_then(|s| s.replicas).unwrap_or(0));
         }
-        Ok(format!(
-            "Deployments {} at {} replicas, {} at {} (the plan keeps {} in all)",
-            self.target.stable, counts[0], self.target.canary, counts[1], self.target.total
-        ))
+        let held = u32::try_from(counts[0] + counts[1]).unwrap_or(0);
+        let said = format!(
+            "Deployments {} at {} replicas, {} at {}",
+            self.target.stable, counts[0], self.target.canary, counts[1]
+        );
+        // The first move would resize production to the plan's total: never by surprise.
+        if held != self.target.total {
+            return Err(RouterError::Misconfigured(format!(
+                "{said}: {held} in all, but the plan keeps {}; set target.replicas.total to {held}, or scale them \
+                 to {} first",
+                self.target.total, self.target.total
+            )));
+        }
+        Ok(format!("{said} ({held} in all, as the plan keeps)"))
     }
 
     async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
@@ -65,7 +76,9 @@ impl ReplicasRouter {
             .map_err(|e| router_error(&e, "get", &format!("{}/scale", what(&t.canary)), api.namespace()))?;
         let now_canary = now.spec.and_then(|s| s.replicas).unwrap_or(0);
         let canary_grows = u32::try_from(now_canary).unwrap_or(0) <= canary;
-        let steps = if canary_grows {
+        // A rollback stops the canary's pods first: serving the bad version ends before the
+        // stable side has grown back (capacity dips for that moment, on purpose).
+        let steps = if canary_grows || weight == Weight::ZERO {
             [(&t.canary, canary), (&t.stable, stable)]
         } else {
             [(&t.stable, stable), (&t.canary, canary)]

@@ -80,6 +80,15 @@ impl Validator<'_> {
                 "target.service_selector.canary",
                 "the canary selector is the stable one: the switch would change nothing".into(),
             );
+        } else if !s.stable.iter().any(|(k, v)| s.canary.get(k).is_some_and(|c| c != v)) {
+            // Nested selectors (`{app: billing}` and `{app: billing, colour: green}`): one
+            // version's pods match both, so "all to stable" would still reach the canary.
+            self.at(
+                "target.service_selector.canary",
+                "no pod may match both selectors: give them a label with different values in each \
+                 (e.g. `colour: blue` and `colour: green`)"
+                    .into(),
+            );
         }
         for (i, stage) in plan.stages.iter().enumerate() {
             let percent = stage.weight.percent();

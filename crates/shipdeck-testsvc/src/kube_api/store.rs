@@ -123,6 +123,7 @@ impl Store {
             plural: plural.to_string(),
             name,
         };
+        lease_times(&key, &object)?;
         if self.objects.contains_key(&key) {
             return Err(refusal(
                 409,
@@ -234,6 +235,7 @@ impl Store {
                 ));
             }
         }
+        lease_times(key, &patched)?;
         // Optimistic concurrency: a write naming a resourceVersion must name the current one.
         let named = patched["metadata"]["resourceVersion"].as_str().map(str::to_string);
         let now = view["metadata"]["resourceVersion"].as_str().map(str::to_string);
@@ -282,6 +284,39 @@ impl Store {
             Some(_) => scale_of(&object),
         })
     }
+}
+
+/// A Lease's times are MicroTimes: RFC 3339 with exactly six fraction digits, or the API
+/// server refuses the write (as kube-apiserver does).
+fn lease_times(key: &Key, object: &Value) -> Result<(), Refusal> {
+    if key.plural != "leases" {
+        return Ok(());
+    }
+    for field in ["acquireTime", "renewTime"] {
+        let Some(text) = object["spec"][field].as_str() else {
+            continue;
+        };
+        let digits =
+            |range: std::ops::Range<usize>| text.get(range).is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
+        let shaped = text.len() == 27
+            && digits(0..4)
+            && digits(5..7)
+            && digits(8..10)
+            && digits(11..13)
+            && digits(14..16)
+            && digits(17..19)
+            && digits(20..26)
+            && text.as_bytes()[19] == b'.'
+            && text.ends_with('Z');
+        if !shaped {
+            return Err(refusal(
+                400,
+                "BadRequest",
+                format!("spec.{field}: parsing time \"{text}\" as \"2006-01-02T15:04:05.000000Z07:00\": cannot parse"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn not_found(key: &Key) -> Refusal {
@@ -343,6 +378,27 @@ mod tests {
             .patch(&key, None, "application/json-patch+json", test, None)
             .unwrap_err();
         assert_eq!((err.code, err.message.contains("test")), (400, true));
+    }
+
+    #[test]
+    fn lease_times_must_have_six_fraction_digits() {
+        let mut store = Store::default();
+        let lease =
+            |time: &str| serde_json::to_vec(&json!({"metadata": {"name": "l"}, "spec": {"renewTime": time}})).unwrap();
+        let ok = store.create(
+            "coordination.k8s.io/v1",
+            "shop",
+            "leases",
+            &lease("2026-12-03T17:00:00.000000Z"),
+            None,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        for bad in ["2026-12-03T17:00:00Z", "2026-12-03T17:00:00.123456789Z"] {
+            let err = store
+                .create("coordination.k8s.io/v1", "shop", "leases", &lease(bad), None)
+                .unwrap_err();
+            assert_eq!(err.code, 400, "{bad}");
+        }
     }
 
     #[test]
