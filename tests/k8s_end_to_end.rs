@@ -566,3 +566,43 @@ fn a_rollback_is_retried_until_the_api_server_acknowledges_it() {
         "{stdout}"
     );
 }
+
+/// KUBECONFIG naming several files, as kubectl merges them: the cluster and user in one,
+/// the context in another; `--context` picks it.
+#[test]
+fn several_kubeconfig_files_are_merged_as_kubectl_does() {
+    let cluster = Cluster::new();
+    let plan = cluster.plan(SELECTOR, "  - { name: switch, weight: 100, hold: 3s }\n");
+    cluster.api.put(service("blue"));
+    let dir = cluster.dir.path();
+    let whole = cluster.api.kubeconfig("shop");
+    let (clusters, contexts) = whole.split_once("contexts:").unwrap();
+    let (contexts, users) = contexts.split_once("current-context:").unwrap();
+    std::fs::write(
+        dir.join("a"),
+        format!("{clusters}users:{}", users.split_once("users:").unwrap().1),
+    )
+    .unwrap();
+    let renamed = contexts.replace("- name: fake", "- name: prod-eu");
+    std::fs::write(
+        dir.join("b"),
+        format!("apiVersion: v1\nkind: Config\ncontexts:{renamed}"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["preflight", "--context", "prod-eu"])
+        .arg(&plan)
+        .env(
+            "KUBECONFIG",
+            format!("{}:{}", dir.join("a").display(), dir.join("b").display()),
+        )
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("✔ router service-selector"),
+        "{}",
+        text(&out)
+    );
+}
