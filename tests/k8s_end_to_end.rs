@@ -117,6 +117,19 @@ stages:
             .unwrap()
     }
 
+    /// `shipdeck run --headless --yes PLAN` started, its output piped.
+    fn start(&self, plan: &Path) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+            .args(["run", "--headless", "--yes", "--log-dir", "logs"])
+            .arg(plan)
+            .env("KUBECONFIG", self.dir.path().join("kubeconfig"))
+            .current_dir(self.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Every write went through as field manager shipdeck, none as a strategic merge, and
     /// each is one the Role `shipdeck rbac` prints for the plan allows.
     fn assert_writes_are_shipdeck_s(&self, plan: &Path) {
@@ -149,6 +162,15 @@ stages:
                 "{write:?} is outside the Role: {allowed:?}"
             );
         }
+    }
+}
+
+/// Polls `done` until it holds, failing after a minute: what a run does, seen from outside.
+fn wait_until(what: &str, done: &dyn Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 
@@ -431,20 +453,8 @@ fn a_second_shipdeck_on_the_same_target_is_refused_by_the_lease() {
         GATEWAY,
         "  - { name: canary 25%, weight: 25, hold: 12s }\n  - { name: full, weight: 100, hold: 1s }\n",
     );
-    let first = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
-        .args(["run", "--headless", "--yes", "--log-dir", "logs"])
-        .arg(&plan)
-        .env("KUBECONFIG", cluster.dir.path().join("kubeconfig"))
-        .current_dir(cluster.dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while cluster.api.get(&lease_key()).is_none() {
-        assert!(std::time::Instant::now() < deadline, "the first never took the Lease");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let first = cluster.start(&plan);
+    wait_until("the first takes the Lease", &|| cluster.api.get(&lease_key()).is_some());
     let second = cluster.run(&plan);
     assert_eq!(second.status.code(), Some(1), "{}", text(&second));
     let said = String::from_utf8_lossy(&second.stderr);
@@ -530,23 +540,8 @@ fn a_rollback_is_retried_until_the_api_server_acknowledges_it() {
         GATEWAY,
         "  - { name: canary 25%, weight: 25, hold: 1m }\n  - { name: full, weight: 100, hold: 2s }\n",
     );
-    let run = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
-        .args(["run", "--headless", "--yes", "--log-dir", "logs"])
-        .arg(&plan)
-        .env("KUBECONFIG", cluster.dir.path().join("kubeconfig"))
-        .current_dir(cluster.dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let wait = |what: &str, done: &dyn Fn() -> bool| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while !done() {
-            assert!(std::time::Instant::now() < deadline, "never: {what}");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    };
-    wait("the canary at 25%", &|| {
+    let run = cluster.start(&plan);
+    wait_until("the canary at 25%", &|| {
         cluster.api.get(&key).is_some_and(|r| weights(&r) == (75, 25))
     });
     // The server goes down, then the canary turns bad: the trigger fires while nothing
@@ -555,7 +550,7 @@ fn a_rollback_is_retried_until_the_api_server_acknowledges_it() {
     cluster.bad.store(true, Ordering::SeqCst);
     // kube's client retries a 503 itself, for as long as shipdeck's call deadline (5 s)
     // allows; past that, shipdeck's router task says so and tries again.
-    wait("rollback attempts refused", &|| cluster.api.refused() >= 20);
+    wait_until("rollback attempts refused", &|| cluster.api.refused() >= 20);
     cluster.api.set_down(false);
     let out = run.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
