@@ -65,37 +65,46 @@ fn finding(mark: Mark, text: String) -> Finding {
     Finding { mark, text }
 }
 
-/// The cluster's part: nothing for a router that is not on Kubernetes.
-pub async fn cluster(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> {
-    let (Some(access), Some(permissions), Some(mut driven)) = (
-        cluster_access(&plan.target, command_line),
-        needed(&plan.target),
-        real(&plan.target, command_line),
-    ) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    // The first call makes the client (an exec plugin may log in): room for that.
-    let inspected = timeout(CALL_LIMIT * 4, driven.inspect()).await.unwrap_or_else(|_| {
+/// The router reads what it would drive, changing nothing; `None` for the simulator.
+async fn inspected(plan: &Plan, command_line: &ClusterAccess) -> Option<Finding> {
+    let mut driven = real(&plan.target, command_line)?;
+    let router = plan.target.router().as_str();
+    // The first call may make a client (an exec plugin may log in): room for that.
+    let answer = timeout(CALL_LIMIT * 4, driven.inspect()).await.unwrap_or_else(|_| {
         Err(crate::backend::RouterError::Unavailable(format!(
             "no answer within {}s",
             (CALL_LIMIT * 4).as_secs()
         )))
     });
-    match inspected {
-        Ok(what) => found.push(finding(
-            Mark::Pass,
-            format!("router {}: {what}", plan.target.router().as_str()),
-        )),
-        Err(e) => {
-            // Unreachable or absent: the permissions cannot be asked either.
-            found.push(finding(
-                Mark::Fail,
-                format!("router {}: {e}", plan.target.router().as_str()),
-            ));
-            return found;
-        }
+    Some(match answer {
+        Ok(what) => finding(Mark::Pass, format!("router {router}: {what}")),
+        Err(e) => finding(Mark::Fail, format!("router {router}: {e}")),
+    })
+}
+
+/// The router's target, for `shipdeck preflight`: on Kubernetes the cluster's part, else
+/// what the router reads (HAProxy's backend and servers).
+pub async fn target(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> {
+    if cluster_access(&plan.target, command_line).is_some() {
+        return cluster(plan, command_line).await;
     }
+    inspected(plan, command_line).await.into_iter().collect()
+}
+
+/// The cluster's part, which `run` checks first: nothing for a router that is not on
+/// Kubernetes.
+pub async fn cluster(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> {
+    let (Some(access), Some(permissions)) = (cluster_access(&plan.target, command_line), needed(&plan.target)) else {
+        return Vec::new();
+    };
+    let Some(router) = inspected(plan, command_line).await else {
+        return Vec::new();
+    };
+    if router.mark == Mark::Fail {
+        // Unreachable or absent: the permissions cannot be asked either.
+        return vec![router];
+    }
+    let mut found = vec![router];
     let reviewed = timeout(CALL_LIMIT * 4, review(&access, &permissions))
         .await
         .unwrap_or_else(|_| {
@@ -197,7 +206,7 @@ pub fn run(args: &PreflightArgs, out: &mut impl Write, err: &mut impl Write) -> 
         }
     };
     let found = runtime.block_on(async {
-        let mut found = cluster(&plan, &command_line).await;
+        let mut found = target(&plan, &command_line).await;
         found.extend(metrics(&plan).await);
         found
     });

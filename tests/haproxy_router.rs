@@ -430,3 +430,24 @@ async fn restore_previous_is_a_no_op() {
     let mut router = HaproxyRouter::new(&target("/nonexistent/admin.sock", &["stable1"], &["canary1"]));
     assert_eq!(router.restore_previous("1.0.0").await, Ok(()));
 }
+
+/// Preflight's look at the backend reads the servers' weights and states and changes
+/// nothing; a server the plan names that the backend lacks is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_haproxy, ignore = "needs haproxy: apt-get install haproxy")]
+async fn inspecting_reads_the_backend_and_changes_nothing() {
+    let s = stack().await;
+    let mut r = router(&s.haproxy);
+    let said = r.inspect().await.unwrap();
+    assert!(said.contains("canary canary1 weight 0"), "{said}");
+    assert!(said.contains("stable stable1 weight 100"), "{said}");
+    assert_eq!(canary_answers(s.haproxy.frontend).await, 0, "nothing moved");
+    let mut missing = HaproxyRouter::new(&target(
+        s.haproxy.socket.to_str().unwrap(),
+        &["stable1"],
+        &["canary9"],
+    ));
+    let err = missing.inspect().await.unwrap_err();
+    assert!(matches!(err, Misconfigured(_)), "{err}");
+    assert!(err.to_string().contains("canary9"), "{err}");
+}

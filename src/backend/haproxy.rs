@@ -150,6 +150,30 @@ impl HaproxyRouter {
         Weight::new(share).ok_or_else(|| Unavailable(format!("haproxy: computed share {share} is not a percent")))
     }
 
+    /// What the backend holds now, changing nothing: each server's state and weight.
+    async fn describe(&self) -> Result<String, RouterError> {
+        self.check_names()?;
+        let deadline = Instant::now() + self.timeout;
+        let status = self.server_status(deadline).await?;
+        let current = self.read_weights(deadline).await?;
+        let servers: Vec<String> = current
+            .iter()
+            .map(|(side, server, w)| {
+                let state = status
+                    .iter()
+                    .find(|(name, _)| name == server)
+                    .map_or("?", |(_, s)| s.as_str());
+                format!("{} {server} weight {w} {state}", side.name())
+            })
+            .collect();
+        Ok(format!(
+            "backend {} at {}: {}",
+            self.backend,
+            self.endpoint,
+            servers.join(", ")
+        ))
+    }
+
     /// `set weight` on every server, the side with the larger new weight first.
     async fn write_weights(&self, weight: Weight, deadline: Instant) -> Result<(), RouterError> {
         let (canary_weight, stable_weight) = split(weight, self.canary.len(), self.stable.len());
@@ -325,6 +349,10 @@ impl TrafficRouter for HaproxyRouter {
 
     /// HAProxy only moves traffic: the previous version is still running behind the stable
     /// servers, so there is nothing to restore.
+    fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
+        Box::pin(self.describe())
+    }
+
     fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
         async { Ok(()) }.boxed()
     }
