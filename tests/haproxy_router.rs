@@ -442,11 +442,7 @@ async fn inspecting_reads_the_backend_and_changes_nothing() {
     assert!(said.contains("canary canary1 weight 0"), "{said}");
     assert!(said.contains("stable stable1 weight 100"), "{said}");
     assert_eq!(canary_answers(s.haproxy.frontend).await, 0, "nothing moved");
-    let mut missing = HaproxyRouter::new(&target(
-        s.haproxy.socket.to_str().unwrap(),
-        &["stable1"],
-        &["canary9"],
-    ));
+    let mut missing = HaproxyRouter::new(&target(s.haproxy.socket.to_str().unwrap(), &["stable1"], &["canary9"]));
     let err = missing.inspect().await.unwrap_err();
     assert!(matches!(err, Misconfigured(_)), "{err}");
     assert!(err.to_string().contains("canary9"), "{err}");

@@ -601,3 +601,49 @@ fn several_kubeconfig_files_are_merged_as_kubectl_does() {
         text(&out)
     );
 }
+
+/// A cloud login as an exec credential plugin: it runs, its token is what reaches the API
+/// server, and what it writes to stderr never reaches shipdeck's output.
+#[test]
+fn an_exec_credential_plugin_logs_in_without_a_word_on_screen() {
+    use std::os::unix::fs::PermissionsExt;
+    let cluster = Cluster::new();
+    let plan = cluster.plan(SELECTOR, "  - { name: switch, weight: 100, hold: 3s }\n");
+    cluster.api.put(service("blue"));
+    cluster.api.require_token("from-the-plugin");
+    let dir = cluster.dir.path();
+    let plugin = dir.join("cloud-login");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho 'Opening a browser to log you in...' >&2\n\
+         echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\
+         \"status\":{\"token\":\"from-the-plugin\"}}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kubeconfig = cluster.api.kubeconfig("shop").replace(
+        "    token: fake-token\n",
+        &format!(
+            "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      \
+             interactiveMode: IfAvailable\n",
+            plugin.display()
+        ),
+    );
+    std::fs::write(dir.join("kubeconfig"), kubeconfig).unwrap();
+    let out = shipdeck_in(&cluster, &["preflight", plan.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("Opening a browser"), "{}", text(&out));
+    let out = cluster.run(&plan);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("Opening a browser"), "{}", text(&out));
+
+    // Without the plugin's token the API server says no, and shipdeck says what to do.
+    cluster.api.require_token("another");
+    let out = shipdeck_in(&cluster, &["preflight", plan.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("not logged in (401)"),
+        "{}",
+        text(&out)
+    );
+}

@@ -104,6 +104,12 @@ impl FakeApiServer {
         self.lock().refused
     }
 
+    /// From now on, only requests with `Authorization: Bearer <token>` are answered; the
+    /// others get 401, as a real API server answers a missing or wrong credential.
+    pub fn require_token(&self, token: &str) {
+        self.lock().token = Some(token.to_string());
+    }
+
     /// Every write the server took, oldest first.
     pub fn writes(&self) -> Vec<Write> {
         self.lock().writes().to_vec()
@@ -146,6 +152,19 @@ async fn answer(store: Arc<Mutex<Store>>, request: Request<Incoming>) -> Result<
     };
     {
         let mut store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let bearer = head
+            .headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if let Some(token) = &store.token
+            && bearer != Some(format!("Bearer {token}").as_str())
+        {
+            return Ok(reply(Err(Refusal {
+                code: 401,
+                reason: "Unauthorized",
+                message: "Unauthorized".into(),
+            })));
+        }
         if store.down {
             store.refused += 1;
             return Ok(reply(Err(Refusal {

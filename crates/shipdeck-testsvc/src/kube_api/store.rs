@@ -88,6 +88,8 @@ pub struct Store {
     /// Answer every request 503 (see `FakeApiServer::set_down`), and how many were.
     pub down: bool,
     pub refused: usize,
+    /// The bearer token every request must carry, once a test asks for one.
+    pub token: Option<String>,
 }
 
 impl Store {
