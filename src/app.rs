@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use color_eyre::eyre::{Result, eyre};
 
 use crate::backend::MetricsSource;
-use crate::backend::kube::lease::{Taken::TakenOver, TargetLease, lease_name};
+use crate::backend::kube::lease::{Refused, Taken::TakenOver, TargetLease, lease_name};
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::sim::{SimMetrics, SimRouter};
 use crate::backend::wiring::cluster_access;
@@ -185,14 +185,27 @@ fn live(
     let lease = match (cluster_access(&plan.target, cluster), lease_name(&plan.target)) {
         (Some(access), Some(name)) => {
             let holder = holder_identity(&operator, &plan);
-            let acquiring = TargetLease::acquire(&access, &name, &holder, take_over);
-            let answered = runtime.block_on(async { tokio::time::timeout(LEASE_WAIT, acquiring).await });
-            let acquired = answered.unwrap_or_else(|_| {
-                Err(format!(
-                    "the API server did not answer about the target's Lease {name} within {}s",
-                    LEASE_WAIT.as_secs()
-                ))
-            });
+            let take = |take_over: bool| {
+                let acquiring = TargetLease::acquire(&access, &name, &holder, take_over);
+                let answered = runtime.block_on(async { tokio::time::timeout(LEASE_WAIT, acquiring).await });
+                answered.unwrap_or_else(|_| {
+                    Err(Refused::Other(format!(
+                        "the API server did not answer about the target's Lease {name} within {}s",
+                        LEASE_WAIT.as_secs()
+                    )))
+                })
+            };
+            let acquired = match take(take_over) {
+                // At the cockpit a person is there to answer the question --take-over asks.
+                Err(Refused::Lapsed(why)) if theme.is_some() && std::io::stdin().is_terminal() => {
+                    if ask_to_take_over(&why) {
+                        take(true)
+                    } else {
+                        Err(Refused::Lapsed(why))
+                    }
+                }
+                other => other,
+            };
             match acquired {
                 Ok((lease, taken)) => Some((LetGo(Arc::new(lease), runtime.handle().clone()), taken)),
                 Err(why) => {
@@ -247,6 +260,21 @@ fn live(
     drop(lease);
     crate::stderr::say(format_args!("journal: {}", journal_path.display()));
     Ok(code)
+}
+
+/// Asks on the terminal, before the cockpit starts, whether to take over a lapsed Lease.
+fn ask_to_take_over(why: &str) -> bool {
+    crate::stderr::say(format_args!("shipdeck: {why}"));
+    eprint_prompt("Take over this target now? The takeover is journaled. [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+/// A prompt without a newline, on stderr (a closed stderr is no reason to fail).
+fn eprint_prompt(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
 }
 
 /// How long taking the target's Lease may take before nothing starts.

@@ -5,6 +5,7 @@
 //! checked, with every write made as field manager `shipdeck` and no strategic-merge patch.
 
 mod fake_http;
+mod pty;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -646,4 +647,36 @@ fn an_exec_credential_plugin_logs_in_without_a_word_on_screen() {
         "{}",
         text(&out)
     );
+}
+
+/// At the cockpit a person answers what `--take-over` answers headless: asked before the
+/// screen starts, no leaves the target alone, yes takes it over.
+#[test]
+fn the_cockpit_asks_before_taking_over_a_lapsed_lease() {
+    let cluster = Cluster::new();
+    route(&cluster);
+    let plan = cluster.plan(GATEWAY, CANARY_STAGES);
+    let kubeconfig = cluster.dir.path().join("kubeconfig");
+    let env = [("KUBECONFIG", kubeconfig.to_str().unwrap())];
+    let limit = std::time::Duration::from_secs(30);
+
+    cluster.api.put(lease("kim@elsewhere (checkout 2.14.0)", 300));
+    let mut no = pty::Pty::spawn_with(&["run", plan.to_str().unwrap()], &env, 80, 24);
+    assert!(no.wait_text("Take over this target now?", limit), "{}", no.text());
+    assert!(no.text().contains("held by kim@elsewhere"), "{}", no.text());
+    no.send(b"n\r");
+    assert_eq!(no.wait_exit(limit), Some(1));
+    assert!(cluster.api.writes().is_empty(), "nothing written after a no");
+
+    let mut yes = pty::Pty::spawn_with(&["run", plan.to_str().unwrap()], &env, 80, 24);
+    assert!(yes.wait_text("Take over this target now?", limit), "{}", yes.text());
+    yes.send(b"y\r");
+    assert!(yes.wait_text("checkout 2.14.0", limit), "no cockpit:\n{}", yes.text());
+    wait_until("the Lease is ours", &|| {
+        cluster.api.get(&lease_key()).is_some_and(|l| {
+            l["spec"]["holderIdentity"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("pty-tester@"))
+        })
+    });
 }

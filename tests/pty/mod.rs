@@ -28,6 +28,11 @@ pub struct Pty {
 impl Pty {
     /// Starts `shipdeck ARGS` in a fresh temporary directory at `cols` x `rows`.
     pub fn spawn(args: &[&str], cols: u16, rows: u16) -> Pty {
+        Pty::spawn_with(args, &[], cols, rows)
+    }
+
+    /// The same, with environment variables `env` set for it.
+    pub fn spawn_with(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Pty {
         let dir = std::env::temp_dir().join(format!(
             "shipdeck-pty-{}-{}",
             std::process::id(),
@@ -49,6 +54,9 @@ impl Pty {
         cmd.env("USER", "pty-tester");
         cmd.env_remove("NO_COLOR");
         cmd.env("SSH_CLIENT", "192.0.2.7 50022 22");
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
         let child = pair.slave.spawn_command(cmd).expect("spawn shipdeck");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();

@@ -49,6 +49,30 @@ pub enum Taken {
     TakenOver { from: String, lapsed_secs: i64 },
 }
 
+/// Why the Lease could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Another release's Lease lapsed: a person may take it over (`--take-over`, or yes at
+    /// the cockpit's question).
+    Lapsed(String),
+    /// Held by a live release, or the cluster could not be asked.
+    Other(String),
+}
+
+impl From<String> for Refused {
+    fn from(why: String) -> Refused {
+        Refused::Other(why)
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Lapsed(why) | Refused::Other(why) => f.write_str(why),
+        }
+    }
+}
+
 pub struct TargetLease {
     api: Api<Lease>,
     name: String,
@@ -83,7 +107,7 @@ impl TargetLease {
         name: &str,
         holder: &str,
         take_over: bool,
-    ) -> Result<(TargetLease, Taken), String> {
+    ) -> Result<(TargetLease, Taken), Refused> {
         let (client, namespace) = access::connect(access).await.map_err(|e| e.to_string())?;
         let api: Api<Lease> = Api::namespaced(client, &namespace);
         let what = format!("leases.coordination.k8s.io/{name}");
@@ -131,17 +155,17 @@ impl TargetLease {
                     .acquire_time
                     .as_ref()
                     .map_or("an unknown time".into(), |t| t.0.to_string());
-                return Err(format!(
+                return Err(Refused::Other(format!(
                     "the target is driven by {other} since {since} (Lease {name} renewed {age}s ago): one release \
                      drives a target at a time; watch it, or wait until it ends"
-                ));
+                )));
             }
             Some(other) if !take_over => {
-                return Err(format!(
+                return Err(Refused::Lapsed(format!(
                     "the target's Lease {name} was held by {other} and lapsed {}s ago (not renewed for {age}s): \
                      if that release is gone, run again with --take-over",
                     age - duration
-                ));
+                )));
             }
             Some(other) => Taken::TakenOver {
                 from: other,
