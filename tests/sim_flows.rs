@@ -11,23 +11,30 @@ fn harness(scenario: Scenario, seed: u64) -> Harness {
     Harness::new(Arc::new(plan), scenario, seed, start, true)
 }
 
+/// Runs `scenario` with `seed` to its end (within `secs` of virtual time) and requires it
+/// promoted.
+fn promoted(scenario: Scenario, seed: u64, secs: i64) -> Harness {
+    let mut h = harness(scenario, seed);
+    assert!(
+        h.run_until(secs, |r| r.phase().is_final()),
+        "seed {seed}: still {}",
+        h.release.phase()
+    );
+    assert_eq!(
+        h.release.phase(),
+        PhaseName::Done,
+        "seed {seed}: {:#?}",
+        h.journal.last()
+    );
+    h
+}
+
 #[test]
 fn healthy_canary_is_promoted_by_the_crew_and_the_gates() {
     // The judge's default rule fails any significant shift: the healthy simulator's noise
     // must not, whatever the seed.
     for seed in 1..=10 {
-        let mut h = harness(Scenario::Healthy, seed);
-        assert!(
-            h.run_until(3 * 3600, |r| r.phase().is_final()),
-            "seed {seed}: still {}",
-            h.release.phase()
-        );
-        assert_eq!(
-            h.release.phase(),
-            PhaseName::Done,
-            "seed {seed}: {:#?}",
-            h.journal.last()
-        );
+        let h = promoted(Scenario::Healthy, seed, 3 * 3600);
         assert!(h.journal.iter().any(|e| e.event == EventKind::Go));
         assert!(h.journal.iter().any(|e| e.actor.name.contains("sim crew")));
     }
@@ -38,18 +45,7 @@ fn healthy_canary_is_promoted_by_the_crew_and_the_gates() {
 #[test]
 fn a_good_canary_behind_flaky_metrics_is_promoted_in_the_end() {
     for seed in 1..=5 {
-        let mut h = harness(Scenario::FlakyMetrics, seed);
-        assert!(
-            h.run_until(6 * 3600, |r| r.phase().is_final()),
-            "seed {seed}: still {}",
-            h.release.phase()
-        );
-        assert_eq!(
-            h.release.phase(),
-            PhaseName::Done,
-            "seed {seed}: {:#?}",
-            h.journal.last()
-        );
+        let h = promoted(Scenario::FlakyMetrics, seed, 6 * 3600);
         assert!(h.journal.iter().any(|e| e.actor.name == "judge"), "the judge took part");
     }
 }
