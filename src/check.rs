@@ -52,18 +52,9 @@ pub fn summary(plan: &Plan) -> String {
             j.every, j.pass, j.marginal
         )
     });
-    let router = match &plan.target {
-        plan::Target::Sim => "router sim".to_string(),
-        plan::Target::Haproxy(h) => format!("router haproxy (backend {})", h.backend),
-        plan::Target::GatewayApi { route, .. } => format!("router gateway-api (HTTPRoute {})", route.route),
-        plan::Target::Istio { route, .. } => format!("router istio (VirtualService {})", route.virtual_service),
-        plan::Target::Replicas { deployments: d, .. } => format!(
-            "router replicas (Deployments {} and {}, {} pods)",
-            d.stable, d.canary, d.total
-        ),
-        plan::Target::ServiceSelector { service, .. } => {
-            format!("router service-selector (Service {})", service.service)
-        }
+    let router = match plan.target.driven() {
+        Some(driven) => format!("router {} ({driven})", plan.target.router().as_str()),
+        None => "router sim".to_string(),
     };
     let source = match &plan.analysis.source {
         plan::Source::Sim => "metrics sim".to_string(),

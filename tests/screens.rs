@@ -206,6 +206,11 @@ fn replicas_at_25() {
         small.contains("pods      canary 5, stable 15 of 20: the share is approximated by pods (25%)"),
         "{small}"
     );
+    // Which objects move, so nobody has to guess.
+    assert!(
+        small.contains("target    Deployments checkout-stable and checkout-canary, 20 pods"),
+        "{small}"
+    );
 }
 
 #[test]

@@ -288,6 +288,21 @@ impl Target {
         }
     }
 
+    /// What the router drives, in the words its settings use (`HTTPRoute checkout`);
+    /// `None` for the simulator.
+    pub fn driven(&self) -> Option<String> {
+        Some(match self {
+            Target::Sim => return None,
+            Target::Haproxy(h) => format!("backend {}", h.backend),
+            Target::GatewayApi { route, .. } => format!("HTTPRoute {}", route.route),
+            Target::Istio { route, .. } => format!("VirtualService {}", route.virtual_service),
+            Target::Replicas { deployments: d, .. } => {
+                format!("Deployments {} and {}, {} pods", d.stable, d.canary, d.total)
+            }
+            Target::ServiceSelector { service, .. } => format!("Service {}", service.service),
+        })
+    }
+
     pub fn router(&self) -> RouterKind {
         match self {
             Target::Sim => RouterKind::Sim,

@@ -163,6 +163,10 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
             t.muted,
         ),
     ])));
+    // What a real router drives, so nobody has to guess which object moves.
+    if let Some(driven) = r.plan().target.driven() {
+        rows.push(plain(format!(" target    {driven}"), t.muted));
+    }
     // What the router can carry, where it is not a weight: pods, or one colour.
     match &r.plan().target {
         Target::Replicas { deployments: d, .. } => {
