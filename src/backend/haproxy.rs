@@ -352,10 +352,6 @@ impl TrafficRouter for HaproxyRouter {
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
         Box::pin(self.describe())
     }
-
-    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
-        async { Ok(()) }.boxed()
-    }
 }
 
 /// The runtime API's answers are a few lines; a peer that sends more is not HAProxy.

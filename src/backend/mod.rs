@@ -19,8 +19,12 @@ use crate::plan::{Metric, Weight};
 pub trait TrafficRouter: Send + 'static {
     /// Applies the canary weight and returns the weight the router reports afterwards.
     fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>>;
-    /// Puts the previous version back in place (a no-op for pure traffic routers).
-    fn restore_previous(&mut self, version: &str) -> BoxFuture<'_, Result<(), RouterError>>;
+    /// Puts the previous version back in place after a rollback. Every router so far keeps
+    /// both versions deployed (servers, Services, Deployments or a colour kept running), so
+    /// moving the weight to 0% is the whole rollback and there is nothing more to do.
+    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
+        Box::pin(async { Ok(()) })
+    }
     /// Reads what the router would drive and says what it found, changing nothing: the
     /// preflight's look at the target before anything moves.
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {

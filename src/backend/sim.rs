@@ -29,10 +29,6 @@ impl TrafficRouter for SimRouter {
             .map_err(|_| RouterError::Unavailable("simulator state poisoned".to_string()));
         async move { result }.boxed()
     }
-
-    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
-        async { Ok(()) }.boxed()
-    }
 }
 
 pub struct SimMetrics {

@@ -236,10 +236,6 @@ mod tests {
             }
             .boxed()
         }
-
-        fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
-            async { Ok(()) }.boxed()
-        }
     }
 
     struct Harness {
@@ -335,10 +331,6 @@ mod tests {
                 }
             }
             .boxed()
-        }
-
-        fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
-            async { Ok(()) }.boxed()
         }
     }
 

@@ -120,11 +120,6 @@ impl TrafficRouter for ReplicasRouter {
         Box::pin(self.set(weight))
     }
 
-    /// The stable Deployment is scaled back up by the move to 0%: nothing else to restore.
-    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
-        Box::pin(async { Ok(()) })
-    }
-
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
         Box::pin(self.describe())
     }

@@ -132,11 +132,6 @@ impl TrafficRouter for ServiceSelectorRouter {
         Box::pin(self.set(weight))
     }
 
-    /// The stable colour was never scaled down: selecting it again is the whole rollback.
-    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
-        Box::pin(async { Ok(()) })
-    }
-
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
         Box::pin(self.describe())
     }

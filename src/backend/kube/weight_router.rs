@@ -106,12 +106,6 @@ impl<T: WeightedObject> TrafficRouter for WeightRouter<T> {
         Box::pin(self.set(weight))
     }
 
-    /// Both versions stay deployed behind their own destinations: moving the weight is
-    /// the whole rollback.
-    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
-        Box::pin(async { Ok(()) })
-    }
-
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
         Box::pin(self.describe())
     }
