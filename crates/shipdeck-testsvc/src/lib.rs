@@ -17,8 +17,9 @@
 //! The load generator ([`Load`]) sends a bounded number of requests at a fixed rate to a
 //! loopback target and sums up what came back: see [`load`].
 //!
-//! For the Kubernetes routers, [`kube_api::FakeApiServer`] is a stateful fake API server
-//! over real HTTP, reached with a kubeconfig it writes.
+//! For the Kubernetes code, [`kube_api::FakeApiServer`] is a stateful fake API server over
+//! real HTTP, reached with a kubeconfig it writes: objects, lists, watches, and optionally a
+//! Deployment controller that rolls Deployments out one pod per step.
 //!
 //! Two ways to run them: the `shipdeck-testsvc` binary (`serve`, `load`), or in a test's own
 //! process with [`Server::start`] and [`Load::spawn`], each on a thread of its own and stopped

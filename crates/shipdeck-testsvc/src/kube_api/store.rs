@@ -1,13 +1,19 @@
 //! The fake API server's objects and the rules it keeps for them, as a real API server
-//! does: a resourceVersion on every object, bumped on every write; a write that names a
-//! resourceVersion other than the object's is a 409; JSON patches (a failed `test` is a
-//! 400, as kube-apiserver answers it) and merge patches; strategic-merge patches refused
-//! with 415 on custom resources; the scale subresource of Deployments; every write's field
-//! manager recorded in `metadata.managedFields`.
+//! does: a resourceVersion on every object, from one counter for the whole store bumped on
+//! every write (as etcd's revision is, so lists and watches can name a point in time); a
+//! `metadata.generation` that starts at 1 and grows with every change to `spec`; a write
+//! that names a resourceVersion other than the object's is a 409; JSON patches (a failed
+//! `test` is a 400, as kube-apiserver answers it) and merge patches; strategic-merge patches
+//! refused with 415 on custom resources; the scale subresource of Deployments; every write's
+//! field manager recorded in `metadata.managedFields`; every change kept for watches.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde_json::{Value, json};
+
+use super::select::Scope;
+use super::watch::{Change, Changes};
 
 /// Where an object lives: group/version (`v1`, `apps/v1`), namespace, plural, name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,11 +84,26 @@ pub struct Write {
     pub field_manager: Option<String>,
 }
 
+/// The store behind its lock, whoever held it last having panicked or not.
+pub fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     objects: BTreeMap<Key, Value>,
+    /// The resourceVersion of the last write, to whichever object.
     version: u64,
+    /// What clients wrote (not `put`, `delete` nor the Deployment controller).
     writes: Vec<Write>,
+    /// Every change, for watches.
+    pub changes: Changes,
+    /// The kind each collection ((group/version, plural)) holds, learnt from what was
+    /// written to it: the List an empty collection answers names it.
+    kinds: BTreeMap<(String, String), String>,
+    /// Each Deployment as it was created: where the Deployment controller starts from, so a
+    /// change made before its first step is still a change to roll out.
+    created: BTreeMap<Key, Value>,
     /// (verb, resource[/subresource]) a SelfSubjectAccessReview is answered "no" for.
     denied: Vec<(String, String)>,
     /// Answer every request 503 (see `FakeApiServer::set_down`), and how many were.
@@ -93,14 +114,142 @@ pub struct Store {
 }
 
 impl Store {
-    /// Creates or replaces `object` as a person with kubectl would, outside any test's view.
+    /// A store that keeps the last `capacity` changes for watches.
+    pub fn with_history(capacity: usize) -> Store {
+        Store {
+            changes: Changes::with_capacity(capacity),
+            ..Store::default()
+        }
+    }
+
+    /// The store's current resourceVersion: that of its last write.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Creates or replaces `object` as a person with kubectl would, outside `writes()`
+    /// (watches see it).
     pub fn put(&mut self, mut object: Value) -> Key {
         let key = Key::of(&object).expect("a manifest with apiVersion, kind and metadata.name");
-        self.version += 1;
-        object["metadata"]["resourceVersion"] = json!(self.version.to_string());
         object["metadata"]["namespace"] = json!(key.namespace);
-        self.objects.insert(key.clone(), object);
+        self.commit(&key, Some(object));
         key
+    }
+
+    /// Deletes the object at `key` as a person with kubectl would, outside `writes()`
+    /// (watches see it); the object as it was.
+    pub fn delete(&mut self, key: &Key) -> Option<Value> {
+        let before = self.objects.get(key).cloned()?;
+        self.commit(key, None);
+        Some(before)
+    }
+
+    /// Stores what the Deployment controller made of an object: a write like any other
+    /// (a new resourceVersion, seen by watches) but not a client's, so not in `writes()`.
+    pub fn controller_write(&mut self, key: &Key, object: Value) {
+        self.commit(key, Some(object));
+    }
+
+    /// The Deployment at `key` as it was created, while it exists.
+    pub fn created(&self, key: &Key) -> Option<&Value> {
+        self.created.get(key)
+    }
+
+    /// Every object of one kind (`apps/v1`, `deployments`), in every namespace.
+    pub fn objects_of<'a>(
+        &'a self,
+        api_version: &'a str,
+        plural: &'a str,
+    ) -> impl Iterator<Item = (&'a Key, &'a Value)> {
+        self.objects
+            .iter()
+            .filter(move |(key, _)| key.api_version == api_version && key.plural == plural)
+    }
+
+    /// The objects in `scope`, in namespace and name order.
+    pub fn items(&self, scope: &Scope) -> Vec<Value> {
+        self.objects
+            .iter()
+            .filter(|(key, object)| scope.contains(key, object))
+            .map(|(_, object)| object.clone())
+            .collect()
+    }
+
+    /// A GET of a collection: a `<Kind>List` of the objects in `scope`, at the store's
+    /// current resourceVersion (what a watch that follows the list starts from).
+    pub fn list(&self, scope: &Scope) -> Value {
+        json!({
+            "apiVersion": scope.api_version,
+            "kind": format!("{}List", self.kind_of(&scope.api_version, &scope.plural)),
+            "metadata": {"resourceVersion": self.version.to_string()},
+            "items": self.items(scope),
+        })
+    }
+
+    /// The kind a collection holds: as written to it, else as Kubernetes names it.
+    pub fn kind_of(&self, api_version: &str, plural: &str) -> String {
+        if let Some(kind) = self.kinds.get(&(api_version.to_string(), plural.to_string())) {
+            return kind.clone();
+        }
+        let known = [
+            ("pods", "Pod"),
+            ("services", "Service"),
+            ("deployments", "Deployment"),
+            ("leases", "Lease"),
+            ("httproutes", "HTTPRoute"),
+            ("virtualservices", "VirtualService"),
+        ];
+        if let Some((_, kind)) = known.iter().find(|(p, _)| *p == plural) {
+            return kind.to_string();
+        }
+        let singular = plural.strip_suffix('s').unwrap_or(plural);
+        let mut chars = singular.chars();
+        chars
+            .next()
+            .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+            .unwrap_or_default()
+    }
+
+    /// Stores `object` at `key` (None deletes it) under the next resourceVersion, with the
+    /// generation its spec earns (1 when new, one more when `spec` changed, whatever the
+    /// writer said), and records the change for watches.
+    fn commit(&mut self, key: &Key, object: Option<Value>) -> Option<Value> {
+        self.version += 1;
+        let before = self.objects.get(key).cloned();
+        let after = object.map(|mut object| {
+            let generation = match &before {
+                None => object["metadata"]["generation"].as_u64().unwrap_or(1),
+                Some(old) => {
+                    old["metadata"]["generation"].as_u64().unwrap_or(1) + u64::from(old["spec"] != object["spec"])
+                }
+            };
+            object["metadata"]["generation"] = json!(generation);
+            object["metadata"]["resourceVersion"] = json!(self.version.to_string());
+            object
+        });
+        match &after {
+            Some(object) => {
+                if before.is_none() && key.plural == "deployments" {
+                    self.created.insert(key.clone(), object.clone());
+                }
+                self.objects.insert(key.clone(), object.clone());
+                if let Some(kind) = object["kind"].as_str() {
+                    self.kinds
+                        .insert((key.api_version.clone(), key.plural.clone()), kind.to_string());
+                }
+            }
+            None => {
+                self.objects.remove(key);
+                self.created.remove(key);
+            }
+        }
+        self.changes.record(Change {
+            rv: self.version,
+            key: key.clone(),
+            before,
+            after: after.clone(),
+        });
+        after
     }
 
     /// Creates the object posted to a namespace's collection: 409 AlreadyExists when its
@@ -133,13 +282,11 @@ impl Store {
                 format!("{} \"{}\" already exists", key.plural, key.name),
             ));
         }
-        self.version += 1;
-        object["metadata"]["resourceVersion"] = json!(self.version.to_string());
         object["metadata"]["namespace"] = json!(namespace);
         if let Some(manager) = field_manager {
             object["metadata"]["managedFields"] = json!([{"manager": manager, "operation": "Update"}]);
         }
-        self.objects.insert(key.clone(), object.clone());
+        let object = self.commit(&key, Some(object)).unwrap_or_default();
         self.writes.push(Write {
             key,
             subresource: None,
@@ -261,8 +408,6 @@ impl Store {
                 object
             }
         };
-        self.version += 1;
-        object["metadata"]["resourceVersion"] = json!(self.version.to_string());
         if let Some(manager) = field_manager {
             let fields = object["metadata"]["managedFields"]
                 .as_array()
@@ -274,7 +419,7 @@ impl Store {
                 object["metadata"]["managedFields"] = json!(fields);
             }
         }
-        self.objects.insert(key.clone(), object.clone());
+        let object = self.commit(key, Some(object)).unwrap_or_default();
         self.writes.push(Write {
             key: key.clone(),
             subresource: subresource.map(str::to_string),
