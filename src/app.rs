@@ -305,7 +305,7 @@ fn holder_identity(operator: &crate::engine::Actor, plan: &Plan) -> String {
     )
 }
 
-/// The plan's router and metrics source.
+/// The plan's router, metrics source and deployer.
 fn backends(plan: &Plan, sim: &SimSettings, cluster: &ClusterAccess, clock: Clock) -> Result<Backends> {
     let world = Arc::new(Mutex::new(SimWorld::new(sim.seed, sim.scenario, clock.now())));
     // One exhaustive match per backend: a real router or source is never the simulator.
@@ -327,5 +327,10 @@ fn backends(plan: &Plan, sim: &SimSettings, cluster: &ClusterAccess, clock: Cloc
             .map_err(|e| eyre!(e))?,
         ),
     };
-    Ok(Backends { router, metrics })
+    let deployer = crate::backend::wiring::deployer(&plan.target, cluster);
+    Ok(Backends {
+        router,
+        metrics,
+        deployer,
+    })
 }

@@ -12,12 +12,13 @@ use clap::Args;
 
 use tokio::time::timeout;
 
-use crate::backend::MetricsSource;
 use crate::backend::kube::access_review::review;
+use crate::backend::kube::deployer::KubeDeployer;
 use crate::backend::kube::lease::CALL_LIMIT;
 use crate::backend::kube::permissions::needed;
 use crate::backend::prometheus::PrometheusMetrics;
 use crate::backend::wiring::{cluster_access, real};
+use crate::backend::{Deployer, MetricsSource};
 use crate::engine::Reading;
 use crate::format::{fmt_num, with_unit};
 use crate::plan::{self, ClusterAccess, Plan, Source};
@@ -94,7 +95,7 @@ pub async fn target(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> {
 /// The cluster's part, which `run` checks first: nothing for a router that is not on
 /// Kubernetes.
 pub async fn cluster(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> {
-    let (Some(access), Some(permissions)) = (cluster_access(&plan.target, command_line), needed(&plan.target)) else {
+    let (Some(access), Some(permissions)) = (cluster_access(&plan.target, command_line), needed(plan)) else {
         return Vec::new();
     };
     let Some(router) = inspected(plan, command_line).await else {
@@ -105,6 +106,7 @@ pub async fn cluster(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> 
         return vec![router];
     }
     let mut found = vec![router];
+    found.extend(deployed(plan, &access).await);
     let reviewed = timeout(CALL_LIMIT * 4, review(&access, &permissions))
         .await
         .unwrap_or_else(|_| {
@@ -136,6 +138,25 @@ pub async fn cluster(plan: &Plan, command_line: &ClusterAccess) -> Vec<Finding> 
             }
         }
         Err(e) => found.push(finding(Mark::Fail, format!("permissions: {e}"))),
+    }
+    found
+}
+
+/// The Deployments the stages set images on: each must exist before anything moves.
+async fn deployed(plan: &Plan, access: &ClusterAccess) -> Vec<Finding> {
+    let mut deployer = KubeDeployer::new(access.clone());
+    let mut found = Vec::new();
+    for name in plan.deployed_workloads() {
+        let answer = timeout(CALL_LIMIT, deployer.progress(&name)).await.unwrap_or_else(|_| {
+            Err(crate::backend::RouterError::Unavailable(format!(
+                "no answer within {}s",
+                CALL_LIMIT.as_secs()
+            )))
+        });
+        found.push(match answer {
+            Ok(progress) => finding(Mark::Pass, format!("deploy: Deployment {name} found ({progress})")),
+            Err(e) => finding(Mark::Fail, format!("deploy: {e}")),
+        });
     }
     found
 }

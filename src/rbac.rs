@@ -46,7 +46,7 @@ pub fn run(args: &RbacArgs, out: &mut impl Write, err: &mut impl Write) -> i32 {
             return REFUSED;
         }
     };
-    let Some(permissions) = needed(&plan.target) else {
+    let Some(permissions) = needed(&plan) else {
         let _ = writeln!(
             err,
             "{}: router {} is not on Kubernetes: it needs no cluster permissions",

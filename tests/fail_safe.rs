@@ -348,6 +348,7 @@ async fn demo_headless(journal: shipdeck::journal::Journal) -> (i32, String, Arc
         metrics: Box::new(SimMetrics {
             world: Arc::clone(&world),
         }),
+        deployer: None,
     };
     let (session, observations) =
         Session::start(plan, backends, clock, journal, Some(Crew::new(1))).expect("the first entries fit");

@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 use shipdeck::backend::kube::permissions::needed;
-use shipdeck_testsvc::kube_api::FakeApiServer;
 use shipdeck_testsvc::kube_api::store::Key;
+use shipdeck_testsvc::kube_api::{FakeApiServer, Options};
 
 const CANARY: &str = "2.14.0";
 
@@ -61,9 +61,17 @@ struct Cluster {
 
 impl Cluster {
     fn new() -> Cluster {
+        Cluster::on(FakeApiServer::start().unwrap())
+    }
+
+    /// A cluster whose Deployments roll out one pod every `step`, as a controller does.
+    fn with_controller(step: std::time::Duration) -> Cluster {
+        Cluster::on(FakeApiServer::start_with(Options::controller(step)).unwrap())
+    }
+
+    fn on(api: FakeApiServer) -> Cluster {
         let bad = Arc::new(AtomicBool::new(false));
         let dir = tempfile::tempdir().unwrap();
-        let api = FakeApiServer::start().unwrap();
         std::fs::write(dir.path().join("kubeconfig"), api.kubeconfig("shop")).unwrap();
         Cluster {
             prometheus: FakePrometheus::start(Arc::clone(&bad)),
@@ -135,7 +143,7 @@ stages:
     /// each is one the Role `shipdeck rbac` prints for the plan allows.
     fn assert_writes_are_shipdeck_s(&self, plan: &Path) {
         let plan = shipdeck::plan::load(plan).unwrap();
-        let allowed = needed(&plan.target).expect("a Kubernetes router");
+        let allowed = needed(&plan).expect("a Kubernetes router");
         let writes = self.api.writes();
         assert!(!writes.is_empty(), "nothing was written");
         for write in writes {
@@ -679,4 +687,132 @@ fn the_cockpit_asks_before_taking_over_a_lapsed_lease() {
                 .is_some_and(|h| h.starts_with("pty-tester@"))
         })
     });
+}
+
+/// A Deployment of `replicas` pods running `image`, settled (every pod ready).
+fn running(name: &str, colour: &str, image: &str, replicas: u32) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "shop"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "billing", "colour": colour}},
+            "template": {
+                "metadata": {"labels": {"app": "billing", "colour": colour}},
+                "spec": {"containers": [{"name": "billing", "image": image}, {"name": "proxy", "image": "envoy:1.31"}]}
+            }
+        },
+        "status": {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+                   "readyReplicas": replicas, "availableReplicas": replicas},
+    })
+}
+
+const GREEN_IMAGE: &str = "registry.example.com/payments/billing:5.2.0";
+
+fn deploy_then_switch(timeout: &str) -> String {
+    format!(
+        "  - name: deploy green\n    weight: 0\n    deploy: {{ deployment: billing-green, container: billing, image: \"{GREEN_IMAGE}\", timeout: {timeout} }}\n  - {{ name: switch, weight: 100, hold: 3s }}\n"
+    )
+}
+
+/// Blue-green with a deploy: green gets the new image, the controller rolls it out pod by
+/// pod, and only once every pod is available does the Service switch to it.
+#[test]
+fn a_deploy_waits_for_every_pod_before_the_service_switches() {
+    let cluster = Cluster::with_controller(std::time::Duration::from_millis(300));
+    let plan = cluster.plan(SELECTOR, &deploy_then_switch("1m"));
+    let service_key = cluster.api.put(service("blue"));
+    cluster.api.put(running(
+        "billing-blue",
+        "blue",
+        "registry.example.com/payments/billing:5.1.3",
+        3,
+    ));
+    let green = cluster.api.put(running(
+        "billing-green",
+        "green",
+        "registry.example.com/payments/billing:5.1.3",
+        3,
+    ));
+    let out = cluster.run(&plan);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let green_now = cluster.api.get(&green).unwrap();
+    assert_eq!(
+        green_now["spec"]["template"]["spec"]["containers"][0]["image"],
+        GREEN_IMAGE
+    );
+    assert_eq!(
+        green_now["spec"]["template"]["spec"]["containers"][1]["image"], "envoy:1.31",
+        "the other container is left alone"
+    );
+    assert_eq!(green_now["status"]["updatedReplicas"], 3);
+    assert_eq!(
+        cluster.api.get(&service_key).unwrap()["spec"]["selector"]["colour"],
+        "green"
+    );
+    // The order: image, then (the rollout done) the switch; one write each.
+    let writes: Vec<(String, String)> = cluster
+        .api
+        .writes()
+        .into_iter()
+        .map(|w| (w.key.plural.clone(), w.key.name.clone()))
+        .collect();
+    assert_eq!(
+        writes.iter().filter(|(p, _)| p != "leases").collect::<Vec<_>>(),
+        [
+            &("deployments".to_string(), "billing-green".to_string()),
+            &("services".to_string(), "billing".to_string())
+        ],
+        "{writes:?}"
+    );
+    let ready_at = said
+        .find("Deployment billing-green ready after")
+        .unwrap_or_else(|| panic!("{said}"));
+    let switch_at = said
+        .find("canary weight 100% requested")
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(ready_at < switch_at, "{said}");
+    assert!(
+        said.contains("Deployment billing-green: "),
+        "progress on the way: {said}"
+    );
+    cluster.assert_writes_are_shipdeck_s(&plan);
+}
+
+/// Pods that never become ready: past the timeout the release holds, says why, and the
+/// Service never switches.
+#[test]
+fn a_rollout_that_never_completes_holds_and_never_switches() {
+    let cluster = Cluster::with_controller(std::time::Duration::from_millis(100));
+    let plan = cluster.plan(SELECTOR, &deploy_then_switch("2s"));
+    let service_key = cluster.api.put(service("blue"));
+    cluster.api.put(running(
+        "billing-blue",
+        "blue",
+        "registry.example.com/payments/billing:5.1.3",
+        3,
+    ));
+    cluster.api.put(running(
+        "billing-green",
+        "green",
+        "registry.example.com/payments/billing:5.1.3",
+        3,
+    ));
+    cluster.api.never_ready("shop", "billing-green");
+    let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["run", "--headless", "--yes", "--max-hold", "4s", "--log-dir", "logs"])
+        .arg(&plan)
+        .env("KUBECONFIG", cluster.dir.path().join("kubeconfig"))
+        .current_dir(cluster.dir.path())
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("Deployment billing-green not ready after 2s"), "{said}");
+    assert!(said.contains("--max-hold"), "{said}");
+    assert_eq!(
+        cluster.api.get(&service_key).unwrap()["spec"]["selector"]["colour"],
+        "blue"
+    );
 }

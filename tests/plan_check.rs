@@ -641,3 +641,55 @@ fn workload_routers_are_checked_against_what_they_can_carry() {
         refusals(&stray, "r.yaml")
     );
 }
+
+#[test]
+fn a_deploy_is_checked_where_it_is_written() {
+    let replicas = fs::read_to_string("plans/k8s-replicas-canary.yaml").unwrap();
+    let deploy = r#"deploy: { image: "registry.example.com/shop/checkout:2.14.0", container: checkout, timeout: 5m }"#;
+    assert!(replicas.contains(deploy));
+    // Off Kubernetes there is no Deployment to update.
+    let canary = fs::read_to_string("plans/canary.yaml").unwrap();
+    let haproxy = canary.replacen(
+        "    checklist: pre-release\n    weight: 0\n",
+        "    checklist: pre-release\n    weight: 0\n    deploy: { image: \"shop/checkout:2.14.0\" }\n",
+        1,
+    );
+    assert_ne!(haproxy, canary, "the canary plan's first stage changed");
+    let lines = refusals(&haproxy, "c.yaml");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("c.yaml:96:") && lines[0].contains("router sim has no Deployments to update"),
+        "{lines:?}"
+    );
+    // A bad image is named at its own key, with what a reference may hold.
+    let spaced = replicas.replace("shop/checkout:2.14.0", "shop/checkout 2.14.0");
+    let lines = refusals(&spaced, "r.yaml");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let at = replicas
+        .lines()
+        .position(|l| l.contains("shop/checkout:2.14.0"))
+        .unwrap()
+        + 1;
+    assert!(
+        lines[0].starts_with(&format!("r.yaml:{at}:")),
+        "at the image's line {at}: {lines:?}"
+    );
+    assert!(lines[0].contains("image contains ' '"), "{lines:?}");
+    let zero = replicas.replace("timeout: 5m }", "timeout: 0s }");
+    assert!(refusals(&zero, "r.yaml")[0].contains("a deploy timeout of 0 holds at once"));
+    let typo = replicas.replace("container: checkout,", "contianer: checkout,");
+    assert!(
+        refusals(&typo, "r.yaml")[0].contains("contianer"),
+        "{:?}",
+        refusals(&typo, "r.yaml")
+    );
+    // A router that does not say which Deployment runs the canary needs it named.
+    let blue_green = fs::read_to_string("plans/k8s-blue-green.yaml").unwrap();
+    let unnamed = blue_green.replace("deployment: billing-green, ", "");
+    let lines = refusals(&unnamed, "bg.yaml");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("names no Deployment") && lines[0].contains("add `deployment: <name>`"),
+        "{lines:?}"
+    );
+}

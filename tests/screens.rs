@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
-use shipdeck::engine::{Actor, Command, Release};
+use shipdeck::engine::{Actor, Command, Observation, Release, RolloutProgress};
 use shipdeck::ui::app::{Confirm, Dialog, Pane, UiState};
 use shipdeck::ui::draw::{self, Ctx};
 use shipdeck::ui::keys::Action;
@@ -187,13 +187,45 @@ fn manual_weight() {
     assert!(small.contains("HELD because: manual weight"), "{small}");
 }
 
+/// Blue-green deploying green: the stages pane and the header say which image goes on which
+/// Deployment and how far its pods are; past the timeout the release holds and says so.
+#[test]
+fn deploying_green() {
+    let mut d = support::Drive::of("plans/k8s-blue-green.yaml");
+    d.run(40);
+    let progress = |updated, available, old| RolloutProgress {
+        desired: 3,
+        updated,
+        available,
+        old,
+        observed: true,
+    };
+    d.observe(Observation::DeployProgress {
+        stage: 0,
+        progress: progress(2, 3, 1),
+    });
+    d.run(20);
+    let mut ui = ui();
+    both("deploying", &d, &mut ui, Pane::Stages);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    assert!(small.contains("2/3 updated, 3 available, 1 old pod left"), "{small}");
+
+    d.run(10 * 60);
+    both("deploy_too_slow", &d, &mut ui, Pane::Stages);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    assert!(
+        small.contains("HELD because: Deployment billing-green not ready after 10m"),
+        "{small}"
+    );
+}
+
 /// Kubernetes by replica counts at 25%: the traffic pane says the share is carried by
 /// pods, and how many on each side.
 #[test]
 fn replicas_at_25() {
     let mut d = support::Drive::of("plans/k8s-replicas-canary.yaml");
     d.go();
-    d.hold_at(2);
+    d.hold_at(3);
     d.run(60);
     let mut ui = ui();
     ui.focus = Pane::Traffic;

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
 pub use self::error::{RouterError, SetupError};
-use crate::engine::{History, Reading};
+use crate::engine::{DeployOrder, History, Reading, RolloutProgress};
 use crate::plan::{Metric, Weight};
 
 /// Moves traffic between the stable version and the canary.
@@ -30,6 +30,14 @@ pub trait TrafficRouter: Send + 'static {
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
         Box::pin(async { Ok("not inspected before a release (nothing to read ahead)".into()) })
     }
+}
+
+/// Rolls a new image out on a workload (a stage's `deploy`) and reads how far it is.
+pub trait Deployer: Send + 'static {
+    /// Sets the order's image; setting the image already there changes nothing.
+    fn set_image<'a>(&'a mut self, order: &'a DeployOrder) -> BoxFuture<'a, Result<(), RouterError>>;
+    /// The rollout of `deployment` as its status says now.
+    fn progress<'a>(&'a mut self, deployment: &'a str) -> BoxFuture<'a, Result<RolloutProgress, RouterError>>;
 }
 
 /// Answers metric queries for the canary and the baseline.

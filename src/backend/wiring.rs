@@ -3,13 +3,14 @@
 //! Kubernetes routers reach the cluster through the plan's access with the command line's
 //! `--context` and `--namespace` over it.
 
-use super::TrafficRouter;
 use super::haproxy::HaproxyRouter;
 use super::kube::access::overridden;
+use super::kube::deployer::KubeDeployer;
 use super::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit};
 use super::kube::istio::{IstioRouter, VirtualServiceSplit};
 use super::kube::replicas::ReplicasRouter;
 use super::kube::service_selector::ServiceSelectorRouter;
+use super::{Deployer, TrafficRouter};
 use crate::plan::{ClusterAccess, Target};
 
 pub fn router(
@@ -40,6 +41,11 @@ pub fn real(target: &Target, cluster: &ClusterAccess) -> Option<Box<dyn TrafficR
             Box::new(ServiceSelectorRouter::new(service.clone(), access(cluster)))
         }
     })
+}
+
+/// What sets a stage's image on the target's cluster; `None` for a router off Kubernetes.
+pub fn deployer(target: &Target, cluster: &ClusterAccess) -> Option<Box<dyn Deployer>> {
+    cluster_access(target, cluster).map(|access| Box::new(KubeDeployer::new(access)) as Box<dyn Deployer>)
 }
 
 /// The cluster access a Kubernetes target plans, with the command line's over it; `None`

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::deploy::DeployOrder;
 use super::event::Actor;
 use super::phase::PhaseName;
 use crate::plan::Weight;
@@ -13,6 +14,10 @@ pub enum Effect {
     SetWeight(Weight),
     /// Put the previous version back in place (rollback).
     RestorePrevious { version: String },
+    /// Set an image and report the Deployment's rollout until it completes.
+    Deploy(DeployOrder),
+    /// Stop reporting on a deploy: the release moved past it or is going back.
+    StopDeploy,
     /// Append to the journal (and the deployment log).
     Record(LogEntry),
 }
@@ -67,6 +72,14 @@ pub enum EventKind {
     JournalFailed,
     /// The Lease that says who drives the target could not be renewed, or another holds it.
     LeaseLost,
+    /// A stage set a new image on a Deployment and waits for its pods.
+    DeployStarted,
+    /// The rollout moved on (pods updated or available).
+    DeployProgress,
+    /// Every pod runs the new image and is available.
+    Deployed,
+    /// The image could not be set, or the rollout took longer than the plan allows.
+    DeployFailed,
 }
 
 impl EventKind {
@@ -76,6 +89,7 @@ impl EventKind {
         matches!(
             self,
             Go | Approved
+                | DeployStarted
                 | Advanced
                 | StageEntered
                 | Promoted
@@ -94,8 +108,10 @@ impl EventKind {
         match self {
             RouterFailed | TriggerFired | GateFailed | JudgeFail | Aborted | RollbackStarted | RolledBack
             | JournalFailed => Severity::Danger,
-            Held | Refused | Paused | GateWarning | JudgeMarginal | JudgeNoData | LeaseLost => Severity::Warning,
-            Promoted | Go => Severity::Success,
+            Held | Refused | Paused | GateWarning | JudgeMarginal | JudgeNoData | LeaseLost | DeployFailed => {
+                Severity::Warning
+            }
+            Promoted | Go | Deployed => Severity::Success,
             _ => Severity::Info,
         }
     }

@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::deploy::RolloutProgress;
 use crate::plan::{Span, Weight};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +74,10 @@ pub enum Observation {
     LeaseLost { message: String },
     /// The Lease was renewed again after being lost: this shipdeck drives the target.
     LeaseHeld,
+    /// Stage `stage`'s deploy: the image is set and the rollout stands here.
+    DeployProgress { stage: usize, progress: RolloutProgress },
+    /// Stage `stage`'s image could not be set or its rollout could not be read.
+    DeployFailed { stage: usize, message: String },
 }
 
 /// What a metrics source read back of the time before the release started.

@@ -1,6 +1,7 @@
 //! The release engine: a deterministic state machine over a plan. No I/O, no clock reads.
 
 pub mod data;
+pub mod deploy;
 pub mod effect;
 pub mod event;
 pub mod evidence;
@@ -13,6 +14,7 @@ pub mod release;
 pub mod series;
 
 pub use data::DataStatus;
+pub use deploy::{DeployOrder, RolloutProgress};
 pub use effect::{Effect, EventKind, LogEntry, Severity};
 pub use event::{Actor, Command, Event, History, Observation, PastPoint, Reading};
 pub use gate::{GateStatus, Rest, Watch};

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::format::fmt_score;
-use crate::plan::Weight;
+use crate::plan::{Span, Weight};
 
 /// The release state as the header shows it and the journal records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,6 +68,8 @@ impl fmt::Display for PhaseName {
 pub enum Step {
     /// Checklist items and approvals are open; no traffic change yet.
     Preparing,
+    /// The stage's image is being rolled out; its weight waits for the pods.
+    Deploying,
     /// The stage's weight was requested; waiting for the router to confirm it.
     Shifting,
     /// Traffic is in place; the hold runs while gates pass.
@@ -78,6 +80,7 @@ impl Step {
     pub fn label(self) -> &'static str {
         match self {
             Step::Preparing => "preparing",
+            Step::Deploying => "deploying",
             Step::Shifting => "shifting traffic",
             Step::Holding => "holding",
         }
@@ -139,6 +142,17 @@ pub enum HoldReason {
     LeaseLost {
         message: String,
     },
+    /// The stage's image could not be set, or its rollout could not be read.
+    DeployFailing {
+        deployment: String,
+        message: String,
+    },
+    /// The stage's rollout took longer than the plan's `deploy.timeout`.
+    DeployTooSlow {
+        deployment: String,
+        timeout: Span,
+        progress: String,
+    },
 }
 
 impl fmt::Display for HoldReason {
@@ -184,6 +198,18 @@ impl fmt::Display for HoldReason {
                 )
             }
             HoldReason::LeaseLost { message } => write!(f, "{message}; nothing moves forward until it is ours again"),
+            HoldReason::DeployFailing { deployment, message } => {
+                write!(f, "deploy to Deployment {deployment} failing: {message}")
+            }
+            HoldReason::DeployTooSlow {
+                deployment,
+                timeout,
+                progress,
+            } => write!(
+                f,
+                "Deployment {deployment} not ready after {timeout} ({progress}): check its pods (kubectl \
+                 describe deployment {deployment}); it goes on once they are available"
+            ),
         }
     }
 }

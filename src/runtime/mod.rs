@@ -1,6 +1,7 @@
 //! The only place with tokio tasks, channels and I/O: it runs backends, executes the
 //! engine's effects, writes the journal and owns the terminal.
 
+pub mod deploys;
 pub mod frame_writer;
 pub mod headless;
 pub mod journal_writer;

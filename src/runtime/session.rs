@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
+use super::deploys::deploy_task;
 use super::journal_writer::{JournalErrors, JournalWriter};
 use super::tasks;
 use super::weights::WeightGate;
 use crate::backend::kube::lease::TargetLease;
-use crate::backend::{MetricsSource, TrafficRouter};
+use crate::backend::{Deployer, MetricsSource, TrafficRouter};
 use crate::clock::Clock;
-use crate::engine::{Actor, Command, Effect, Event, Observation, Release};
+use crate::engine::{Actor, Command, DeployOrder, Effect, Event, Observation, Release};
 use crate::journal::{Journal, JournalError};
 use crate::plan::{Source, ValidPlan};
 use crate::sim::Crew;
@@ -22,6 +23,8 @@ pub struct Session {
     journal: JournalWriter,
     weights: WeightGate,
     restore_tx: mpsc::Sender<String>,
+    /// The deploy the deploy task follows; `None` stops it.
+    deploys: watch::Sender<Option<DeployOrder>>,
     crew: Option<Crew>,
     /// For tasks started after the release (the target's Lease).
     observations: mpsc::Sender<Observation>,
@@ -30,6 +33,8 @@ pub struct Session {
 pub struct Backends {
     pub router: Box<dyn TrafficRouter>,
     pub metrics: Box<dyn MetricsSource>,
+    /// Sets the images of stages that deploy; `None` for a router without workloads.
+    pub deployer: Option<Box<dyn Deployer>>,
 }
 
 impl Session {
@@ -77,6 +82,8 @@ impl Session {
             restore_rx,
             obs_tx.clone(),
         ));
+        let (deploys, deploy_rx) = watch::channel(None);
+        tokio::spawn(deploy_task(backends.deployer, deploy_rx, obs_tx.clone()));
         let interval = std::time::Duration::from_secs(plan.analysis.interval.as_secs().max(1));
         // A sample may wait for a free request slot before its own timeout starts.
         let limit = match &plan.analysis.source {
@@ -98,6 +105,7 @@ impl Session {
             journal: writer,
             weights,
             restore_tx,
+            deploys,
             crew,
             observations: obs_tx,
         };
@@ -186,6 +194,16 @@ impl Session {
                     if self.restore_tx.try_send(version).is_err() {
                         tracing::warn!("restore request dropped: one is already queued");
                     }
+                }
+                Effect::Deploy(order) => {
+                    // Like a weight, a new image goes out only once its record is on disk.
+                    let deploys = self.deploys.clone();
+                    self.journal.after_durable(move || {
+                        deploys.send_replace(Some(order));
+                    });
+                }
+                Effect::StopDeploy => {
+                    self.deploys.send_replace(None);
                 }
                 Effect::Record(entry) => {
                     tracing::info!(event = ?entry.event, actor = %entry.actor, "{}", entry.message);

@@ -111,6 +111,8 @@ impl Harness {
                         );
                     }
                     Effect::Record(entry) => self.journal.push(entry),
+                    // Plans on the simulator deploy nothing (`check` refuses it).
+                    Effect::Deploy(_) | Effect::StopDeploy => {}
                 }
             }
             queue = next;

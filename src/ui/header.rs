@@ -302,10 +302,9 @@ fn situation(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
             ),
             t.info,
         )),
-        PhaseName::Held => Line::from(Span::styled(
-            reasons(ctx, &format!("{} {sym} HELD because: ", stale_verdict(ctx)), room),
-            t.warning,
-        )),
+        PhaseName::Held => held(ctx, room),
+        // Before go too, a fault (a deploy too slow, a router failing) is not people's work.
+        PhaseName::Pending if !r.holds().is_empty() && !waiting_for_people(r.holds()) => held(ctx, room),
         PhaseName::Pending if !r.holds().is_empty() => Line::from(Span::styled(
             reasons(ctx, &format!(" {sym} WAITING FOR: "), room),
             t.info,
@@ -333,6 +332,14 @@ fn stale_verdict(ctx: &Ctx) -> String {
             time_of_day(j.at)
         )
     })
+}
+
+fn held(ctx: &Ctx, room: usize) -> Line<'static> {
+    let sym = phase_symbol(PhaseName::Held);
+    Line::from(Span::styled(
+        reasons(ctx, &format!("{} {sym} HELD because: ", stale_verdict(ctx)), room),
+        ctx.theme.warning,
+    ))
 }
 
 fn waiting_for_people(holds: &[HoldReason]) -> bool {
@@ -397,6 +404,15 @@ fn calm(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
     }
     if r.step() == Step::Shifting {
         optional.push(Span::styled("waiting for the router", t.info));
+    }
+    if let Some(deploying) = r.deploying() {
+        let progress = deploying
+            .progress
+            .map_or_else(|| "image being set".to_string(), |p| p.to_string());
+        optional.push(Span::styled(
+            format!("deploying {}: {progress}", deploying.order.deployment),
+            t.info,
+        ));
     }
     if let Some(next) = plan.stages.get(r.stage() + 1) {
         optional.push(Span::styled(format!("then {} ({})", next.name, next.weight), t.text));

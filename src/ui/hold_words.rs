@@ -52,6 +52,11 @@ pub fn tight(reason: &HoldReason, can_advance: bool) -> String {
         HoldReason::JudgeFailed { score, why } => {
             format!("canary judge failed ({score:.0}): {rollback} rolls back; {why}")
         }
+        HoldReason::DeployTooSlow {
+            deployment,
+            timeout,
+            progress,
+        } => format!("Deployment {deployment} not ready after {timeout}: {progress}"),
         _ => reason.to_string(),
     }
 }

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use shipdeck::engine::{
-    Actor, Command, Effect, Event, History, Observation, PastPoint, PhaseName, Reading, Release, Step,
+    Actor, Command, DeployOrder, Effect, Event, History, Observation, PastPoint, PhaseName, Reading, Release,
+    RolloutProgress, Step,
 };
 use shipdeck::plan::{ValidPlan, Weight};
 
@@ -48,6 +49,10 @@ pub struct Drive {
     pub router_ok: bool,
     pending: Option<Weight>,
     samples: u64,
+    /// Every deploy the engine ordered, oldest first.
+    pub deploys: Vec<DeployOrder>,
+    /// How many times it stopped following one.
+    pub deploys_stopped: usize,
 }
 
 impl Drive {
@@ -71,6 +76,8 @@ impl Drive {
             router_ok: true,
             pending: None,
             samples: 0,
+            deploys: Vec::new(),
+            deploys_stopped: 0,
         };
         d.absorb(fx);
         d
@@ -78,8 +85,11 @@ impl Drive {
 
     fn absorb(&mut self, fx: Vec<Effect>) {
         for effect in fx {
-            if let Effect::SetWeight(w) = effect {
-                self.pending = Some(w);
+            match effect {
+                Effect::SetWeight(w) => self.pending = Some(w),
+                Effect::Deploy(order) => self.deploys.push(order),
+                Effect::StopDeploy => self.deploys_stopped += 1,
+                _ => {}
             }
         }
     }
@@ -164,15 +174,27 @@ impl Drive {
         });
     }
 
-    /// Ticks the go/no-go checklist (ana, 40 s apart) and signs the team approval (sam): GO.
+    /// Lets a deploying first stage's pods come up (none are asked for: the canary of a
+    /// replicas plan starts at 0), ticks the go/no-go checklist (ana, 40 s apart) and signs
+    /// the team approval (sam): GO.
     pub fn go(&mut self) {
-        let items = self.release.progress(0).map_or(0, |p| p.items.len());
+        if let Some(stage) = self.release.deploying().map(|d| d.order.stage) {
+            self.run(30);
+            let progress = RolloutProgress {
+                observed: true,
+                ..RolloutProgress::default()
+            };
+            self.observe(Observation::DeployProgress { stage, progress });
+            self.run_until("the deploy's stage is done", |r| r.stage() > stage);
+        }
+        let checklist = self.release.stage();
+        let items = self.release.progress(checklist).map_or(0, |p| p.items.len());
         for item in 0..items {
             self.run(40);
             self.command(Command::ToggleItem { item }, "ana");
         }
-        self.run_until("stage 2 asks for its approval", |r| {
-            r.stage() == 1 && r.step() == Step::Preparing
+        self.run_until("the go stage asks for its approval", |r| {
+            r.stage() == checklist + 1 && r.step() == Step::Preparing
         });
         self.run(30);
         self.command(Command::Approve { role: "team".into() }, "sam");

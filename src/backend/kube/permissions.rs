@@ -3,7 +3,7 @@
 //! Only the objects the plan names, only the verbs the router uses.
 
 use super::lease::lease_name;
-use crate::plan::Target;
+use crate::plan::{Plan, Target};
 
 /// One kind of access the plan's router needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,11 +20,21 @@ pub struct Permission {
 /// Every router reads its objects before it writes them, and writes only by patch.
 const READ_AND_PATCH: &[&str] = &["get", "patch"];
 
-/// What `target` needs, or `None` for a router that is not on Kubernetes: its router's
-/// objects, and the Lease that says who drives them (RBAC cannot name an object not yet
-/// created, so `create` on Leases goes unnamed).
-pub fn needed(target: &Target) -> Option<Vec<Permission>> {
+/// What `plan` needs, or `None` for a router that is not on Kubernetes: its router's
+/// objects, the Deployments its stages set images on, and the Lease that says who drives
+/// them (RBAC cannot name an object not yet created, so `create` on Leases goes unnamed).
+pub fn needed(plan: &Plan) -> Option<Vec<Permission>> {
+    let target = &plan.target;
     let mut permissions = router_needs(target)?;
+    let deployed = plan.deployed_workloads();
+    if !deployed.is_empty() {
+        permissions.push(Permission {
+            group: "apps",
+            resource: "deployments",
+            names: deployed,
+            verbs: READ_AND_PATCH,
+        });
+    }
     let lease = lease_name(target)?;
     permissions.push(Permission {
         group: "coordination.k8s.io",

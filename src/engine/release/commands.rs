@@ -127,6 +127,7 @@ impl Release {
         self.phase = PhaseName::Aborted;
         self.finished_at = Some(now);
         self.manual_weight = None;
+        self.stop_deploy(fx);
         self.request_weight(Weight::ZERO, fx);
         let msg = format!(
             "aborted at stage {}: all traffic to {}",

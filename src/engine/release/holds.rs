@@ -46,6 +46,8 @@ impl Release {
                     reasons.push(HoldReason::ApprovalPending { roles });
                 }
             }
+            // A rollout takes its time; one that fails or outlasts the plan's timeout holds.
+            Step::Deploying => reasons.extend(self.deploy_holds()),
             // Waiting for an answer is normal; a router that fails to answer holds.
             Step::Shifting => {
                 if let Some(message) = &self.router_error {

@@ -11,12 +11,14 @@
 //! triggers.rs     the rollback triggers: where an automatic rollback is decided
 //! rollback.rs     rolling back, from any state
 //! progression.rs  go, holding, advancing, promotion
+//! deploying.rs    a stage's image rolled out before its weight moves
 //! staleness.rs    hold time and stale data
 //! holds.rs        why it is not moving on
 //! judge.rs        the canary judge's interval: the other automatic rollback
 //! ```
 
 mod commands;
+mod deploying;
 mod holds;
 mod judge;
 mod observe;
@@ -28,6 +30,7 @@ mod triggers;
 mod view;
 mod watch;
 
+pub use deploying::Deploying;
 pub use triggers::RollbackComing;
 
 use std::collections::VecDeque;
@@ -70,6 +73,8 @@ pub struct Release {
     pub(in crate::engine) actual: Option<Weight>,
     pub(in crate::engine) manual_weight: Option<Weight>,
     pub(in crate::engine) router_error: Option<String>,
+    /// The current stage's deploy, while its weight waits for it.
+    pub(in crate::engine) deploying: Option<Deploying>,
     /// The last word on a lost Lease, so a lasting problem is said once.
     pub(in crate::engine) lease_problem: Option<String>,
     pub(in crate::engine) metrics: Vec<MetricState>,
@@ -146,6 +151,7 @@ impl Release {
             manual_weight: None,
             router_error: None,
             lease_problem: None,
+            deploying: None,
             metrics,
             rollback_reason: None,
             journal_failure: None,

@@ -55,6 +55,8 @@ impl Release {
                     self.lease_problem = Some(message);
                 }
             }
+            Observation::DeployProgress { stage, progress } => self.on_deploy_progress(stage, progress, now, fx),
+            Observation::DeployFailed { stage, message } => self.on_deploy_failed(stage, message, now, fx),
             Observation::LeaseHeld => {
                 if self.lease_problem.take().is_some() {
                     let msg = "the target's Lease is renewed again: this release drives the target".to_string();

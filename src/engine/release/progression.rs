@@ -36,6 +36,7 @@ impl Release {
                 judge.previous_outcome = None;
             }
         }
+        self.check_deploy_time(now, fx);
         self.mark_stale(now, fx);
         self.run_judge(now, fx);
         if self.phase.is_over() {
@@ -89,11 +90,11 @@ impl Release {
         }
     }
 
-    /// Entry requirements are met: apply the stage's weight.
+    /// Entry requirements are met: deploy the stage's image, if it has one, then apply
+    /// its weight.
     pub(in crate::engine) fn go_ahead(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
         let plan = Arc::clone(&self.plan);
         let stage = &plan.stages[self.stage];
-        let weight = stage.weight;
         if self.go_at.is_none() && self.stage >= self.go_stage {
             self.go_at = Some(now);
             let msg = format!(
@@ -103,6 +104,16 @@ impl Release {
             self.record(fx, now, Actor::system(), EventKind::Go, msg);
         }
         self.manual_weight = None;
+        if !self.start_deploy(now, fx) {
+            self.shift_to_stage_weight(now, fx);
+        }
+    }
+
+    /// Asks for the stage's weight (unless the router already confirmed it).
+    pub(in crate::engine) fn shift_to_stage_weight(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let plan = Arc::clone(&self.plan);
+        let stage = &plan.stages[self.stage];
+        let weight = stage.weight;
         if self.desired != weight || self.actual != Some(weight) {
             self.request_weight(weight, fx);
             let msg = format!("stage {}: canary weight {weight} requested", stage.name);

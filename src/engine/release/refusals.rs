@@ -73,6 +73,12 @@ impl Release {
     }
 
     fn weight_refusal(&self, weight: Weight) -> Option<String> {
+        if self.step == Step::Deploying && weight > Weight::ZERO {
+            return Some(format!(
+                "cannot set weight {weight}: stage {} is deploying; its weight waits for the pods",
+                self.stage_name()
+            ));
+        }
         if !self.can_set_weight() {
             let live = matches!(self.phase, PhaseName::Running | PhaseName::Held | PhaseName::Paused);
             let why = if live {

@@ -37,6 +37,7 @@ impl Release {
         };
         self.phase = PhaseName::RollingBack;
         self.manual_weight = None;
+        self.stop_deploy(fx);
         self.rollback_reason = Some(reason.clone());
         self.request_weight(Weight::ZERO, fx);
         fx.push(Effect::RestorePrevious {

@@ -140,6 +140,11 @@ impl Release {
         self.rollback_reason.as_deref()
     }
 
+    /// The current stage's deploy, while its weight waits for the pods.
+    pub fn deploying(&self) -> Option<&super::Deploying> {
+        self.deploying.as_ref()
+    }
+
     /// Why the journal cannot be written, once it failed.
     pub fn journal_failure(&self) -> Option<&str> {
         self.journal_failure.as_deref()

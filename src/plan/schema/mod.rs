@@ -5,6 +5,7 @@
 //! `plan::load` and `plan::parse` make one, and the engine takes nothing else.
 
 mod analysis;
+mod deploy;
 mod judge;
 mod located;
 mod metric;
@@ -22,6 +23,7 @@ use serde::Deserialize;
 pub use self::analysis::{
     AnalysisFile, AnalysisSettings, PrometheusAuth, PrometheusSource, SAMPLES_KEPT, Source, SourceKind,
 };
+pub use self::deploy::{DEFAULT_DEPLOY_TIMEOUT, Deploy};
 pub use self::judge::{DEFAULT_JUDGE_GROUP, JudgeOnFail, JudgeSettings, MetricJudge, Outliers};
 pub use self::metric::{Metric, VERSION_PLACEHOLDER};
 pub use self::prometheus_url::prometheus_base_url;
@@ -99,6 +101,20 @@ impl Plan {
             .and_then(|s| s.checklist.as_ref())
             .and_then(|name| self.checklists.get(name))
             .map_or(&[], |items| items.as_slice())
+    }
+
+    /// The Deployments the plan's stages set images on, each once, in stage order.
+    pub fn deployed_workloads(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for deploy in self.stages.iter().filter_map(|s| s.deploy.as_ref()) {
+            let name = deploy.deployment.as_deref().or_else(|| self.target.canary_deployment());
+            if let Some(name) = name
+                && !names.iter().any(|n| n == name)
+            {
+                names.push(name.to_string());
+            }
+        }
+        names
     }
 
     /// The real systems the plan drives or reads (`router haproxy`, `metrics source

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::deploy::Deploy;
 use super::located::located;
 use crate::duration::Span;
 
@@ -22,6 +23,9 @@ pub struct Stage {
     /// Metrics whose gates decide this stage; all metrics when absent.
     #[serde(default)]
     pub analyse: Option<Vec<String>>,
+    /// An image to roll out (and wait for) before the stage moves traffic.
+    #[serde(default)]
+    pub deploy: Option<Deploy>,
 }
 
 /// Percent of traffic sent to the canary, 0..=100.

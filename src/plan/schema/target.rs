@@ -303,6 +303,15 @@ impl Target {
         })
     }
 
+    /// The Deployment a stage's `deploy` updates when it names none: the canary's, for a
+    /// router that knows which Deployment that is.
+    pub fn canary_deployment(&self) -> Option<&str> {
+        match self {
+            Target::Replicas { deployments, .. } => Some(&deployments.canary),
+            _ => None,
+        }
+    }
+
     pub fn router(&self) -> RouterKind {
         match self {
             Target::Sim => RouterKind::Sim,

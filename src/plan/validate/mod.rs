@@ -4,6 +4,7 @@
 
 mod advice;
 mod backends;
+mod deploys;
 mod judge;
 mod texts;
 mod workloads;
@@ -36,6 +37,7 @@ pub fn check(plan: &PlanFile, locs: &Locations, origin: &str) -> Findings {
     v.analysis(&plan.analysis);
     v.backends(plan);
     v.workloads(plan);
+    v.deploys(plan);
     v.metrics(&plan.metrics);
     v.judge(plan);
     for (i, gate) in plan.gates.iter().enumerate() {

@@ -13,7 +13,7 @@ use crate::engine::{PhaseName, Step};
 use crate::format::fmt_duration;
 use crate::ui::app::Pane;
 use crate::ui::draw::Ctx;
-use crate::ui::text::{pad, width};
+use crate::ui::text::{fit, pad, width};
 use crate::ui::time_text::time_of_day;
 use crate::ui::widgets::bar::Bar;
 use crate::ui::widgets::pane_block::pane_block;
@@ -152,6 +152,22 @@ fn rows(ctx: &Ctx, w: usize) -> (Vec<Line<'static>>, Option<usize>) {
             filled_part,
             rest_part,
             Span::styled(format!(" {} of {}{stopped}", fmt_duration(done), stage.hold), t.text),
+        ]));
+    }
+    if let Some(deploying) = r.deploying() {
+        let progress = deploying
+            .progress
+            .map_or_else(|| "setting the image".to_string(), |p| p.to_string());
+        rows.push(Line::from(vec![
+            Span::styled(" deploy ", t.muted),
+            Span::styled(
+                fit(&deploying.order.to_string(), w.saturating_sub(8)).into_owned(),
+                t.text,
+            ),
+        ]));
+        rows.push(Line::from(vec![
+            Span::styled("        ", t.muted),
+            Span::styled(fit(&progress, w.saturating_sub(8)).into_owned(), t.info),
         ]));
     }
     let lock = if !phase.is_live() || phase.is_over() {
