@@ -11,6 +11,7 @@ pub mod metric;
 pub mod phase;
 pub mod progress;
 pub mod release;
+pub mod rollout_state;
 pub mod series;
 
 pub use data::DataStatus;

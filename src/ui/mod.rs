@@ -10,6 +10,7 @@ pub mod hold_words;
 pub mod judge;
 pub mod keys;
 pub mod panes;
+pub mod rollout_pane;
 pub mod row;
 pub mod text;
 pub mod text_fields;
