@@ -327,10 +327,10 @@ fn backends(plan: &Plan, sim: &SimSettings, cluster: &ClusterAccess, clock: Cloc
             .map_err(|e| eyre!(e))?,
         ),
     };
-    let deployer = crate::backend::wiring::deployer(&plan.target, cluster);
     Ok(Backends {
         router,
         metrics,
-        deployer,
+        deployer: crate::backend::wiring::deployer(&plan.target, cluster),
+        watches: crate::backend::wiring::watches(&plan.target, cluster),
     })
 }

@@ -163,7 +163,9 @@ fn rbac_prints_the_least_role_each_kubernetes_plan_needs() {
         }
         // The Lease that says who drives the target: named for get and patch, unnamed for
         // create (RBAC cannot name what does not exist yet).
-        let [.., lease, create] = &rules[..] else { unreachable!() };
+        let [.., lease, create] = &rules[..] else {
+            unreachable!()
+        };
         assert_eq!(lease.resources.as_deref(), Some(&["leases".to_string()][..]));
         assert_eq!(lease.verbs, ["get", "patch"]);
         assert!(lease.resource_names.as_ref().unwrap()[0].starts_with("shipdeck-"));

@@ -349,6 +349,7 @@ async fn demo_headless(journal: shipdeck::journal::Journal) -> (i32, String, Arc
             world: Arc::clone(&world),
         }),
         deployer: None,
+        watches: None,
     };
     let (session, observations) =
         Session::start(plan, backends, clock, journal, Some(Crew::new(1))).expect("the first entries fit");

@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
-use shipdeck::engine::{Actor, Command, Observation, Release, RolloutProgress};
+use shipdeck::engine::{Actor, Command, LiveFact, LiveSource, Observation, Release, RolloutProgress};
 use shipdeck::ui::app::{Confirm, Dialog, Pane, UiState};
 use shipdeck::ui::draw::{self, Ctx};
 use shipdeck::ui::keys::Action;
@@ -217,6 +217,43 @@ fn deploying_green() {
         small.contains("HELD because: Deployment billing-green not ready after 10m"),
         "{small}"
     );
+}
+
+/// On Kubernetes the traffic pane says what the watched objects hold (the weight the
+/// HTTPRoute routes, each version's ready pods); a lost watch shows as STALE with its age.
+#[test]
+fn live_watched_and_stale() {
+    let mut d = support::Drive::of("plans/k8s-gateway-canary.yaml");
+    d.go();
+    d.hold_at(1);
+    let live = |d: &mut Drive, source, fact| d.observe(Observation::Live { source, fact });
+    live(
+        &mut d,
+        LiveSource::Router,
+        LiveFact::Weight(shipdeck::plan::Weight::new(5).unwrap()),
+    );
+    live(&mut d, LiveSource::StablePods, LiveFact::Pods { ready: 19, total: 19 });
+    live(&mut d, LiveSource::CanaryPods, LiveFact::Pods { ready: 0, total: 1 });
+    d.run(20);
+    let mut ui = ui();
+    ui.focus = Pane::Traffic;
+    both("live_watched", &d, &mut ui, Pane::Traffic);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    assert!(
+        small.contains("✔ the object routes 5% to the canary (watched)"),
+        "{small}"
+    );
+    assert!(small.contains("ready     stable 19/19 · canary 0/1"), "{small}");
+
+    let lost = || LiveFact::Lost("watch on checkout: kubernetes API server error (503)".into());
+    live(&mut d, LiveSource::Router, lost());
+    live(&mut d, LiveSource::CanaryPods, lost());
+    d.run(45);
+    both("live_stale", &d, &mut ui, Pane::Traffic);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    assert!(small.contains("✖ STALE for 48s"), "{small}");
+    assert!(small.contains("canary ✖ STALE 48s (was 0/1)"), "{small}");
+    assert!(small.contains("⚠ a watch on the cluster is lost"), "{small}");
 }
 
 /// Kubernetes by replica counts at 25%: the traffic pane says the share is carried by

@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
 pub use self::error::{RouterError, SetupError};
-use crate::engine::{DeployOrder, History, Reading, RolloutProgress};
+use tokio::sync::mpsc;
+
+use crate::engine::{DeployOrder, History, Observation, Reading, RolloutProgress};
 use crate::plan::{Metric, Weight};
 
 /// Moves traffic between the stable version and the canary.
@@ -31,6 +33,10 @@ pub trait TrafficRouter: Send + 'static {
         Box::pin(async { Ok("not inspected before a release (nothing to read ahead)".into()) })
     }
 }
+
+/// Watches that report what the cluster's objects hold (`Observation::Live`), run until
+/// the receiver is gone.
+pub type Watches = Box<dyn FnOnce(mpsc::Sender<Observation>) -> BoxFuture<'static, ()> + Send>;
 
 /// Rolls a new image out on a workload (a stage's `deploy`) and reads how far it is.
 pub trait Deployer: Send + 'static {

@@ -10,7 +10,12 @@ use super::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit};
 use super::kube::istio::{IstioRouter, VirtualServiceSplit};
 use super::kube::replicas::ReplicasRouter;
 use super::kube::service_selector::ServiceSelectorRouter;
-use super::{Deployer, TrafficRouter};
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
+
+use super::kube::live::LiveWatch;
+use super::{Deployer, TrafficRouter, Watches};
+use crate::engine::Observation;
 use crate::plan::{ClusterAccess, Target};
 
 pub fn router(
@@ -46,6 +51,18 @@ pub fn real(target: &Target, cluster: &ClusterAccess) -> Option<Box<dyn TrafficR
 /// What sets a stage's image on the target's cluster; `None` for a router off Kubernetes.
 pub fn deployer(target: &Target, cluster: &ClusterAccess) -> Option<Box<dyn Deployer>> {
     cluster_access(target, cluster).map(|access| Box::new(KubeDeployer::new(access)) as Box<dyn Deployer>)
+}
+
+/// The watches that keep the traffic pane true to the target's objects; `None` off
+/// Kubernetes.
+pub fn watches(target: &Target, cluster: &ClusterAccess) -> Option<Watches> {
+    let access = cluster_access(target, cluster)?;
+    let watch = LiveWatch::of(target);
+    if watch.is_empty() {
+        return None;
+    }
+    let run = move |out: mpsc::Sender<Observation>| -> BoxFuture<'static, ()> { Box::pin(watch.run(access, out)) };
+    Some(Box::new(run))
 }
 
 /// The cluster access a Kubernetes target plans, with the command line's over it; `None`

@@ -78,6 +78,8 @@ pub enum EventKind {
     DeployProgress,
     /// Every pod runs the new image and is available.
     Deployed,
+    /// A watch on the cluster broke: what it showed is stale until it is back.
+    WatchLost,
     /// The image could not be set, or the rollout took longer than the plan allows.
     DeployFailed,
 }
@@ -108,9 +110,8 @@ impl EventKind {
         match self {
             RouterFailed | TriggerFired | GateFailed | JudgeFail | Aborted | RollbackStarted | RolledBack
             | JournalFailed => Severity::Danger,
-            Held | Refused | Paused | GateWarning | JudgeMarginal | JudgeNoData | LeaseLost | DeployFailed => {
-                Severity::Warning
-            }
+            Held | Refused | Paused | GateWarning | JudgeMarginal | JudgeNoData | LeaseLost | DeployFailed
+            | WatchLost => Severity::Warning,
             Promoted | Go | Deployed => Severity::Success,
             _ => Severity::Info,
         }

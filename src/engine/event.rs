@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::deploy::RolloutProgress;
+use super::live::{LiveFact, LiveSource};
 use crate::plan::{Span, Weight};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +75,8 @@ pub enum Observation {
     LeaseLost { message: String },
     /// The Lease was renewed again after being lost: this shipdeck drives the target.
     LeaseHeld,
+    /// A watch on the cluster says what an object holds now (or that it broke).
+    Live { source: LiveSource, fact: LiveFact },
     /// Stage `stage`'s deploy: the image is set and the rollout stands here.
     DeployProgress { stage: usize, progress: RolloutProgress },
     /// Stage `stage`'s image could not be set or its rollout could not be read.

@@ -147,6 +147,12 @@ pub enum HoldReason {
         deployment: String,
         message: String,
     },
+    /// The router's object routes another share than the weight this release set and the
+    /// router confirmed: someone else changed the traffic.
+    ChangedElsewhere {
+        holds: Weight,
+        set: Weight,
+    },
     /// The stage's rollout took longer than the plan's `deploy.timeout`.
     DeployTooSlow {
         deployment: String,
@@ -198,6 +204,11 @@ impl fmt::Display for HoldReason {
                 )
             }
             HoldReason::LeaseLost { message } => write!(f, "{message}; nothing moves forward until it is ours again"),
+            HoldReason::ChangedElsewhere { holds, set } => write!(
+                f,
+                "the router's object routes {holds} to the canary, not the {set} this release set: someone else \
+                 changed the traffic; nothing moves forward until it routes {set} again"
+            ),
             HoldReason::DeployFailing { deployment, message } => {
                 write!(f, "deploy to Deployment {deployment} failing: {message}")
             }

@@ -10,7 +10,7 @@ use super::journal_writer::{JournalErrors, JournalWriter};
 use super::tasks;
 use super::weights::WeightGate;
 use crate::backend::kube::lease::TargetLease;
-use crate::backend::{Deployer, MetricsSource, TrafficRouter};
+use crate::backend::{Deployer, MetricsSource, TrafficRouter, Watches};
 use crate::clock::Clock;
 use crate::engine::{Actor, Command, DeployOrder, Effect, Event, Observation, Release};
 use crate::journal::{Journal, JournalError};
@@ -35,6 +35,8 @@ pub struct Backends {
     pub metrics: Box<dyn MetricsSource>,
     /// Sets the images of stages that deploy; `None` for a router without workloads.
     pub deployer: Option<Box<dyn Deployer>>,
+    /// Report what the target's objects hold; `None` off Kubernetes.
+    pub watches: Option<Watches>,
 }
 
 impl Session {
@@ -84,6 +86,9 @@ impl Session {
         ));
         let (deploys, deploy_rx) = watch::channel(None);
         tokio::spawn(deploy_task(backends.deployer, deploy_rx, obs_tx.clone()));
+        if let Some(watches) = backends.watches {
+            tokio::spawn(watches(obs_tx.clone()));
+        }
         let interval = std::time::Duration::from_secs(plan.analysis.interval.as_secs().max(1));
         // A sample may wait for a free request slot before its own timeout starts.
         let limit = match &plan.analysis.source {

@@ -431,6 +431,11 @@ fn calm(ctx: &Ctx, width: usize, wide: bool) -> Line<'static> {
             ),
             t.warning,
         )),
+        // The cluster's objects cannot be seen: the traffic pane's live lines are stale.
+        None if ctx.release.live().any_lost() => Line::from(Span::styled(
+            " ⚠ a watch on the cluster is lost: the traffic pane's live lines are stale",
+            t.warning,
+        )),
         None if ctx.release.stale_verdict(ctx.now).is_some() => Line::from(Span::styled(
             stale_verdict(ctx).trim_end_matches(" ·").to_string(),
             t.warning,

@@ -45,6 +45,9 @@ pub async fn connect(access: &ClusterAccess) -> Result<(Client, String), RouterE
         config.default_namespace = namespace.clone();
     }
     let namespace = config.default_namespace.clone();
+    // shipdeck retries by itself, with its own deadlines (rollback until acknowledged,
+    // watches with backoff): kube's own retries of a 503 would hide an outage for minutes.
+    config.default_retry = false;
     let client = Client::try_from(config).map_err(|e| RouterError::Misconfigured(format!("kubernetes client: {e}")))?;
     Ok((client, namespace))
 }

@@ -65,6 +65,7 @@ impl Release {
                         stage: self.plan.stages[self.stage].weight,
                     });
                 }
+                reasons.extend(self.mismatch_hold(now));
                 let latched = self.judge.as_ref().is_some_and(|j| j.latch.is_some());
                 if let Some(j) = self.stage_judgement()
                     && !latched

@@ -15,12 +15,14 @@
 //! staleness.rs    hold time and stale data
 //! holds.rs        why it is not moving on
 //! judge.rs        the canary judge's interval: the other automatic rollback
+//! live_watch.rs   what the cluster's watches report, and traffic changed elsewhere
 //! ```
 
 mod commands;
 mod deploying;
 mod holds;
 mod judge;
+mod live_watch;
 mod observe;
 mod progression;
 mod refusals;
@@ -43,6 +45,7 @@ use super::event::{Actor, Event};
 use super::evidence::Moments;
 use super::gate::Watch;
 use super::judging::JudgeRun;
+use super::live::LiveState;
 use super::metric::MetricState;
 use super::phase::{HoldReason, PhaseName, Step};
 use super::progress::StageProgress;
@@ -73,6 +76,10 @@ pub struct Release {
     pub(in crate::engine) actual: Option<Weight>,
     pub(in crate::engine) manual_weight: Option<Weight>,
     pub(in crate::engine) router_error: Option<String>,
+    /// What the cluster's watches say the objects hold.
+    pub(in crate::engine) live: LiveState,
+    /// Since when the router's object routes otherwise than the confirmed weight.
+    pub(in crate::engine) live_mismatch_since: Option<DateTime<Utc>>,
     /// The current stage's deploy, while its weight waits for it.
     pub(in crate::engine) deploying: Option<Deploying>,
     /// The last word on a lost Lease, so a lasting problem is said once.
@@ -152,6 +159,8 @@ impl Release {
             router_error: None,
             lease_problem: None,
             deploying: None,
+            live: LiveState::default(),
+            live_mismatch_since: None,
             metrics,
             rollback_reason: None,
             journal_failure: None,

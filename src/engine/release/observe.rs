@@ -55,6 +55,7 @@ impl Release {
                     self.lease_problem = Some(message);
                 }
             }
+            Observation::Live { source, fact } => self.on_live(source, fact, now, fx),
             Observation::DeployProgress { stage, progress } => self.on_deploy_progress(stage, progress, now, fx),
             Observation::DeployFailed { stage, message } => self.on_deploy_failed(stage, message, now, fx),
             Observation::LeaseHeld => {

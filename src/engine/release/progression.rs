@@ -37,6 +37,7 @@ impl Release {
             }
         }
         self.check_deploy_time(now, fx);
+        self.track_mismatch(now);
         self.mark_stale(now, fx);
         self.run_judge(now, fx);
         if self.phase.is_over() {

@@ -9,6 +9,7 @@ use crate::engine::data::{self, DataStatus};
 use crate::engine::effect::LogEntry;
 use crate::engine::gate::{GateStatus, Rest, Watch};
 use crate::engine::judging::{JudgeRun, JudgeState, Judgement};
+use crate::engine::live::LiveState;
 use crate::engine::metric::MetricState;
 use crate::engine::phase::{HoldReason, PhaseName, Step};
 use crate::engine::progress::StageProgress;
@@ -138,6 +139,11 @@ impl Release {
 
     pub fn rollback_reason(&self) -> Option<&str> {
         self.rollback_reason.as_deref()
+    }
+
+    /// What the cluster's watches say the objects hold.
+    pub fn live(&self) -> &LiveState {
+        &self.live
     }
 
     /// The current stage's deploy, while its weight waits for the pods.

@@ -1,8 +1,10 @@
 //! Traffic pane: the canary / stable split as a bar (█ canary, ░ stable: two glyphs, not
 //! two colours), the desired weight marked ◇ on it, the weight being dialled marked ◆ and
-//! flagged "not applied", a manual override noted, and a router error shown loudly.
+//! flagged "not applied", a manual override noted, a router error shown loudly, and on
+//! Kubernetes what the watched objects hold.
 
 mod axis;
+mod live;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -167,6 +169,11 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
     if let Some(driven) = r.plan().target.driven() {
         rows.push(plain(format!(" target    {driven}"), t.muted));
     }
+    rows.extend(
+        live::live_lines(r, ctx.now, t, usize::from(width))
+            .into_iter()
+            .map(Row::Text),
+    );
     // What the router can carry, where it is not a weight: pods, or one colour.
     match &r.plan().target {
         Target::Replicas { deployments: d, .. } => {
