@@ -309,7 +309,7 @@ fn holder_identity(operator: &crate::engine::Actor, plan: &Plan) -> String {
 fn backends(plan: &Plan, sim: &SimSettings, cluster: &ClusterAccess, clock: Clock) -> Result<Backends> {
     let world = Arc::new(Mutex::new(SimWorld::new(sim.seed, sim.scenario, clock.now())));
     // One exhaustive match per backend: a real router or source is never the simulator.
-    let router = crate::backend::wiring::router(&plan.target, cluster, || {
+    let router = crate::backend::wiring::router(plan, cluster, || {
         Box::new(SimRouter {
             world: Arc::clone(&world),
             clock,

@@ -68,7 +68,7 @@ fn finding(mark: Mark, text: String) -> Finding {
 
 /// The router reads what it would drive, changing nothing; `None` for the simulator.
 async fn inspected(plan: &Plan, command_line: &ClusterAccess) -> Option<Finding> {
-    let mut driven = real(&plan.target, command_line)?;
+    let mut driven = real(plan, command_line)?;
     let router = plan.target.router().as_str();
     // The first call may make a client (an exec plugin may log in): room for that.
     let answer = timeout(CALL_LIMIT * 4, driven.inspect()).await.unwrap_or_else(|_| {

@@ -133,6 +133,8 @@ fn rbac_prints_the_least_role_each_kubernetes_plan_needs() {
             vec!["checkout-stable", "checkout-canary"],
         ),
         ("plans/k8s-blue-green.yaml", "", "services", vec!["billing"]),
+        // The Deployment it rolls is also the one it deploys to: one rule.
+        ("plans/k8s-rolling.yaml", "apps", "deployments", vec!["checkout"]),
     ];
     for (plan, group, resource, names) in cases {
         let out = shipdeck(&["rbac", plan, "--user", "ana@example.com", "--service-account", "ci"]);

@@ -167,3 +167,37 @@ fn a_deploy_that_ends_past_its_timeout_is_timed_from_its_own_start() {
     assert!(ready[0].contains("ready after 9m"), "{ready:?}");
     assert!(d.now - support::t0() >= Duration::minutes(9));
 }
+
+#[test]
+fn a_rolling_deploy_is_done_once_the_paused_deployment_has_the_image_and_a_batch_may_go_past() {
+    let mut d = Drive::of("plans/k8s-rolling.yaml");
+    assert!(d.deploys[0].paused, "nothing rolls until the first batch");
+    assert_eq!(d.deploys[0].deployment, "checkout");
+    // Paused: no pod is updated, and that is the deploy done.
+    report(&mut d, progress(8, 0, 8, 8));
+    assert_eq!(entries(&d, EventKind::Deployed).len(), 1);
+    d.run_until("the go/no-go stage", |r| r.stage() == 1);
+    d.go();
+    d.run_until("the first batch is asked", |r| {
+        r.desired_weight() == Weight::new(25).unwrap()
+    });
+    // The controller started a third pod before the pause landed: 3 of 8 is 38%.
+    d.router_ok = false;
+    d.observe(Observation::WeightApplied {
+        actual: Weight::new(38).unwrap(),
+    });
+    d.step();
+    assert_eq!(d.release.step(), Step::Holding, "the batch counts");
+    let said: Vec<String> = d
+        .release
+        .log()
+        .iter()
+        .filter(|e| e.message.contains("went past the batch"))
+        .map(|e| e.message.clone())
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("38% of the pods run the new image, 25% was asked"),
+        "{said:?}"
+    );
+}

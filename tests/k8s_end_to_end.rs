@@ -815,3 +815,99 @@ fn a_rollout_that_never_completes_holds_and_never_switches() {
         "blue"
     );
 }
+
+const ROLLING: &str = "  router: rolling\n  rolling: { deployment: checkout }";
+const OLD_IMAGE: &str = "registry.example.com/shop/checkout:2.13.4";
+const NEW_IMAGE: &str = "registry.example.com/shop/checkout:2.14.0";
+
+fn rolling_stages(hold_25: &str) -> String {
+    format!(
+        "  - name: deploy\n    weight: 0\n    deploy: {{ image: \"{NEW_IMAGE}\", container: checkout, timeout: 1m }}\n  - {{ name: batch 25%, weight: 25, hold: {hold_25} }}\n  - {{ name: all pods, weight: 100, hold: 2s }}\n"
+    )
+}
+
+/// One Deployment of 4 pods on the old image, settled.
+fn checkout(cluster: &Cluster) -> Key {
+    let mut d = running("checkout", "blue", OLD_IMAGE, 4);
+    d["spec"]["template"]["spec"]["containers"][0]["name"] = json!("checkout");
+    cluster.api.put(d)
+}
+
+fn image_and_rollout(cluster: &Cluster, key: &Key) -> (String, u64, u64, bool) {
+    let d = cluster.api.get(key).unwrap();
+    let count = |field: &str| d["status"][field].as_u64().unwrap_or(0);
+    (
+        d["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        count("updatedReplicas"),
+        count("replicas"),
+        d["spec"]["paused"].as_bool().unwrap_or(false),
+    )
+}
+
+/// A rolling update in batches: the deploy pauses the Deployment with the new image, 25%
+/// resumes it until one pod of four runs it and pauses again, 100% lets it finish.
+#[test]
+fn a_rolling_update_pauses_at_each_batch_and_finishes_at_full() {
+    let cluster = Cluster::with_controller(std::time::Duration::from_millis(400));
+    let plan = cluster.plan(ROLLING, &rolling_stages("6s"));
+    let key = checkout(&cluster);
+    let run = cluster.start(&plan);
+    wait_until("the first batch, paused", &|| {
+        let (image, updated, _, paused) = image_and_rollout(&cluster, &key);
+        let d = cluster.api.get(&key).unwrap();
+        let observed = d["status"]["observedGeneration"].as_u64() >= d["metadata"]["generation"].as_u64();
+        image == NEW_IMAGE && observed && (1..4).contains(&updated) && paused
+    });
+    // The batch holds: one pod of four (two when the controller started the next before the
+    // pause landed, which the release says), and no more while the stage holds.
+    let (_, batch, _, _) = image_and_rollout(&cluster, &key);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let (_, updated, _, paused) = image_and_rollout(&cluster, &key);
+    assert!(
+        (1..=2).contains(&updated) && updated == batch && paused,
+        "{updated} {batch} {paused}"
+    );
+    let out = run.wait_with_output().unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let confirmed = if batch == 1 {
+        "router confirms canary weight 25%"
+    } else {
+        "went past the batch: 50%"
+    };
+    assert!(said.contains(confirmed), "{said}");
+    let (image, updated, replicas, paused) = image_and_rollout(&cluster, &key);
+    assert_eq!((image.as_str(), updated, replicas, paused), (NEW_IMAGE, 4, 4, false));
+    let d = cluster.api.get(&key).unwrap();
+    assert_eq!(d["metadata"]["annotations"]["shipdeck.io/previous-image"], OLD_IMAGE);
+    cluster.assert_writes_are_shipdeck_s(&plan);
+}
+
+/// A bad canary in the first batch: the previous image goes back and the rollout runs
+/// until no pod runs the new one; only then is the release rolled back.
+#[test]
+fn a_rolling_update_rolls_back_to_the_previous_image() {
+    let cluster = Cluster::with_controller(std::time::Duration::from_millis(150));
+    let plan = cluster.plan(ROLLING, &rolling_stages("1m"));
+    let key = checkout(&cluster);
+    cluster.bad.store(true, Ordering::SeqCst);
+    let out = cluster.run(&plan);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    let (image, updated, replicas, paused) = image_and_rollout(&cluster, &key);
+    assert_eq!(
+        (image.as_str(), updated, replicas, paused),
+        (OLD_IMAGE, 4, 4, false),
+        "{said}"
+    );
+    let rolled_back = said
+        .find("rolled back: canary at 0%")
+        .unwrap_or_else(|| panic!("{said}"));
+    let confirmed = said
+        .find("router confirms canary weight 0%")
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(confirmed < rolled_back, "{said}");
+}

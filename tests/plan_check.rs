@@ -693,3 +693,30 @@ fn a_deploy_is_checked_where_it_is_written() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn a_rolling_update_needs_its_image_deployed_first() {
+    let rolling = fs::read_to_string("plans/k8s-rolling.yaml").unwrap();
+    let deploy = "  - name: deploy 2.14.0 (paused)\n    weight: 0\n    deploy: { image: \"registry.example.com/shop/checkout:2.14.0\", container: checkout, timeout: 5m }\n";
+    assert!(rolling.contains(deploy));
+    let without = rolling.replace(deploy, "");
+    let lines = refusals(&without, "r.yaml");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("router rolling rolls out the image a stage deploys")
+            && lines[0].contains("Deployment checkout"),
+        "{lines:?}"
+    );
+    // A deploy while the rollout carries traffic would roll a second image mid-release.
+    let late = without.replace(
+        "  - { name: batch 50%, weight: 50, hold: 10m }",
+        "  - name: batch 50%\n    weight: 50\n    hold: 10m\n    deploy: { image: \"shop/checkout:2.14.1\" }",
+    );
+    let lines = refusals(&late, "r.yaml");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("deploys while the rollout carries traffic")),
+        "{lines:?}"
+    );
+}

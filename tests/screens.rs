@@ -256,6 +256,39 @@ fn live_watched_and_stale() {
     assert!(small.contains("⚠ a watch on the cluster is lost"), "{small}");
 }
 
+/// A rolling update at its first batch: the traffic pane says how the Deployment rolls and
+/// how far its rollout is (updated and available pods, as watched).
+#[test]
+fn rolling_batch() {
+    let mut d = support::Drive::of("plans/k8s-rolling.yaml");
+    d.go();
+    d.hold_at(2);
+    let progress = RolloutProgress {
+        desired: 8,
+        updated: 2,
+        available: 9,
+        old: 7,
+        observed: true,
+    };
+    d.observe(Observation::Live {
+        source: LiveSource::Router,
+        fact: LiveFact::Rollout(progress),
+    });
+    d.run(20);
+    let mut ui = ui();
+    ui.focus = Pane::Traffic;
+    both("rolling_batch", &d, &mut ui, Pane::Traffic);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    assert!(
+        small.contains("rollout   2/8 updated, 9 available, 7 old pods left (watched)"),
+        "{small}"
+    );
+    assert!(
+        small.contains("target    Deployment checkout, rolled in batches"),
+        "{small}"
+    );
+}
+
 /// Kubernetes by replica counts at 25%: the traffic pane says the share is carried by
 /// pods, and how many on each side.
 #[test]

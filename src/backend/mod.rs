@@ -27,6 +27,11 @@ pub trait TrafficRouter: Send + 'static {
     fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
         Box::pin(async { Ok(()) })
     }
+    /// The longest one `apply` may take before the router task says there was no answer:
+    /// a write and its read-back, except for a router that waits for pods to roll.
+    fn call_limit(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(5)
+    }
     /// Reads what the router would drive and says what it found, changing nothing: the
     /// preflight's look at the target before anything moves.
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {

@@ -9,6 +9,7 @@ use super::kube::deployer::KubeDeployer;
 use super::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit};
 use super::kube::istio::{IstioRouter, VirtualServiceSplit};
 use super::kube::replicas::ReplicasRouter;
+use super::kube::rolling::RollingRouter;
 use super::kube::service_selector::ServiceSelectorRouter;
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
@@ -16,18 +17,19 @@ use tokio::sync::mpsc;
 use super::kube::live::LiveWatch;
 use super::{Deployer, TrafficRouter, Watches};
 use crate::engine::Observation;
-use crate::plan::{ClusterAccess, Target};
+use crate::plan::{ClusterAccess, Plan, Target};
 
 pub fn router(
-    target: &Target,
+    plan: &Plan,
     cluster: &ClusterAccess,
     sim: impl FnOnce() -> Box<dyn TrafficRouter>,
 ) -> Box<dyn TrafficRouter> {
-    real(target, cluster).unwrap_or_else(sim)
+    real(plan, cluster).unwrap_or_else(sim)
 }
 
-/// The real router `target` names; `None` only for the simulator.
-pub fn real(target: &Target, cluster: &ClusterAccess) -> Option<Box<dyn TrafficRouter>> {
+/// The real router `plan`'s target names; `None` only for the simulator.
+pub fn real(plan: &Plan, cluster: &ClusterAccess) -> Option<Box<dyn TrafficRouter>> {
+    let target = &plan.target;
     let access =
         |planned: &ClusterAccess| overridden(planned, cluster.context.as_deref(), cluster.namespace.as_deref());
     Some(match target {
@@ -45,6 +47,11 @@ pub fn real(target: &Target, cluster: &ClusterAccess) -> Option<Box<dyn TrafficR
         Target::ServiceSelector { service, cluster } => {
             Box::new(ServiceSelectorRouter::new(service.clone(), access(cluster)))
         }
+        Target::Rolling { rolling, cluster } => Box::new(RollingRouter::new(
+            rolling.clone(),
+            plan.deploy_of(&rolling.deployment).cloned(),
+            access(cluster),
+        )),
     })
 }
 
@@ -72,7 +79,8 @@ pub fn cluster_access(target: &Target, cluster: &ClusterAccess) -> Option<Cluste
         Target::GatewayApi { cluster, .. }
         | Target::Istio { cluster, .. }
         | Target::Replicas { cluster, .. }
-        | Target::ServiceSelector { cluster, .. } => cluster,
+        | Target::ServiceSelector { cluster, .. }
+        | Target::Rolling { cluster, .. } => cluster,
         Target::Sim | Target::Haproxy(_) => return None,
     };
     Some(overridden(

@@ -11,6 +11,9 @@ pub struct DeployOrder {
     pub deployment: String,
     pub container: Option<String>,
     pub image: String,
+    /// Pause the Deployment with the change, so no pod rolls until the router rolls it out
+    /// a batch per stage: the deploy is done once the controller has seen it.
+    pub paused: bool,
 }
 
 impl fmt::Display for DeployOrder {

@@ -6,6 +6,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use super::deploy::RolloutProgress;
 use crate::plan::Weight;
 
 /// Which watch a report comes from.
@@ -44,6 +45,8 @@ pub enum LiveFact {
     Weight(Weight),
     /// Pods of one version: how many are ready, of how many.
     Pods { ready: u32, total: u32 },
+    /// A Deployment rolled in batches: how far its rollout is.
+    Rollout(RolloutProgress),
     /// The object is there but says something shipdeck cannot read as a weight.
     Unreadable(String),
     /// The watch broke (or the object went away): what it said last is no longer current.

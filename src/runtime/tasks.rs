@@ -55,7 +55,8 @@ pub async fn router_task(
             // at once. Dropping the call is safe: HAProxy is only ever sent absolute weights,
             // so the next apply overwrites whatever part was written, and a weight counts only
             // once a finished apply has read it back. Any other new wish waits for the call.
-            let call = timeout(CALL_TIMEOUT, router.apply(weight));
+            let limit = router.call_limit();
+            let call = timeout(limit, router.apply(weight));
             tokio::pin!(call);
             let (mut watching, mut newer) = (true, false);
             let result = loop {
@@ -83,7 +84,7 @@ pub async fn router_task(
                     break;
                 }
                 Ok(Err(e)) => e,
-                Err(_) => RouterError::Unavailable(format!("no answer within {}s", CALL_TIMEOUT.as_secs())),
+                Err(_) => RouterError::Unavailable(format!("no answer within {}s", limit.as_secs())),
             };
             // A move to 0% is tried until the router takes it, whatever the error: rollback
             // must not give up. Any other move stops at an error trying again cannot fix,

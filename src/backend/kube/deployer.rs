@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::errors::router_error;
 use super::lazy_api::LazyApi;
@@ -14,6 +14,10 @@ use crate::backend::{Deployer, RouterError};
 use crate::engine::{DeployOrder, RolloutProgress};
 use crate::outside::{QUOTE_CHARS, one_line};
 use crate::plan::ClusterAccess;
+
+/// Where the image a deploy replaced is kept, on the Deployment itself: what a rollback of
+/// a rolling update puts back, even from another shipdeck.
+pub const PREVIOUS_IMAGE: &str = "shipdeck.io/previous-image";
 
 pub struct KubeDeployer {
     api: LazyApi<Deployment>,
@@ -57,16 +61,33 @@ impl KubeDeployer {
             order.container.as_deref(),
         )?;
         let container = &containers[index];
-        if container.image.as_deref() == Some(order.image.as_str()) {
+        let paused = deployment.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
+        let same = container.image.as_deref() == Some(order.image.as_str());
+        if same && (paused || !order.paused) {
             return Ok(());
         }
         // The `test` keeps a reordered container list from getting the wrong image.
         let path = format!("/spec/template/spec/containers/{index}");
-        let patch: json_patch::Patch = serde_json::from_value(json!([
-            { "op": "test", "path": format!("{path}/name"), "value": container.name },
-            { "op": "add", "path": format!("{path}/image"), "value": order.image },
-        ]))
-        .map_err(|e| RouterError::Misconfigured(format!("patch: {e}")))?;
+        let mut ops = vec![json!({ "op": "test", "path": format!("{path}/name"), "value": container.name })];
+        if order.paused {
+            ops.push(json!({ "op": "add", "path": "/spec/paused", "value": true }));
+        }
+        if !same {
+            ops.push(json!({ "op": "add", "path": format!("{path}/image"), "value": order.image }));
+            if let Some(previous) = &container.image {
+                let key = PREVIOUS_IMAGE.replace('/', "~1");
+                ops.push(match deployment.metadata.annotations {
+                    Some(_) => {
+                        json!({ "op": "add", "path": format!("/metadata/annotations/{key}"), "value": previous })
+                    }
+                    None => {
+                        json!({ "op": "add", "path": "/metadata/annotations", "value": { PREVIOUS_IMAGE: previous } })
+                    }
+                });
+            }
+        }
+        let patch: json_patch::Patch =
+            serde_json::from_value(Value::Array(ops)).map_err(|e| RouterError::Misconfigured(format!("patch: {e}")))?;
         let params = PatchParams {
             field_manager: Some("shipdeck".into()),
             ..PatchParams::default()

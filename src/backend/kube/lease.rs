@@ -34,6 +34,7 @@ pub fn lease_name(target: &Target) -> Option<String> {
         // The stable Deployment is what two releases would fight over.
         Target::Replicas { deployments, .. } => ("deployment", deployments.stable.as_str()),
         Target::ServiceSelector { service, .. } => ("service", service.service.as_str()),
+        Target::Rolling { rolling, .. } => ("deployment", rolling.deployment.as_str()),
     };
     let mut name = format!("shipdeck-{resource}-{object}");
     name.truncate(63);

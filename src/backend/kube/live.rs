@@ -17,6 +17,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::access;
+use super::deployer::progress_of;
 use super::gateway_api::HttpRouteSplit;
 use super::istio::VirtualServiceSplit;
 use super::pod_readiness::PodReadiness;
@@ -36,6 +37,8 @@ enum Pods {
     OfService(String),
     /// The pods a Deployment keeps: its own counts of ready and asked-for replicas.
     OfDeployment(String),
+    /// A Deployment rolled in batches: its rollout's counts.
+    Rollout(String),
 }
 
 /// One thing to watch and what to report from it.
@@ -95,6 +98,9 @@ impl LiveWatch {
                 pods(LiveSource::StablePods, Pods::OfDeployment(deployments.stable.clone())),
                 pods(LiveSource::CanaryPods, Pods::OfDeployment(deployments.canary.clone())),
             ],
+            Target::Rolling { rolling, .. } => {
+                vec![pods(LiveSource::Router, Pods::Rollout(rolling.deployment.clone()))]
+            }
             Target::ServiceSelector { service, .. } => {
                 let (stable, canary) = (service.stable.clone(), service.canary.clone());
                 vec![
@@ -236,7 +242,8 @@ async fn watch_pods(client: Client, namespace: &str, source: LiveSource, pods: P
     let send = |fact| out.send(Observation::Live { source, fact });
     let selector = match pods {
         Pods::Labelled(labels) => labels,
-        Pods::OfDeployment(name) => return watch_deployment(client, namespace, name, source, out).await,
+        Pods::OfDeployment(name) => return watch_deployment(client, namespace, name, source, false, out).await,
+        Pods::Rollout(name) => return watch_deployment(client, namespace, name, source, true, out).await,
         Pods::OfService(service) => {
             let api: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), namespace);
             let mut backoff = std::time::Duration::from_millis(500);
@@ -321,12 +328,14 @@ fn counts(ready: &HashMap<String, bool>) -> LiveFact {
     LiveFact::Pods { ready: up, total }
 }
 
-/// A Deployment's own count of ready replicas against the replicas it asks for.
+/// A Deployment's own count of ready replicas against the replicas it asks for, or (for a
+/// rollout in batches) its rollout's counts.
 async fn watch_deployment(
     client: Client,
     namespace: &str,
     name: String,
     source: LiveSource,
+    rollout: bool,
     out: mpsc::Sender<Observation>,
 ) {
     let api: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(client, namespace);
@@ -335,6 +344,9 @@ async fn watch_deployment(
     let mut last: Option<LiveFact> = None;
     while let Some(event) = events.next().await {
         let fact = match event {
+            Ok(watcher::Event::Apply(d) | watcher::Event::InitApply(d)) if rollout => {
+                LiveFact::Rollout(progress_of(&d))
+            }
             Ok(watcher::Event::Apply(d) | watcher::Event::InitApply(d)) => {
                 let count = |n: Option<i32>| u32::try_from(n.unwrap_or(0)).unwrap_or(0);
                 LiveFact::Pods {

@@ -13,6 +13,7 @@ pub mod live;
 pub mod permissions;
 pub mod pod_readiness;
 pub mod replicas;
+pub mod rolling;
 pub mod service_selector;
 pub mod weight_router;
 pub mod weights;

@@ -26,7 +26,13 @@ const READ_AND_PATCH: &[&str] = &["get", "patch"];
 pub fn needed(plan: &Plan) -> Option<Vec<Permission>> {
     let target = &plan.target;
     let mut permissions = router_needs(target)?;
-    let deployed = plan.deployed_workloads();
+    // A Deployment the router already patches needs no second rule.
+    let covered = |name: &String| {
+        permissions
+            .iter()
+            .any(|p| p.resource == "deployments" && p.names.contains(name))
+    };
+    let deployed: Vec<String> = plan.deployed_workloads().into_iter().filter(|n| !covered(n)).collect();
     if !deployed.is_empty() {
         permissions.push(Permission {
             group: "apps",
@@ -72,5 +78,6 @@ fn router_needs(target: &Target) -> Option<Vec<Permission>> {
             one("apps", "deployments/scale", vec![d.stable.clone(), d.canary.clone()])
         }
         Target::ServiceSelector { service, .. } => one("", "services", vec![service.service.clone()]),
+        Target::Rolling { rolling, .. } => one("apps", "deployments", vec![rolling.deployment.clone()]),
     }
 }

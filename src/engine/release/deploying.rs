@@ -41,6 +41,7 @@ impl Release {
             deployment,
             container: deploy.container.clone(),
             image: deploy.image.clone(),
+            paused: self.plan.target.rolls_in_batches(),
         };
         let msg = format!(
             "stage {}: deploying {order}; its weight waits until every pod is available (up to {})",
@@ -77,7 +78,12 @@ impl Release {
         deploying.error = None;
         let name = deploying.order.deployment.clone();
         let took = now - deploying.since;
-        if progress.is_complete() {
+        let done = if deploying.order.paused {
+            progress.observed
+        } else {
+            progress.is_complete()
+        };
+        if done {
             let msg = format!("Deployment {name} ready after {}: {progress}", fmt_duration(took));
             self.deploying = None;
             self.record(fx, now, Actor::system(), EventKind::Deployed, msg);

@@ -26,7 +26,7 @@ impl Release {
         {
             self.go_ahead(now, fx);
         }
-        if self.step == Step::Shifting && self.actual == Some(self.desired) {
+        if self.step == Step::Shifting && self.weight_reached(now, fx) {
             self.step = Step::Holding;
             self.moments.holding_since = Some(now);
             self.reset_gates();
@@ -89,6 +89,29 @@ impl Release {
             // place, and the stage index only grows.
             self.reconcile(now, fx);
         }
+    }
+
+    /// Whether the router holds the desired weight. A rollout in batches may go past it
+    /// (the controller starts pods in steps of its own choosing before the pause lands):
+    /// that counts, said once, and the gates judge the share reached.
+    fn weight_reached(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> bool {
+        let Some(actual) = self.actual else {
+            return false;
+        };
+        if actual == self.desired {
+            return true;
+        }
+        let past = self.plan.target.rolls_in_batches() && self.desired > Weight::ZERO && actual > self.desired;
+        if past && self.manual_weight.is_none() {
+            let msg = format!(
+                "the rollout went past the batch: {actual} of the pods run the new image, {} was asked (the \
+                 controller starts pods in steps of its own); the gates judge {actual}",
+                self.desired
+            );
+            self.record(fx, now, Actor::system(), EventKind::GateWarning, msg);
+            return true;
+        }
+        false
     }
 
     /// Entry requirements are met: deploy the stage's image, if it has one, then apply

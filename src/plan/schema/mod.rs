@@ -31,8 +31,8 @@ pub use self::release::{Person, ReleaseInfo, ReleaseType, Risk};
 pub use self::rules::{Gate, Rollback, Trigger, TriggerAction};
 pub use self::stage::{Stage, Weight};
 pub use self::target::{
-    ClusterAccess, GatewayApiTarget, HaproxyTarget, IstioDestination, IstioTarget, ReplicasTarget, RouterKind,
-    ServiceSelectorTarget, Target, TargetFile,
+    ClusterAccess, GatewayApiTarget, HaproxyTarget, IstioDestination, IstioTarget, ReplicasTarget, RollingTarget,
+    RouterKind, ServiceSelectorTarget, Target, TargetFile,
 };
 pub use crate::analysis::bounds::Bounds;
 pub use crate::analysis::judge::{Direction, EffectKind, NanStrategy};
@@ -103,6 +103,14 @@ impl Plan {
             .map_or(&[], |items| items.as_slice())
     }
 
+    /// The first deploy that sets an image on `deployment`.
+    pub fn deploy_of(&self, deployment: &str) -> Option<&Deploy> {
+        self.stages
+            .iter()
+            .filter_map(|s| s.deploy.as_ref())
+            .find(|d| d.deployment.as_deref().or_else(|| self.target.canary_deployment()) == Some(deployment))
+    }
+
     /// The Deployments the plan's stages set images on, each once, in stage order.
     pub fn deployed_workloads(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
@@ -128,6 +136,7 @@ impl Plan {
             Target::Istio { .. } => real.push("router istio"),
             Target::Replicas { .. } => real.push("router replicas"),
             Target::ServiceSelector { .. } => real.push("router service-selector"),
+            Target::Rolling { .. } => real.push("router rolling"),
         }
         match self.analysis.source {
             Source::Sim => {}

@@ -26,6 +26,9 @@ pub struct TargetFile {
     /// Required when `router: service-selector`.
     #[serde(default)]
     pub service_selector: Option<ServiceSelectorTarget>,
+    /// Required when `router: rolling`.
+    #[serde(default)]
+    pub rolling: Option<RollingTarget>,
     /// How to reach the cluster, for the Kubernetes routers (as kubectl finds it when
     /// absent: KUBECONFIG, ~/.kube/config, in-cluster).
     #[serde(default)]
@@ -49,6 +52,9 @@ pub enum RouterKind {
     Replicas,
     /// Blue-green: a Service's selector picks the stable or the canary Deployment's pods.
     ServiceSelector,
+    /// One Deployment's own rolling update, in batches: the canary share is its share of
+    /// pods on the new template.
+    Rolling,
 }
 
 impl RouterKind {
@@ -56,7 +62,11 @@ impl RouterKind {
     pub fn is_kubernetes(self) -> bool {
         matches!(
             self,
-            RouterKind::GatewayApi | RouterKind::Istio | RouterKind::Replicas | RouterKind::ServiceSelector
+            RouterKind::GatewayApi
+                | RouterKind::Istio
+                | RouterKind::Replicas
+                | RouterKind::ServiceSelector
+                | RouterKind::Rolling
         )
     }
 
@@ -68,6 +78,7 @@ impl RouterKind {
             RouterKind::Istio => "istio",
             RouterKind::Replicas => "replicas",
             RouterKind::ServiceSelector => "service-selector",
+            RouterKind::Rolling => "rolling",
         }
     }
 }
@@ -194,6 +205,15 @@ pub struct ServiceSelectorTarget {
     pub canary: BTreeMap<String, String>,
 }
 
+/// One Deployment rolled out in batches: its rollout is paused at each stage's share of
+/// pods on the new template (set by a stage's `deploy`) and resumed for the next.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RollingTarget {
+    /// The Deployment.
+    pub deployment: String,
+}
+
 /// The traffic router a validated plan drives: one variant per router, each with its own
 /// settings. There is no fallback: a plan that names a real router drives that router.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +237,10 @@ pub enum Target {
         service: ServiceSelectorTarget,
         cluster: ClusterAccess,
     },
+    Rolling {
+        rolling: RollingTarget,
+        cluster: ClusterAccess,
+    },
 }
 
 impl Target {
@@ -237,6 +261,7 @@ impl Target {
                 "service_selector",
                 file.service_selector.is_some() && router != RouterKind::ServiceSelector,
             ),
+            ("rolling", file.rolling.is_some() && router != RouterKind::Rolling),
             ("kubernetes", file.kubernetes.is_some() && !router.is_kubernetes()),
         ];
         if let Some((block, _)) = stray.iter().find(|(_, stray)| *stray) {
@@ -285,6 +310,13 @@ impl Target {
                     "router service-selector needs a `service_selector:` block under target (service, stable, canary)"
                         .into()
                 }),
+            RouterKind::Rolling => file
+                .rolling
+                .map(|rolling| Target::Rolling {
+                    rolling,
+                    cluster: file.kubernetes.unwrap_or_default(),
+                })
+                .ok_or_else(|| "router rolling needs a `rolling:` block under target (deployment)".into()),
         }
     }
 
@@ -300,6 +332,7 @@ impl Target {
                 format!("Deployments {} and {}, {} pods", d.stable, d.canary, d.total)
             }
             Target::ServiceSelector { service, .. } => format!("Service {}", service.service),
+            Target::Rolling { rolling, .. } => format!("Deployment {}, rolled in batches", rolling.deployment),
         })
     }
 
@@ -308,6 +341,7 @@ impl Target {
     pub fn canary_deployment(&self) -> Option<&str> {
         match self {
             Target::Replicas { deployments, .. } => Some(&deployments.canary),
+            Target::Rolling { rolling, .. } => Some(&rolling.deployment),
             _ => None,
         }
     }
@@ -320,6 +354,13 @@ impl Target {
             Target::Istio { .. } => RouterKind::Istio,
             Target::Replicas { .. } => RouterKind::Replicas,
             Target::ServiceSelector { .. } => RouterKind::ServiceSelector,
+            Target::Rolling { .. } => RouterKind::Rolling,
         }
+    }
+
+    /// Whether a deploy to this target must not roll out by itself: the router rolls it
+    /// out, a batch per stage.
+    pub fn rolls_in_batches(&self) -> bool {
+        matches!(self, Target::Rolling { .. })
     }
 }

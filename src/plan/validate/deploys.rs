@@ -43,7 +43,7 @@ impl Validator<'_> {
                     );
                 }
             }
-            None if router != RouterKind::Replicas => self.at(
+            None if !matches!(router, RouterKind::Replicas | RouterKind::Rolling) => self.at(
                 path,
                 format!(
                     "{who} deploys an image but names no Deployment, and router {} does not say which one runs \

@@ -1,12 +1,13 @@
 //! The Kubernetes routers that move whole workloads rather than weights: `replicas` (two
-//! Deployments scaled) and `service-selector` (blue-green by a Service's selector). What
-//! each can carry is checked against the plan's stages.
+//! Deployments scaled), `service-selector` (blue-green by a Service's selector) and
+//! `rolling` (one Deployment's rollout in batches). What each can carry is checked against
+//! the plan's stages.
 
 use std::collections::BTreeMap;
 
 use super::Validator;
 use super::backends::dns_name;
-use crate::plan::schema::{PlanFile, ReplicasTarget, RouterKind, ServiceSelectorTarget};
+use crate::plan::schema::{PlanFile, ReplicasTarget, RollingTarget, RouterKind, ServiceSelectorTarget};
 
 /// Most pods a plan may ask the two Deployments to share.
 const MOST_PODS: u32 = 10_000;
@@ -17,6 +18,48 @@ impl Validator<'_> {
             (RouterKind::Replicas, Some(r), _) => self.replicas(plan, r),
             (RouterKind::ServiceSelector, _, Some(s)) => self.service_selector(plan, s),
             _ => {}
+        }
+        if let (RouterKind::Rolling, Some(r)) = (plan.target.router, &plan.target.rolling) {
+            self.rolling(plan, r);
+        }
+    }
+
+    /// A rolling update rolls out what a stage deploys: that stage must come before any
+    /// traffic moves, and deploy to this Deployment.
+    fn rolling(&mut self, plan: &PlanFile, r: &RollingTarget) {
+        if let Err(why) = dns_name(&r.deployment) {
+            self.at(
+                "target.rolling.deployment",
+                format!("deployment `{}`: {why}", r.deployment),
+            );
+        }
+        let first_traffic = plan.stages.iter().position(|s| s.weight.percent() > 0);
+        let deploys_here = |i: usize| {
+            plan.stages[i]
+                .deploy
+                .as_ref()
+                .is_some_and(|d| d.deployment.as_deref().is_none_or(|n| n == r.deployment))
+        };
+        let deployed_first = (0..first_traffic.unwrap_or(plan.stages.len())).any(deploys_here);
+        if !deployed_first {
+            self.at(
+                "stages",
+                format!(
+                    "router rolling rolls out the image a stage deploys: add `deploy: {{ image: ... }}` to a stage                      at weight 0 before the first that moves traffic (Deployment {})",
+                    r.deployment
+                ),
+            );
+        }
+        for (i, stage) in plan.stages.iter().enumerate() {
+            if stage.weight.percent() > 0 && stage.deploy.is_some() {
+                self.at(
+                    &format!("stages.{i}.deploy"),
+                    format!(
+                        "stage `{}` deploys while the rollout carries traffic: deploy once, at weight 0, before it",
+                        stage.name
+                    ),
+                );
+            }
         }
     }
 

@@ -35,6 +35,7 @@ pub fn live_lines(r: &Release, now: DateTime<Utc>, t: &Theme, width: usize) -> V
                 ),
             },
             (LiveFact::Unreadable(why), _) => (format!(" live      ? {why}"), t.warning),
+            (LiveFact::Rollout(p), _) => (format!(" rollout   {p} (watched)"), t.text),
             (LiveFact::Pods { .. }, _) => (String::new(), t.text),
         };
         if !text.is_empty() {
@@ -55,7 +56,7 @@ pub fn live_lines(r: &Release, now: DateTime<Utc>, t: &Theme, width: usize) -> V
             }
             (LiveFact::Lost(_), _) => (format!("{name} ✖ not watched"), t.danger),
             (LiveFact::Unreadable(why), _) => (format!("{name} ? {why}"), t.warning),
-            (LiveFact::Weight(_), _) => continue,
+            (LiveFact::Weight(_) | LiveFact::Rollout(_), _) => continue,
         };
         spans.push(Span::styled(
             if spans.is_empty() {

@@ -19,6 +19,7 @@ use crate::ui::app::Pane;
 use crate::ui::draw::Ctx;
 use crate::ui::keys::{Action, first_key, key_for};
 use crate::ui::row::from_col;
+use crate::ui::text::fit;
 use crate::ui::widgets::bar::Bar;
 use crate::ui::widgets::pane_block::pane_block;
 use crate::ui::wrap::wrap;
@@ -67,7 +68,13 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
     let actual = r.actual_weight();
     let bar_w = width.saturating_sub(2);
     let mut rows = Vec::with_capacity(16);
-    let plain = |text: String, style: Style| Row::Text(Line::from(Span::styled(text, style)));
+    // A line cut to the pane, with an ellipsis where it is cut.
+    let plain = |text: String, style: Style| {
+        Row::Text(Line::from(Span::styled(
+            fit(&text, usize::from(width)).into_owned(),
+            style,
+        )))
+    };
 
     // Legend: who gets what share, by the router's confirmation.
     let share = |w: Option<Weight>, canary: bool| match w {
@@ -193,6 +200,10 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
                 " switch    Service {} selects one colour: 0% or 100%, never a split",
                 service.service
             ),
+            t.info,
+        )),
+        Target::Rolling { .. } => rows.push(plain(
+            " batches   paused at each stage; the share is the pods on the new image".into(),
             t.info,
         )),
         Target::Sim | Target::Haproxy(_) | Target::GatewayApi { .. } | Target::Istio { .. } => {}
