@@ -113,30 +113,53 @@ fn judge_figures_have_the_precision_of_its_reason() {
 fn rbac_prints_the_least_role_each_kubernetes_plan_needs() {
     use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     use serde::Deserialize;
+    // (plan, group, resource, names, verbs) of the rule the router drives through.
     let cases = [
         (
             "plans/k8s-gateway-canary.yaml",
             "gateway.networking.k8s.io",
             "httproutes",
             vec!["checkout"],
+            vec!["get", "patch", "list", "watch"],
         ),
         (
             "plans/k8s-istio-canary.yaml",
             "networking.istio.io",
             "virtualservices",
             vec!["checkout"],
+            vec!["get", "patch", "list", "watch"],
         ),
         (
             "plans/k8s-replicas-canary.yaml",
             "apps",
             "deployments/scale",
             vec!["checkout-stable", "checkout-canary"],
+            vec!["get", "patch"],
         ),
-        ("plans/k8s-blue-green.yaml", "", "services", vec!["billing"]),
+        (
+            "plans/k8s-blue-green.yaml",
+            "",
+            "services",
+            vec!["billing"],
+            vec!["get", "patch", "list", "watch"],
+        ),
         // The Deployment it rolls is also the one it deploys to: one rule.
-        ("plans/k8s-rolling.yaml", "apps", "deployments", vec!["checkout"]),
+        (
+            "plans/k8s-rolling.yaml",
+            "apps",
+            "deployments",
+            vec!["checkout"],
+            vec!["get", "patch", "list", "watch"],
+        ),
+        (
+            "plans/argo-rollout.yaml",
+            "argoproj.io",
+            "rollouts",
+            vec!["checkout"],
+            vec!["get", "patch", "list", "watch"],
+        ),
     ];
-    for (plan, group, resource, names) in cases {
+    for (plan, group, resource, names, verbs) in cases {
         let out = shipdeck(&["rbac", plan, "--user", "ana@example.com", "--service-account", "ci"]);
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
@@ -149,41 +172,59 @@ fn rbac_prints_the_least_role_each_kubernetes_plan_needs() {
         let role = Role::deserialize(docs.next().unwrap()).unwrap();
         let binding = RoleBinding::deserialize(docs.next().unwrap()).unwrap();
         let rules = role.rules.unwrap();
+        let find = |resource: &str| {
+            rules
+                .iter()
+                .filter(|r| r.resources.as_deref() == Some(&[resource.to_string()][..]))
+                .collect::<Vec<_>>()
+        };
+        // The router's own object: only the objects the plan names.
+        let router = find(resource);
+        assert_eq!(router.len(), 1, "{plan}: {rules:?}");
+        assert_eq!(
+            router[0].api_groups.as_deref(),
+            Some(&[group.to_string()][..]),
+            "{plan}"
+        );
+        let named: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        assert_eq!(router[0].resource_names.as_ref(), Some(&named), "{plan}");
+        assert_eq!(router[0].verbs, verbs, "{plan}");
+        // Nothing anywhere may delete, and only Leases may be created.
+        for rule in &rules {
+            assert!(
+                !rule.verbs.iter().any(|v| v == "delete" || v == "update" || v == "*"),
+                "{plan}: {rule:?}"
+            );
+            if rule.verbs.iter().any(|v| v == "create") {
+                assert_eq!(rule.resources.as_deref(), Some(&["leases".to_string()][..]), "{plan}");
+            }
+        }
         // The Deployments a stage sets an image on: named, get and patch only.
         let deployed: &[&str] = match plan {
             "plans/k8s-replicas-canary.yaml" => &["checkout-canary"],
             "plans/k8s-blue-green.yaml" => &["billing-green"],
             _ => &[],
         };
-        assert_eq!(rules.len(), 3 + usize::from(!deployed.is_empty()), "{plan}");
         if !deployed.is_empty() {
-            assert_eq!(rules[1].api_groups.as_deref(), Some(&["apps".to_string()][..]));
-            assert_eq!(rules[1].resources.as_deref(), Some(&["deployments".to_string()][..]));
+            let deployments = find("deployments");
             let names: Vec<String> = deployed.iter().map(|n| n.to_string()).collect();
-            assert_eq!(rules[1].resource_names.as_ref(), Some(&names), "{plan}");
-            assert_eq!(rules[1].verbs, ["get", "patch"]);
+            assert!(
+                deployments
+                    .iter()
+                    .any(|r| r.resource_names.as_ref() == Some(&names) && r.verbs == ["get", "patch"]),
+                "{plan}: {deployments:?}"
+            );
         }
         // The Lease that says who drives the target: named for get and patch, unnamed for
         // create (RBAC cannot name what does not exist yet).
-        let [.., lease, create] = &rules[..] else {
-            unreachable!()
-        };
-        assert_eq!(lease.resources.as_deref(), Some(&["leases".to_string()][..]));
-        assert_eq!(lease.verbs, ["get", "patch"]);
-        assert!(lease.resource_names.as_ref().unwrap()[0].starts_with("shipdeck-"));
+        let leases = find("leases");
+        assert_eq!(leases.len(), 2, "{plan}");
+        assert_eq!(leases[0].verbs, ["get", "patch"]);
+        assert!(leases[0].resource_names.as_ref().unwrap()[0].starts_with("shipdeck-"));
         assert_eq!(
-            (create.verbs.clone(), create.resource_names.clone()),
+            (leases[1].verbs.clone(), leases[1].resource_names.clone()),
             (vec!["create".to_string()], None)
         );
-        assert_eq!(rules[0].api_groups.as_deref(), Some(&[group.to_string()][..]), "{plan}");
-        assert_eq!(
-            rules[0].resources.as_deref(),
-            Some(&[resource.to_string()][..]),
-            "{plan}"
-        );
-        let named: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        assert_eq!(rules[0].resource_names.as_ref(), Some(&named), "{plan}");
-        assert_eq!(rules[0].verbs, ["get", "patch"], "{plan}");
         assert_eq!(binding.role_ref.name, role.metadata.name.unwrap(), "{plan}");
         let subjects = binding.subjects.unwrap();
         assert_eq!(

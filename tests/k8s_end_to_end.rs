@@ -876,7 +876,7 @@ fn a_rolling_update_pauses_at_each_batch_and_finishes_at_full() {
     let confirmed = if batch == 1 {
         "router confirms canary weight 25%"
     } else {
-        "went past the batch: 50%"
+        "went past the stage's weight"
     };
     assert!(said.contains(confirmed), "{said}");
     let (image, updated, replicas, paused) = image_and_rollout(&cluster, &key);

@@ -103,3 +103,25 @@ fn a_watch_event_late_behind_the_router_s_answer_never_holds() {
     assert!(!changed_elsewhere(&d));
     assert_eq!(count(&d, EventKind::Held), 0);
 }
+
+#[test]
+fn an_argo_rollout_sets_its_own_weights_so_the_slider_is_read_only() {
+    let mut d = Drive::of("plans/argo-rollout.yaml");
+    // Its first stage is the go stage: checklist and approval at 20%.
+    let items = d.release.progress(0).map_or(0, |p| p.items.len());
+    for item in 0..items {
+        d.command(Command::ToggleItem { item }, "ana");
+    }
+    d.command(Command::Approve { role: "team".into() }, "sam");
+    d.hold_at(0);
+    let refused = d.release.refusal(&Command::SetWeight {
+        weight: Weight::new(10).unwrap(),
+        stage: 0,
+    });
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|r| r.contains("the Argo Rollout sets its own weights")),
+        "{refused:?}"
+    );
+}

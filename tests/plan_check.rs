@@ -720,3 +720,28 @@ fn a_rolling_update_needs_its_image_deployed_first() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn an_argo_rollout_plan_starts_at_a_weight_the_rollout_pauses_at_and_deploys_nothing() {
+    let argo = fs::read_to_string("plans/argo-rollout.yaml").unwrap();
+    let first = "  - { name: canary 20%, checklist: pre-release, weight: 20, hold: 5m }";
+    assert!(argo.contains(first));
+    let zero = argo.replace(first, &format!("  - {{ name: go/no-go, weight: 0 }}\n{first}"));
+    let lines = refusals(&zero, "a.yaml");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("weighs 0%: on an Argo Rollout that is an abort"),
+        "{lines:?}"
+    );
+    let deploy = argo.replace(
+        first,
+        "  - { name: canary 20%, checklist: pre-release, weight: 20, hold: 5m, deploy: { image: \"shop/checkout:2.14.0\", deployment: checkout } }",
+    );
+    let lines = refusals(&deploy, "a.yaml");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("an Argo Rollout's template is changed by whoever applies it")),
+        "{lines:?}"
+    );
+}

@@ -289,6 +289,51 @@ fn rolling_batch() {
     );
 }
 
+/// An Argo Rollout in the cockpit, fed the live objects of an aborted rollout (the Rollout,
+/// its ReplicaSets and its failed AnalysisRun, read in place from ../shared/k8s): the
+/// stages pane shows the plan's ladder over the Rollout's own steps, phase, weights and
+/// the analysis's measured values; the traffic pane says the slider is read-only.
+#[test]
+#[cfg_attr(
+    no_k8s_data,
+    ignore = "needs the Argo Rollouts objects in ../shared/k8s (or SHIPDECK_K8S_DATA)"
+)]
+fn argo_rollout_in_the_cockpit() {
+    let data = std::env::var_os("SHIPDECK_K8S_DATA")
+        .map_or_else(|| std::path::PathBuf::from("../shared/k8s"), std::path::PathBuf::from)
+        .join("argo-status/rollout-aborted");
+    let object = |file: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(data.join(file)).unwrap();
+        serde_yaml::from_str(&text).unwrap()
+    };
+    let state = shipdeck::backend::kube::argo_status::rollout_state(
+        &object("rollout.yaml"),
+        Some(&object("analysisrun.yaml")),
+        &[object("rs1.yaml"), object("rs2.yaml")],
+    );
+    let mut d = support::Drive::of("plans/argo-rollout.yaml");
+    d.run(40);
+    d.observe(Observation::Rollout(Box::new(state)));
+    d.observe(Observation::Live {
+        source: LiveSource::Router,
+        fact: LiveFact::Weight(shipdeck::plan::Weight::ZERO),
+    });
+    d.run(10);
+    let mut ui = ui();
+    both("argo_cockpit", &d, &mut ui, Pane::Stages);
+    let small = text(&screen(&d.release, &ui, &Theme::default(), d.now, SMALL));
+    for shown in [
+        "Degraded · step 1/2 · canary 0% / stable 100%",
+        "ABORTED at 09:10:05",
+        "FAILED web  last: false",
+    ] {
+        assert!(small.contains(shown), "{shown}: {small}");
+    }
+    let large = text(&screen(&d.release, &ui, &Theme::default(), d.now, LARGE));
+    assert!(large.contains("Pods  desired 1 · current 1 · updated 0"), "{large}");
+    assert!(large.contains("the Rollout sets its own weights"), "{large}");
+}
+
 /// Kubernetes by replica counts at 25%: the traffic pane says the share is carried by
 /// pods, and how many on each side.
 #[test]

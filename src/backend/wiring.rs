@@ -5,6 +5,7 @@
 
 use super::haproxy::HaproxyRouter;
 use super::kube::access::overridden;
+use super::kube::argo_rollouts::ArgoRolloutsRouter;
 use super::kube::deployer::KubeDeployer;
 use super::kube::gateway_api::{GatewayApiRouter, HttpRouteSplit};
 use super::kube::istio::{IstioRouter, VirtualServiceSplit};
@@ -47,6 +48,7 @@ pub fn real(plan: &Plan, cluster: &ClusterAccess) -> Option<Box<dyn TrafficRoute
         Target::ServiceSelector { service, cluster } => {
             Box::new(ServiceSelectorRouter::new(service.clone(), access(cluster)))
         }
+        Target::ArgoRollouts { argo, cluster } => Box::new(ArgoRolloutsRouter::new(argo.clone(), access(cluster))),
         Target::Rolling { rolling, cluster } => Box::new(RollingRouter::new(
             rolling.clone(),
             plan.deploy_of(&rolling.deployment).cloned(),
@@ -80,7 +82,8 @@ pub fn cluster_access(target: &Target, cluster: &ClusterAccess) -> Option<Cluste
         | Target::Istio { cluster, .. }
         | Target::Replicas { cluster, .. }
         | Target::ServiceSelector { cluster, .. }
-        | Target::Rolling { cluster, .. } => cluster,
+        | Target::Rolling { cluster, .. }
+        | Target::ArgoRollouts { cluster, .. } => cluster,
         Target::Sim | Target::Haproxy(_) => return None,
     };
     Some(overridden(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::deploy::RolloutProgress;
 use super::live::{LiveFact, LiveSource};
+use super::rollout_state::RolloutState;
 use crate::plan::{Span, Weight};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +76,8 @@ pub enum Observation {
     LeaseLost { message: String },
     /// The Lease was renewed again after being lost: this shipdeck drives the target.
     LeaseHeld,
+    /// An Argo Rollout as watched: phase, steps, weights, pauses, its AnalysisRun.
+    Rollout(Box<RolloutState>),
     /// A watch on the cluster says what an object holds now (or that it broke).
     Live { source: LiveSource, fact: LiveFact },
     /// Stage `stage`'s deploy: the image is set and the rollout stands here.

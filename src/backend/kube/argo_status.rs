@@ -35,6 +35,17 @@ const ANALYSIS_REFS: [(AnalysisKind, &str); 4] = [
 
 /// The state of `rollout`, with the measurements of `analysis_run` (its current one) and
 /// the pods of `replica_sets` (ReplicaSets owned by another Rollout are left out).
+/// The AnalysisRun the Rollout points at now, by the pane's preference: the one to read
+/// beside the Rollout.
+pub fn current_analysis_run(rollout: &Value) -> Option<String> {
+    ANALYSIS_REFS.iter().find_map(|(_, pointer)| {
+        rollout
+            .pointer(&format!("{pointer}/name"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    })
+}
+
 pub fn rollout_state(rollout: &Value, analysis_run: Option<&Value>, replica_sets: &[Value]) -> RolloutState {
     let strategy = strategy_of(rollout);
     let (phase, message) = phase_of(rollout, strategy);

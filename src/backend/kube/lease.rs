@@ -35,6 +35,7 @@ pub fn lease_name(target: &Target) -> Option<String> {
         Target::Replicas { deployments, .. } => ("deployment", deployments.stable.as_str()),
         Target::ServiceSelector { service, .. } => ("service", service.service.as_str()),
         Target::Rolling { rolling, .. } => ("deployment", rolling.deployment.as_str()),
+        Target::ArgoRollouts { argo, .. } => ("rollout", argo.rollout.as_str()),
     };
     let mut name = format!("shipdeck-{resource}-{object}");
     name.truncate(63);

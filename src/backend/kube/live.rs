@@ -10,13 +10,15 @@ use std::sync::Arc;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use kube::Client;
-use kube::api::{Api, DynamicObject};
-use kube::core::ApiResource;
+use kube::api::{Api, DynamicObject, ListParams};
+use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::access;
+use super::argo_rollouts::{new_version_share, rollout_resource};
+use super::argo_status::{current_analysis_run, rollout_state};
 use super::deployer::progress_of;
 use super::gateway_api::HttpRouteSplit;
 use super::istio::VirtualServiceSplit;
@@ -43,6 +45,8 @@ enum Pods {
 
 /// One thing to watch and what to report from it.
 enum Watched {
+    /// An Argo Rollout: the new version's share, and the whole state for its pane.
+    Rollout(String),
     Router {
         resource: ApiResource,
         name: String,
@@ -98,6 +102,7 @@ impl LiveWatch {
                 pods(LiveSource::StablePods, Pods::OfDeployment(deployments.stable.clone())),
                 pods(LiveSource::CanaryPods, Pods::OfDeployment(deployments.canary.clone())),
             ],
+            Target::ArgoRollouts { argo, .. } => vec![Watched::Rollout(argo.rollout.clone())],
             Target::Rolling { rolling, .. } => {
                 vec![pods(LiveSource::Router, Pods::Rollout(rolling.deployment.clone()))]
             }
@@ -160,6 +165,7 @@ impl LiveWatch {
                 Watched::Pods { source, pods } => {
                     Box::pin(watch_pods(client.clone(), namespace, source, pods, out.clone()))
                 }
+                Watched::Rollout(name) => Box::pin(watch_rollout(client.clone(), namespace, name, out.clone())),
             })
             .collect();
         futures::future::join_all(watches).await;
@@ -169,7 +175,7 @@ impl LiveWatch {
         self.watched
             .iter()
             .map(|w| match w {
-                Watched::Router { .. } => LiveSource::Router,
+                Watched::Router { .. } | Watched::Rollout(_) => LiveSource::Router,
                 Watched::Pods { source, .. } => *source,
             })
             .collect()
@@ -316,6 +322,72 @@ async fn watch_pods(client: Client, namespace: &str, source: LiveSource, pods: P
         if last.as_ref() != Some(&fact) {
             last = Some(fact.clone());
             if send(fact).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// An Argo Rollout: each change is read with its current AnalysisRun and its ReplicaSets,
+/// and reported whole (for its pane) and as the new version's share.
+async fn watch_rollout(client: Client, namespace: &str, name: String, out: mpsc::Sender<Observation>) {
+    let rollouts: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &rollout_resource());
+    let run_kind = GroupVersionKind::gvk("argoproj.io", "v1alpha1", "AnalysisRun");
+    let runs: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &ApiResource::from_gvk_with_plural(&run_kind, "analysisruns"),
+    );
+    let sets: Api<DynamicObject> = Api::namespaced_with(
+        client,
+        namespace,
+        &ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "ReplicaSet")),
+    );
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let mut events = watcher(rollouts, config).default_backoff().boxed();
+    let mut last: Option<LiveFact> = None;
+    while let Some(event) = events.next().await {
+        let fact = match event {
+            Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
+                let value = serde_json::to_value(&object).unwrap_or(Value::Null);
+                let run = match current_analysis_run(&value) {
+                    Some(run) => runs
+                        .get_opt(&run)
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|r| serde_json::to_value(r).ok()),
+                    None => None,
+                };
+                let owned: Vec<Value> = sets
+                    .list(&ListParams::default())
+                    .await
+                    .map(|l| {
+                        l.items
+                            .into_iter()
+                            .filter_map(|rs| serde_json::to_value(rs).ok())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let state = rollout_state(&value, run.as_ref(), &owned);
+                let share = new_version_share(&state);
+                if out.send(Observation::Rollout(Box::new(state))).await.is_err() {
+                    return;
+                }
+                LiveFact::Weight(share)
+            }
+            Ok(watcher::Event::Delete(_)) => LiveFact::Lost(format!("Rollout {name} was deleted")),
+            Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
+            Err(watcher::Error::WatchError(status)) if status.code == 410 => continue,
+            Err(e) => lost(&format!("watch on Rollout {name}"), &e),
+        };
+        if last.as_ref() != Some(&fact) {
+            last = Some(fact.clone());
+            let sent = out.send(Observation::Live {
+                source: LiveSource::Router,
+                fact,
+            });
+            if sent.await.is_err() {
                 return;
             }
         }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod access_review;
+pub mod argo_rollouts;
 pub mod argo_status;
 pub mod deployer;
 pub mod errors;

@@ -19,6 +19,11 @@ pub struct Permission {
 
 /// Every router reads its objects before it writes them, and writes only by patch.
 const READ_AND_PATCH: &[&str] = &["get", "patch"];
+/// An object the router drives and the live lines watch.
+const DRIVE: &[&str] = &["get", "patch", "list", "watch"];
+/// What the live lines watch.
+const WATCH: &[&str] = &["list", "watch"];
+const READ: &[&str] = &["get"];
 
 /// What `plan` needs, or `None` for a router that is not on Kubernetes: its router's
 /// objects, the Deployments its stages set images on, and the Lease that says who drives
@@ -30,7 +35,7 @@ pub fn needed(plan: &Plan) -> Option<Vec<Permission>> {
     let covered = |name: &String| {
         permissions
             .iter()
-            .any(|p| p.resource == "deployments" && p.names.contains(name))
+            .any(|p| p.resource == "deployments" && p.names.contains(name) && p.verbs.contains(&"patch"))
     };
     let deployed: Vec<String> = plan.deployed_workloads().into_iter().filter(|n| !covered(n)).collect();
     if !deployed.is_empty() {
@@ -57,27 +62,67 @@ pub fn needed(plan: &Plan) -> Option<Vec<Permission>> {
     Some(permissions)
 }
 
+/// The router's objects: read, patched and watched (the watch keeps the traffic pane's
+/// live lines; RBAC lets a list or watch of one object by name through `resourceNames`),
+/// and what the live lines read beside them: the Services' selectors, the pods they pick.
 fn router_needs(target: &Target) -> Option<Vec<Permission>> {
-    let one = |group, resource, names: Vec<String>| {
-        Some(vec![Permission {
-            group,
-            resource,
-            names,
-            verbs: READ_AND_PATCH,
-        }])
+    let rule = |group, resource, names: Vec<String>, verbs| Permission {
+        group,
+        resource,
+        names,
+        verbs,
     };
-    match target {
-        Target::Sim | Target::Haproxy(_) => None,
-        Target::GatewayApi { route, .. } => one("gateway.networking.k8s.io", "httproutes", vec![route.route.clone()]),
-        Target::Istio { route, .. } => one(
-            "networking.istio.io",
-            "virtualservices",
-            vec![route.virtual_service.clone()],
-        ),
-        Target::Replicas { deployments: d, .. } => {
-            one("apps", "deployments/scale", vec![d.stable.clone(), d.canary.clone()])
+    let pods = || rule("", "pods", Vec::new(), WATCH);
+    Some(match target {
+        Target::Sim | Target::Haproxy(_) => return None,
+        Target::GatewayApi { route, .. } => vec![
+            rule(
+                "gateway.networking.k8s.io",
+                "httproutes",
+                vec![route.route.clone()],
+                DRIVE,
+            ),
+            rule("", "services", vec![route.stable.clone(), route.canary.clone()], READ),
+            pods(),
+        ],
+        Target::Istio { route, .. } => {
+            let mut rules = vec![rule(
+                "networking.istio.io",
+                "virtualservices",
+                vec![route.virtual_service.clone()],
+                DRIVE,
+            )];
+            let hosts: Vec<String> = [&route.stable, &route.canary]
+                .into_iter()
+                .filter(|d| d.subset.is_none())
+                .map(|d| d.host.split('.').next().unwrap_or_default().to_string())
+                .collect();
+            if !hosts.is_empty() {
+                rules.push(rule("", "services", hosts, READ));
+                rules.push(pods());
+            }
+            rules
         }
-        Target::ServiceSelector { service, .. } => one("", "services", vec![service.service.clone()]),
-        Target::Rolling { rolling, .. } => one("apps", "deployments", vec![rolling.deployment.clone()]),
-    }
+        Target::Replicas { deployments: d, .. } => vec![
+            rule(
+                "apps",
+                "deployments/scale",
+                vec![d.stable.clone(), d.canary.clone()],
+                READ_AND_PATCH,
+            ),
+            rule("apps", "deployments", vec![d.stable.clone(), d.canary.clone()], WATCH),
+        ],
+        Target::ServiceSelector { service, .. } => {
+            vec![rule("", "services", vec![service.service.clone()], DRIVE), pods()]
+        }
+        Target::Rolling { rolling, .. } => vec![rule("apps", "deployments", vec![rolling.deployment.clone()], DRIVE)],
+        Target::ArgoRollouts { argo, .. } => vec![
+            rule("argoproj.io", "rollouts", vec![argo.rollout.clone()], DRIVE),
+            rule("argoproj.io", "rollouts/status", vec![argo.rollout.clone()], &["patch"]),
+            // The previous revision's template (an undo) and the pane's pods per version.
+            rule("apps", "replicasets", Vec::new(), &["list"]),
+            // The AnalysisRun the Rollout names: not known before it runs.
+            rule("argoproj.io", "analysisruns", Vec::new(), &["get"]),
+        ],
+    })
 }

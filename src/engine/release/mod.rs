@@ -49,6 +49,7 @@ use super::live::LiveState;
 use super::metric::MetricState;
 use super::phase::{HoldReason, PhaseName, Step};
 use super::progress::StageProgress;
+use super::rollout_state::RolloutState;
 use crate::plan::{Plan, ValidPlan, Weight};
 
 /// Log lines kept in memory; the journal on disk keeps all of them.
@@ -78,6 +79,8 @@ pub struct Release {
     pub(in crate::engine) router_error: Option<String>,
     /// What the cluster's watches say the objects hold.
     pub(in crate::engine) live: LiveState,
+    /// The Argo Rollout as last watched.
+    pub(in crate::engine) rollout: Option<Box<RolloutState>>,
     /// Since when the router's object routes otherwise than the confirmed weight.
     pub(in crate::engine) live_mismatch_since: Option<DateTime<Utc>>,
     /// The current stage's deploy, while its weight waits for it.
@@ -161,6 +164,7 @@ impl Release {
             deploying: None,
             live: LiveState::default(),
             live_mismatch_since: None,
+            rollout: None,
             metrics,
             rollback_reason: None,
             journal_failure: None,

@@ -56,6 +56,7 @@ impl Release {
                 }
             }
             Observation::Live { source, fact } => self.on_live(source, fact, now, fx),
+            Observation::Rollout(state) => self.rollout = Some(state),
             Observation::DeployProgress { stage, progress } => self.on_deploy_progress(stage, progress, now, fx),
             Observation::DeployFailed { stage, message } => self.on_deploy_failed(stage, message, now, fx),
             Observation::LeaseHeld => {

@@ -101,11 +101,12 @@ impl Release {
         if actual == self.desired {
             return true;
         }
-        let past = self.plan.target.rolls_in_batches() && self.desired > Weight::ZERO && actual > self.desired;
+        let moves_itself = self.plan.target.rolls_in_batches() || self.plan.target.sets_own_weights();
+        let past = moves_itself && self.desired > Weight::ZERO && actual > self.desired;
         if past && self.manual_weight.is_none() {
             let msg = format!(
-                "the rollout went past the batch: {actual} of the pods run the new image, {} was asked (the \
-                 controller starts pods in steps of its own); the gates judge {actual}",
+                "the rollout went past the stage's weight: the new version has {actual}, {} was asked (the \
+                 controller moves in steps of its own); the gates judge {actual}",
                 self.desired
             );
             self.record(fx, now, Actor::system(), EventKind::GateWarning, msg);

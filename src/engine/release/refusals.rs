@@ -73,6 +73,13 @@ impl Release {
     }
 
     fn weight_refusal(&self, weight: Weight) -> Option<String> {
+        if self.plan.target.sets_own_weights() {
+            return Some(
+                "cannot set weight: the Argo Rollout sets its own weights by its steps; advance promotes it, abort \
+                 aborts it"
+                    .into(),
+            );
+        }
         if self.step == Step::Deploying && weight > Weight::ZERO {
             return Some(format!(
                 "cannot set weight {weight}: stage {} is deploying; its weight waits for the pods",

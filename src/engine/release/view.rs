@@ -13,6 +13,7 @@ use crate::engine::live::LiveState;
 use crate::engine::metric::MetricState;
 use crate::engine::phase::{HoldReason, PhaseName, Step};
 use crate::engine::progress::StageProgress;
+use crate::engine::rollout_state::RolloutState;
 use crate::plan::{Bounds, Plan, Span, Weight};
 
 impl Release {
@@ -139,6 +140,11 @@ impl Release {
 
     pub fn rollback_reason(&self) -> Option<&str> {
         self.rollback_reason.as_deref()
+    }
+
+    /// The Argo Rollout as last watched, for a release that drives one.
+    pub fn rollout(&self) -> Option<&RolloutState> {
+        self.rollout.as_deref()
     }
 
     /// What the cluster's watches say the objects hold.

@@ -31,8 +31,8 @@ pub use self::release::{Person, ReleaseInfo, ReleaseType, Risk};
 pub use self::rules::{Gate, Rollback, Trigger, TriggerAction};
 pub use self::stage::{Stage, Weight};
 pub use self::target::{
-    ClusterAccess, GatewayApiTarget, HaproxyTarget, IstioDestination, IstioTarget, ReplicasTarget, RollingTarget,
-    RouterKind, ServiceSelectorTarget, Target, TargetFile,
+    ArgoRolloutsTarget, ClusterAccess, GatewayApiTarget, HaproxyTarget, IstioDestination, IstioTarget, ReplicasTarget,
+    RollingTarget, RouterKind, ServiceSelectorTarget, Target, TargetFile,
 };
 pub use crate::analysis::bounds::Bounds;
 pub use crate::analysis::judge::{Direction, EffectKind, NanStrategy};
@@ -137,6 +137,7 @@ impl Plan {
             Target::Replicas { .. } => real.push("router replicas"),
             Target::ServiceSelector { .. } => real.push("router service-selector"),
             Target::Rolling { .. } => real.push("router rolling"),
+            Target::ArgoRollouts { .. } => real.push("router argo-rollouts"),
         }
         match self.analysis.source {
             Source::Sim => {}

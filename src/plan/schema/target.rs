@@ -29,6 +29,9 @@ pub struct TargetFile {
     /// Required when `router: rolling`.
     #[serde(default)]
     pub rolling: Option<RollingTarget>,
+    /// Required when `router: argo-rollouts`.
+    #[serde(default)]
+    pub argo_rollouts: Option<ArgoRolloutsTarget>,
     /// How to reach the cluster, for the Kubernetes routers (as kubectl finds it when
     /// absent: KUBECONFIG, ~/.kube/config, in-cluster).
     #[serde(default)]
@@ -55,6 +58,9 @@ pub enum RouterKind {
     /// One Deployment's own rolling update, in batches: the canary share is its share of
     /// pods on the new template.
     Rolling,
+    /// An Argo Rollout, driven through its own steps: promote, abort, undo; the canary
+    /// share is the weight the Rollout reports.
+    ArgoRollouts,
 }
 
 impl RouterKind {
@@ -67,6 +73,7 @@ impl RouterKind {
                 | RouterKind::Replicas
                 | RouterKind::ServiceSelector
                 | RouterKind::Rolling
+                | RouterKind::ArgoRollouts
         )
     }
 
@@ -79,6 +86,7 @@ impl RouterKind {
             RouterKind::Replicas => "replicas",
             RouterKind::ServiceSelector => "service-selector",
             RouterKind::Rolling => "rolling",
+            RouterKind::ArgoRollouts => "argo-rollouts",
         }
     }
 }
@@ -214,6 +222,15 @@ pub struct RollingTarget {
     pub deployment: String,
 }
 
+/// An existing Argo Rollout: its steps set the weights; shipdeck promotes, aborts and
+/// undoes, and reads the weight it reports.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgoRolloutsTarget {
+    /// The Rollout's name.
+    pub rollout: String,
+}
+
 /// The traffic router a validated plan drives: one variant per router, each with its own
 /// settings. There is no fallback: a plan that names a real router drives that router.
 #[derive(Debug, Clone, PartialEq)]
@@ -241,6 +258,10 @@ pub enum Target {
         rolling: RollingTarget,
         cluster: ClusterAccess,
     },
+    ArgoRollouts {
+        argo: ArgoRolloutsTarget,
+        cluster: ClusterAccess,
+    },
 }
 
 impl Target {
@@ -262,6 +283,10 @@ impl Target {
                 file.service_selector.is_some() && router != RouterKind::ServiceSelector,
             ),
             ("rolling", file.rolling.is_some() && router != RouterKind::Rolling),
+            (
+                "argo_rollouts",
+                file.argo_rollouts.is_some() && router != RouterKind::ArgoRollouts,
+            ),
             ("kubernetes", file.kubernetes.is_some() && !router.is_kubernetes()),
         ];
         if let Some((block, _)) = stray.iter().find(|(_, stray)| *stray) {
@@ -317,6 +342,13 @@ impl Target {
                     cluster: file.kubernetes.unwrap_or_default(),
                 })
                 .ok_or_else(|| "router rolling needs a `rolling:` block under target (deployment)".into()),
+            RouterKind::ArgoRollouts => file
+                .argo_rollouts
+                .map(|argo| Target::ArgoRollouts {
+                    argo,
+                    cluster: file.kubernetes.unwrap_or_default(),
+                })
+                .ok_or_else(|| "router argo-rollouts needs an `argo_rollouts:` block under target (rollout)".into()),
         }
     }
 
@@ -333,6 +365,7 @@ impl Target {
             }
             Target::ServiceSelector { service, .. } => format!("Service {}", service.service),
             Target::Rolling { rolling, .. } => format!("Deployment {}, rolled in batches", rolling.deployment),
+            Target::ArgoRollouts { argo, .. } => format!("Rollout {}, through its own steps", argo.rollout),
         })
     }
 
@@ -355,7 +388,14 @@ impl Target {
             Target::Replicas { .. } => RouterKind::Replicas,
             Target::ServiceSelector { .. } => RouterKind::ServiceSelector,
             Target::Rolling { .. } => RouterKind::Rolling,
+            Target::ArgoRollouts { .. } => RouterKind::ArgoRollouts,
         }
+    }
+
+    /// Whether the target sets its own weights (an Argo Rollout's steps): the slider is
+    /// read-only and a stage's weight is reached by promoting.
+    pub fn sets_own_weights(&self) -> bool {
+        matches!(self, Target::ArgoRollouts { .. })
     }
 
     /// Whether a deploy to this target must not roll out by itself: the router rolls it

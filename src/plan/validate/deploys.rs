@@ -15,6 +15,16 @@ impl Validator<'_> {
             let Some(deploy) = &stage.deploy else { continue };
             let path = format!("stages.{i}.deploy");
             let who = format!("stage `{}`", stage.name);
+            if router == RouterKind::ArgoRollouts {
+                self.at(
+                    &path,
+                    format!(
+                        "{who} deploys an image, but an Argo Rollout's template is changed by whoever applies it \
+                         (CI, GitOps): shipdeck drives the steps that follow"
+                    ),
+                );
+                continue;
+            }
             if !router.is_kubernetes() {
                 self.at(
                     &path,

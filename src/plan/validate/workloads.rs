@@ -22,6 +22,34 @@ impl Validator<'_> {
         if let (RouterKind::Rolling, Some(r)) = (plan.target.router, &plan.target.rolling) {
             self.rolling(plan, r);
         }
+        if plan.target.router == RouterKind::ArgoRollouts {
+            self.argo_rollouts(plan);
+        }
+    }
+
+    /// An Argo Rollout sets its own weights: a stage's weight is one it pauses at, and 0%
+    /// is an abort, never a stage.
+    fn argo_rollouts(&mut self, plan: &PlanFile) {
+        if let Some(rollout) = &plan.target.argo_rollouts
+            && let Err(why) = dns_name(&rollout.rollout)
+        {
+            self.at(
+                "target.argo_rollouts.rollout",
+                format!("rollout `{}`: {why}", rollout.rollout),
+            );
+        }
+        for (i, stage) in plan.stages.iter().enumerate() {
+            if stage.weight.percent() == 0 {
+                self.at(
+                    &format!("stages.{i}.weight"),
+                    format!(
+                        "stage `{}` weighs 0%: on an Argo Rollout that is an abort; start with the weight the \
+                         Rollout first pauses at (its first setWeight)",
+                        stage.name
+                    ),
+                );
+            }
+        }
     }
 
     /// A rolling update rolls out what a stage deploys: that stage must come before any

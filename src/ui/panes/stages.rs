@@ -3,7 +3,7 @@
 //! (`checklist_cursor`) is marked with ▸ and highlighted; Enter ticks or signs it.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListState, StatefulWidget, Widget};
@@ -13,6 +13,7 @@ use crate::engine::{PhaseName, Step};
 use crate::format::fmt_duration;
 use crate::ui::app::Pane;
 use crate::ui::draw::Ctx;
+use crate::ui::rollout_pane::RolloutPane;
 use crate::ui::text::{fit, pad, width};
 use crate::ui::time_text::time_of_day;
 use crate::ui::widgets::bar::Bar;
@@ -27,16 +28,40 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer, focused: bool) {
         return;
     }
     let (rows, cursor) = rows(ctx, inner.width as usize);
+    // An Argo Rollout's own steps, phase, pauses and analysis take the lower part, under a
+    // rule: what the plan's stages wait on is what the Rollout does. The plan's rows get
+    // what they need, up to three fifths.
+    let (list_area, bottom_row) = match ctx.release.rollout() {
+        Some(state) if inner.height >= 10 => {
+            let needed = u16::try_from(rows.len()).unwrap_or(u16::MAX);
+            let list_height = needed.min(inner.height * 3 / 5).max(3);
+            let [list, rule, rest] = Layout::vertical([
+                Constraint::Length(list_height),
+                Constraint::Length(1),
+                Constraint::Min(0),
+            ])
+            .areas(inner);
+            Line::from(Span::styled("─".repeat(usize::from(rule.width)), ctx.theme.muted)).render(rule, buf);
+            RolloutPane {
+                state,
+                theme: ctx.theme,
+            }
+            .render(rest, buf);
+            (list, rule.y)
+        }
+        _ => (inner, area.bottom().saturating_sub(1)),
+    };
     // The list scrolls only as far as needed to keep the selected row in view; the
     // highlight shows only in the focused pane.
     let highlight = if focused { ctx.theme.selection } else { Style::default() };
     let mut state = ListState::default().with_selected(cursor);
     let total = rows.len();
-    StatefulWidget::render(List::new(rows).highlight_style(highlight), inner, buf, &mut state);
-    // Rows out of sight say so on the pane's frame, so nothing is hidden silently.
+    StatefulWidget::render(List::new(rows).highlight_style(highlight), list_area, buf, &mut state);
+    // Rows out of sight say so on the pane's frame (or the rule under them), so nothing is
+    // hidden silently.
     let above = state.offset();
-    let below = total.saturating_sub(above + usize::from(inner.height));
-    for (count, arrow, y) in [(above, "↑", area.y), (below, "↓", area.bottom().saturating_sub(1))] {
+    let below = total.saturating_sub(above + usize::from(list_area.height));
+    for (count, arrow, y) in [(above, "↑", area.y), (below, "↓", bottom_row)] {
         if count > 0 && area.height >= 2 {
             let text = format!(" {arrow} {count} more ");
             let x = area.right().saturating_sub(width(&text) as u16 + 2).max(area.x);

@@ -202,6 +202,10 @@ fn rows(ctx: &Ctx, width: u16, focused: bool) -> Vec<Row<'static>> {
             ),
             t.info,
         )),
+        Target::ArgoRollouts { .. } => rows.push(plain(
+            " steps     the Rollout sets its own weights: advancing promotes it; the slider is read-only".into(),
+            t.info,
+        )),
         Target::Rolling { .. } => rows.push(plain(
             " batches   paused at each stage; the share is the pods on the new image".into(),
             t.info,

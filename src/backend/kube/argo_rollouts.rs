@@ -1,0 +1,263 @@
+//! The Argo Rollouts router: an existing Rollout driven through its own steps, as its CLI
+//! drives it. Argo has no "set the weight now" (rewriting its steps restarts the rollout),
+//! so a stage's weight is reached by promoting until the Rollout stands paused at or past
+//! it, 100% is `promoteFull`, 0% is an abort, and the previous version is an undo: the
+//! stable ReplicaSet's template put back. The weight confirmed is the one the Rollout
+//! reports. Promote is refused while the Rollout is aborted. Writes are merge patches of
+//! the Rollout and of its `/status` subresource, and one JSON patch for the undo (custom
+//! resources refuse strategic-merge patches), all as field manager `shipdeck`.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use kube::Client;
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde_json::{Value, json};
+
+use super::argo_status::rollout_state;
+use super::errors::router_error;
+use super::lazy_api::LazyApi;
+use crate::backend::{RouterError, TrafficRouter};
+use crate::engine::rollout_state::RolloutState;
+use crate::plan::{ArgoRolloutsTarget, ClusterAccess, Weight};
+
+/// How long one move may take: the Rollout's own steps (analysis, scaling) between pauses.
+pub const CALL_LIMIT: Duration = Duration::from_secs(600);
+const POLL: Duration = Duration::from_millis(250);
+
+pub fn rollout_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout"), "rollouts")
+}
+
+pub struct ArgoRolloutsRouter {
+    target: ArgoRolloutsTarget,
+    rollouts: LazyApi<DynamicObject>,
+    replica_sets: LazyApi<DynamicObject>,
+}
+
+/// The share of traffic the new version has by the Rollout's account: its canary weight
+/// while it steps, all of it once the new version is the stable one.
+pub fn new_version_share(state: &RolloutState) -> Weight {
+    let promoted = !state.aborted
+        && state.step.is_some_and(|s| s.all_done())
+        && state.current_hash.is_some()
+        && state.current_hash == state.stable_hash;
+    if promoted {
+        return Weight::FULL;
+    }
+    Weight::saturating(i32::from(state.weights.map_or(0, |w| w.canary)))
+}
+
+/// Whether the Rollout waits for someone: a pause step, or paused by spec.
+fn paused(state: &RolloutState) -> bool {
+    state.spec_paused || !state.pause_reasons.is_empty()
+}
+
+impl ArgoRolloutsRouter {
+    pub fn new(target: ArgoRolloutsTarget, access: ClusterAccess) -> ArgoRolloutsRouter {
+        let resource = rollout_resource();
+        let sets = ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "ReplicaSet"));
+        ArgoRolloutsRouter {
+            target,
+            rollouts: LazyApi::new(access.clone(), move |c, ns| Api::namespaced_with(c, ns, &resource)),
+            replica_sets: LazyApi::new(access, move |c, ns| Api::namespaced_with(c, ns, &sets)),
+        }
+    }
+
+    /// A router on a client already made (tests).
+    pub fn with_client(target: ArgoRolloutsTarget, client: Client, namespace: &str) -> ArgoRolloutsRouter {
+        let resource = rollout_resource();
+        let sets = ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "ReplicaSet"));
+        ArgoRolloutsRouter {
+            target,
+            rollouts: LazyApi::made(client.clone(), namespace, move |c, ns| {
+                Api::namespaced_with(c, ns, &resource)
+            }),
+            replica_sets: LazyApi::made(client, namespace, move |c, ns| Api::namespaced_with(c, ns, &sets)),
+        }
+    }
+
+    fn what(&self) -> String {
+        format!("rollouts.argoproj.io/{}", self.target.rollout)
+    }
+
+    async fn read(&mut self) -> Result<(Value, RolloutState), RouterError> {
+        let api = self.rollouts.get().await?;
+        let object = api
+            .get(&self.target.rollout)
+            .await
+            .map_err(|e| router_error(&e, "get", &self.what(), api.namespace()))?;
+        let value = serde_json::to_value(object).map_err(|e| RouterError::Misconfigured(e.to_string()))?;
+        let state = rollout_state(&value, None, &[]);
+        Ok((value, state))
+    }
+
+    fn params() -> PatchParams {
+        PatchParams {
+            field_manager: Some("shipdeck".into()),
+            ..PatchParams::default()
+        }
+    }
+
+    async fn patch_spec(&mut self, patch: Value) -> Result<(), RouterError> {
+        let api = self.rollouts.get().await?;
+        api.patch(&self.target.rollout, &Self::params(), &Patch::Merge(patch))
+            .await
+            .map_err(|e| router_error(&e, "patch", &self.what(), api.namespace()))?;
+        Ok(())
+    }
+
+    async fn patch_status(&mut self, patch: Value) -> Result<(), RouterError> {
+        let api = self.rollouts.get().await?;
+        let what = format!("{}/status", self.what());
+        api.patch_status(&self.target.rollout, &Self::params(), &Patch::Merge(patch))
+            .await
+            .map_err(|e| router_error(&e, "patch", &what, api.namespace()))?;
+        Ok(())
+    }
+
+    /// What `kubectl argo rollouts promote` does: unpause, clear the pause conditions, or
+    /// (paused by nothing) skip the current step.
+    async fn promote(&mut self, state: &RolloutState) -> Result<(), RouterError> {
+        if state.spec_paused {
+            self.patch_spec(json!({ "spec": { "paused": false } })).await?;
+        }
+        if !state.pause_reasons.is_empty() {
+            self.patch_status(json!({ "status": { "pauseConditions": null } }))
+                .await
+        } else if let Some(step) = state.step.filter(|s| !s.all_done()) {
+            self.patch_status(json!({ "status": { "currentStepIndex": step.index + 1 } }))
+                .await
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn abort(&mut self) -> Result<(), RouterError> {
+        self.patch_status(json!({ "status": { "abort": true } })).await
+    }
+
+    async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
+        // The step a promote was sent at: promote again only once the Rollout moved on.
+        let mut promoted_at = None;
+        let mut full_sent = false;
+        loop {
+            let (_, state) = self.read().await?;
+            let share = new_version_share(&state);
+            if weight == Weight::ZERO {
+                let still = state.aborted || paused(&state) || state.step.is_none_or(|s| s.all_done());
+                if share == Weight::ZERO && still {
+                    return Ok(Weight::ZERO);
+                }
+                if !state.aborted {
+                    self.abort().await?;
+                }
+            } else if state.aborted {
+                return Err(RouterError::Misconfigured(format!(
+                    "Rollout {} is aborted: promote is refused; retry it (`kubectl argo rollouts retry rollout {}`) \
+                     or roll back",
+                    self.target.rollout, self.target.rollout
+                )));
+            } else if weight == Weight::FULL {
+                if share == Weight::FULL {
+                    return Ok(Weight::FULL);
+                }
+                if !full_sent {
+                    if state.spec_paused {
+                        self.patch_spec(json!({ "spec": { "paused": false } })).await?;
+                    }
+                    self.patch_status(json!({ "status": { "promoteFull": true } })).await?;
+                    full_sent = true;
+                }
+            } else if share >= weight && paused(&state) {
+                return Ok(share);
+            } else if paused(&state) && promoted_at != state.step.map(|s| s.index) {
+                self.promote(&state).await?;
+                promoted_at = state.step.map(|s| s.index);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Aborts (if it is not yet), then puts the stable ReplicaSet's template back: Argo
+    /// sees the stable version and goes straight back to it.
+    async fn undo(&mut self) -> Result<(), RouterError> {
+        let (value, state) = self.read().await?;
+        if !state.aborted && state.current_hash != state.stable_hash {
+            self.abort().await?;
+        }
+        let Some(stable) = state.stable_hash.clone() else {
+            return Err(RouterError::Misconfigured(format!(
+                "Rollout {} names no stable ReplicaSet: nothing to undo to",
+                self.target.rollout
+            )));
+        };
+        if state.current_hash.as_deref() == Some(stable.as_str()) {
+            return Ok(());
+        }
+        let sets = self.replica_sets.get().await?;
+        let listed = sets
+            .list(&ListParams::default().labels(&format!("rollouts-pod-template-hash={stable}")))
+            .await
+            .map_err(|e| router_error(&e, "list", "replicasets.apps", sets.namespace()))?;
+        let Some(set) = listed.items.into_iter().find(|rs| {
+            rs.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.kind == "Rollout" && o.name == self.target.rollout)
+        }) else {
+            return Err(RouterError::Misconfigured(format!(
+                "the stable ReplicaSet of Rollout {} ({stable}) is gone: nothing to undo to",
+                self.target.rollout
+            )));
+        };
+        let mut template = set.data.pointer("/spec/template").cloned().unwrap_or(Value::Null);
+        if let Some(labels) = template.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+            labels.remove("rollouts-pod-template-hash");
+        }
+        // The `test` refuses the undo if the template changed since it was read.
+        let patch: json_patch::Patch = serde_json::from_value(json!([
+            { "op": "test", "path": "/spec/template", "value": value.pointer("/spec/template").cloned().unwrap_or(Value::Null) },
+            { "op": "replace", "path": "/spec/template", "value": template },
+        ]))
+        .map_err(|e| RouterError::Misconfigured(format!("patch: {e}")))?;
+        let api = self.rollouts.get().await?;
+        api.patch(&self.target.rollout, &Self::params(), &Patch::Json::<()>(patch))
+            .await
+            .map_err(|e| router_error(&e, "patch", &self.what(), api.namespace()))?;
+        Ok(())
+    }
+
+    async fn describe(&mut self) -> Result<String, RouterError> {
+        let (_, state) = self.read().await?;
+        let step = state.step.map_or_else(String::new, |s| {
+            format!(", step {}/{}", (s.index + 1).min(s.count), s.count)
+        });
+        Ok(format!(
+            "Rollout {}: {}{step}, new version at {}",
+            self.target.rollout,
+            state.phase,
+            new_version_share(&state)
+        ))
+    }
+}
+
+impl TrafficRouter for ArgoRolloutsRouter {
+    fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>> {
+        Box::pin(self.set(weight))
+    }
+
+    fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
+        Box::pin(self.undo())
+    }
+
+    fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
+        Box::pin(self.describe())
+    }
+
+    fn call_limit(&self) -> Duration {
+        CALL_LIMIT
+    }
+}

@@ -1,0 +1,212 @@
+//! The Argo Rollouts router on the wire, through kube's own client on its mock service:
+//! promote clears the pause conditions on `/status`, 100% is `promoteFull`, 0% is an abort,
+//! promote is refused while aborted, and an undo puts the stable ReplicaSet's template back
+//! with one guarded JSON patch, each as field manager `shipdeck`.
+
+mod kube_mock;
+
+use http::StatusCode;
+use kube_mock::{Handle, assert_patch, body_json, json_response};
+use serde_json::{Value, json};
+use shipdeck::backend::TrafficRouter;
+use shipdeck::backend::kube::argo_rollouts::ArgoRolloutsRouter;
+use shipdeck::plan::{ArgoRolloutsTarget, Weight};
+
+const ROLLOUT: &str = "/apis/argoproj.io/v1alpha1/namespaces/shop/rollouts/checkout";
+
+fn w(p: u8) -> Weight {
+    Weight::new(p).unwrap()
+}
+
+fn router(client: kube::Client) -> ArgoRolloutsRouter {
+    ArgoRolloutsRouter::with_client(
+        ArgoRolloutsTarget {
+            rollout: "checkout".into(),
+        },
+        client,
+        "shop",
+    )
+}
+
+fn template(image: &str) -> Value {
+    json!({"metadata": {"labels": {"app": "checkout"}}, "spec": {"containers": [{"name": "checkout", "image": image}]}})
+}
+
+/// A Rollout with steps [setWeight 20, pause, setWeight 50, pause] at `index`, reporting
+/// `canary` percent; paused at a pause step when `paused`.
+fn rollout(index: usize, canary: u8, paused: bool, aborted: bool) -> Value {
+    let mut status = json!({
+        "currentStepIndex": index, "currentPodHash": "new5f", "stableRS": "old4c",
+        "canary": {"weights": {"canary": {"weight": canary, "podTemplateHash": "new5f"},
+                               "stable": {"weight": 100 - canary, "podTemplateHash": "old4c"}}},
+        "phase": if paused { "Paused" } else { "Progressing" },
+    });
+    if paused {
+        status["pauseConditions"] = json!([{"reason": "CanaryPauseStep", "startTime": "2026-12-03T10:00:00Z"}]);
+    }
+    if aborted {
+        status["abort"] = json!(true);
+        status["phase"] = json!("Degraded");
+    }
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": {"name": "checkout", "namespace": "shop", "generation": 2},
+        "spec": {"replicas": 4, "template": template("checkout:2.14.0"),
+                 "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}]}}},
+        "status": status,
+    })
+}
+
+async fn read(handle: &mut Handle, object: Value) {
+    let (request, reply) = handle.next_request().await.expect("a read");
+    assert_eq!(request.method(), http::Method::GET);
+    assert_eq!(request.uri().path(), ROLLOUT);
+    reply.send_response(json_response(StatusCode::OK, &object));
+}
+
+async fn status_patch(handle: &mut Handle, expected: Value, answer: Value) {
+    let (request, reply) = handle.next_request().await.expect("a status patch");
+    assert_patch(&request, &format!("{ROLLOUT}/status"), "application/merge-patch+json");
+    assert_eq!(body_json(request).await, expected);
+    reply.send_response(json_response(StatusCode::OK, &answer));
+}
+
+#[tokio::test]
+async fn advancing_promotes_until_the_rollout_pauses_at_the_stage_s_weight() {
+    let (client, mut handle) = kube_mock::client("shop");
+    let server = tokio::spawn(async move {
+        read(&mut handle, rollout(1, 20, true, false)).await;
+        status_patch(
+            &mut handle,
+            json!({"status": {"pauseConditions": null}}),
+            rollout(1, 20, false, false),
+        )
+        .await;
+        // The controller is on its way: no second promote while it moves.
+        read(&mut handle, rollout(2, 20, false, false)).await;
+        read(&mut handle, rollout(3, 50, true, false)).await;
+    });
+    assert_eq!(router(client).apply(w(50)).await, Ok(w(50)));
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn zero_aborts_and_is_confirmed_once_the_rollout_reports_it() {
+    let (client, mut handle) = kube_mock::client("shop");
+    let server = tokio::spawn(async move {
+        read(&mut handle, rollout(3, 50, true, false)).await;
+        status_patch(
+            &mut handle,
+            json!({"status": {"abort": true}}),
+            rollout(3, 50, true, true),
+        )
+        .await;
+        read(&mut handle, rollout(3, 0, false, true)).await;
+    });
+    assert_eq!(router(client).apply(Weight::ZERO).await, Ok(Weight::ZERO));
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn promote_is_refused_while_the_rollout_is_aborted() {
+    let (client, mut handle) = kube_mock::client("shop");
+    let server = tokio::spawn(async move {
+        read(&mut handle, rollout(1, 0, false, true)).await;
+    });
+    let refused = router(client).apply(w(50)).await.unwrap_err();
+    assert!(!refused.retry_helps());
+    assert!(
+        refused
+            .to_string()
+            .contains("Rollout checkout is aborted: promote is refused"),
+        "{refused}"
+    );
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn full_is_promote_full() {
+    let (client, mut handle) = kube_mock::client("shop");
+    let server = tokio::spawn(async move {
+        read(&mut handle, rollout(3, 50, true, false)).await;
+        status_patch(
+            &mut handle,
+            json!({"status": {"promoteFull": true}}),
+            rollout(3, 50, true, false),
+        )
+        .await;
+        let mut done = rollout(4, 0, false, false);
+        done["status"]["stableRS"] = json!("new5f");
+        done["status"]["phase"] = json!("Healthy");
+        done["status"].as_object_mut().unwrap().remove("canary");
+        read(&mut handle, done).await;
+    });
+    assert_eq!(router(client).apply(Weight::FULL).await, Ok(Weight::FULL));
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_undo_puts_the_stable_replica_set_s_template_back() {
+    let (client, mut handle) = kube_mock::client("shop");
+    let server = tokio::spawn(async move {
+        read(&mut handle, rollout(1, 0, false, true)).await;
+        let (request, reply) = handle.next_request().await.expect("the ReplicaSets");
+        assert_eq!(request.uri().path(), "/apis/apps/v1/namespaces/shop/replicasets");
+        assert!(
+            request
+                .uri()
+                .query()
+                .unwrap_or_default()
+                .contains("labelSelector=rollouts-pod-template-hash%3Dold4c"),
+            "{}",
+            request.uri()
+        );
+        let mut stable_template = template("checkout:2.13.4");
+        stable_template["metadata"]["labels"]["rollouts-pod-template-hash"] = json!("old4c");
+        reply.send_response(json_response(
+            StatusCode::OK,
+            &json!({"apiVersion": "apps/v1", "kind": "ReplicaSetList", "metadata": {}, "items": [
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                 "metadata": {"name": "checkout-old4c", "ownerReferences": [
+                     {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "checkout", "uid": "u1"}]},
+                 "spec": {"template": stable_template}}
+            ]}),
+        ));
+        let (request, reply) = handle.next_request().await.expect("the undo");
+        assert_patch(&request, ROLLOUT, "application/json-patch+json");
+        let patch = body_json(request).await;
+        assert_eq!(
+            patch[0],
+            json!({"op": "test", "path": "/spec/template", "value": template("checkout:2.14.0")})
+        );
+        assert_eq!(
+            patch[1],
+            json!({"op": "replace", "path": "/spec/template", "value": template("checkout:2.13.4")}),
+            "the template without the hash label"
+        );
+        reply.send_response(json_response(StatusCode::OK, &rollout(0, 0, false, false)));
+    });
+    assert_eq!(router(client).restore_previous("2.13.4").await, Ok(()));
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_abort_the_cluster_forbids_names_the_status_subresource() {
+    let (client, mut handle) = kube_mock::client("shop");
+    let server = tokio::spawn(async move {
+        read(&mut handle, rollout(3, 50, true, false)).await;
+        let (_, reply) = handle.next_request().await.expect("the abort");
+        reply.send_response(json_response(
+            StatusCode::FORBIDDEN,
+            &kube_mock::status(403, "Forbidden", "rollouts.argoproj.io \"checkout\" is forbidden"),
+        ));
+    });
+    let refused = router(client).apply(Weight::ZERO).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("forbidden to patch rollouts.argoproj.io/checkout/status in shop (403)"),
+        "{refused}"
+    );
+    server.await.unwrap();
+}
