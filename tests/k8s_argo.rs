@@ -23,6 +23,7 @@ fn router(client: kube::Client) -> ArgoRolloutsRouter {
         ArgoRolloutsTarget {
             rollout: "checkout".into(),
         },
+        vec![w(20), w(50), Weight::FULL],
         client,
         "shop",
     )
@@ -206,6 +207,30 @@ async fn an_abort_the_cluster_forbids_names_the_status_subresource() {
         refused
             .to_string()
             .contains("forbidden to patch rollouts.argoproj.io/checkout/status in shop (403)"),
+        "{refused}"
+    );
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn preflight_says_where_the_rollout_waits_and_refuses_stages_it_never_stops_at() {
+    let (client, mut handle) = kube_mock::client("shop");
+    let server = tokio::spawn(async move {
+        read(&mut handle, rollout(1, 20, true, false)).await;
+        let mut other = rollout(1, 20, true, false);
+        other["spec"]["strategy"]["canary"]["steps"] =
+            json!([{"setWeight": 20}, {"pause": {}}, {"setWeight": 40}, {"pause": {"duration": "40s"}}]);
+        read(&mut handle, other).await;
+    });
+    let mut router = router(client);
+    let said = router.inspect().await.unwrap();
+    assert!(
+        said.contains("Rollout checkout: Paused, step 2/4, new version at 20%; it waits for a promote at 20%, 50%"),
+        "{said}"
+    );
+    let refused = router.inspect().await.unwrap_err().to_string();
+    assert!(
+        refused.contains("waits for a promote only at 20%, but stages weigh 50%"),
         "{refused}"
     );
     server.await.unwrap();

@@ -4,7 +4,9 @@
 
 mod support;
 
-use shipdeck::engine::{Command, EventKind, HoldReason, LiveFact, LiveSource, Observation, PhaseName};
+use shipdeck::engine::{
+    Actor, Command, Effect, Event, EventKind, HoldReason, LiveFact, LiveSource, Observation, PhaseName,
+};
 use shipdeck::plan::Weight;
 use support::Drive;
 
@@ -124,4 +126,10 @@ fn an_argo_rollout_sets_its_own_weights_so_the_slider_is_read_only() {
             .is_some_and(|r| r.contains("the Argo Rollout sets its own weights")),
         "{refused:?}"
     );
+    // Pausing the release pauses the Rollout (its timed pauses would go on without us).
+    let ana = || Actor::person("ana", None);
+    let fx = d.release.handle(Event::Command(Command::Pause, ana()), d.now);
+    assert!(fx.contains(&Effect::PauseTarget(true)), "{fx:?}");
+    let fx = d.release.handle(Event::Command(Command::Resume, ana()), d.now);
+    assert!(fx.contains(&Effect::PauseTarget(false)), "{fx:?}");
 }

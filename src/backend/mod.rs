@@ -27,6 +27,11 @@ pub trait TrafficRouter: Send + 'static {
     fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
         Box::pin(async { Ok(()) })
     }
+    /// Pauses (or resumes) a target that moves by itself; nothing for one that moves only
+    /// when told.
+    fn pause(&mut self, _paused: bool) -> BoxFuture<'_, Result<(), RouterError>> {
+        Box::pin(async { Ok(()) })
+    }
     /// The longest one `apply` may take before the router task says there was no answer:
     /// a write and its read-back, except for a router that waits for pods to roll.
     fn call_limit(&self) -> std::time::Duration {

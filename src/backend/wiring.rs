@@ -48,7 +48,11 @@ pub fn real(plan: &Plan, cluster: &ClusterAccess) -> Option<Box<dyn TrafficRoute
         Target::ServiceSelector { service, cluster } => {
             Box::new(ServiceSelectorRouter::new(service.clone(), access(cluster)))
         }
-        Target::ArgoRollouts { argo, cluster } => Box::new(ArgoRolloutsRouter::new(argo.clone(), access(cluster))),
+        Target::ArgoRollouts { argo, cluster } => Box::new(ArgoRolloutsRouter::new(
+            argo.clone(),
+            plan.stages.iter().map(|s| s.weight).collect(),
+            access(cluster),
+        )),
         Target::Rolling { rolling, cluster } => Box::new(RollingRouter::new(
             rolling.clone(),
             plan.deploy_of(&rolling.deployment).cloned(),

@@ -18,6 +18,8 @@ pub enum Effect {
     Deploy(DeployOrder),
     /// Stop reporting on a deploy: the release moved past it or is going back.
     StopDeploy,
+    /// Pause (or resume) a target that moves by itself (an Argo Rollout's steps).
+    PauseTarget(bool),
     /// Append to the journal (and the deployment log).
     Record(LogEntry),
 }

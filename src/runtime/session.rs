@@ -7,7 +7,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::deploys::deploy_task;
 use super::journal_writer::{JournalErrors, JournalWriter};
-use super::tasks;
+use super::tasks::{self, Aside};
 use super::weights::WeightGate;
 use crate::backend::kube::lease::TargetLease;
 use crate::backend::{Deployer, MetricsSource, TrafficRouter, Watches};
@@ -22,7 +22,7 @@ pub struct Session {
     pub clock: Clock,
     journal: JournalWriter,
     weights: WeightGate,
-    restore_tx: mpsc::Sender<String>,
+    asides: mpsc::Sender<Aside>,
     /// The deploy the deploy task follows; `None` stops it.
     deploys: watch::Sender<Option<DeployOrder>>,
     crew: Option<Crew>,
@@ -77,11 +77,11 @@ impl Session {
         let path = journal.path().display().to_string();
         let writer = JournalWriter::spawn(journal, on_failure).map_err(|cause| JournalError { path, cause })?;
         let (weights, weight_rx) = WeightGate::new();
-        let (restore_tx, restore_rx) = mpsc::channel(4);
+        let (asides, asides_rx) = mpsc::channel(4);
         tokio::spawn(tasks::router_task(
             backends.router,
             weight_rx,
-            restore_rx,
+            asides_rx,
             obs_tx.clone(),
         ));
         let (deploys, deploy_rx) = watch::channel(None);
@@ -109,7 +109,7 @@ impl Session {
             clock,
             journal: writer,
             weights,
-            restore_tx,
+            asides,
             deploys,
             crew,
             observations: obs_tx,
@@ -196,8 +196,13 @@ impl Session {
                     deferred.extend(self.weights.request(weight));
                 }
                 Effect::RestorePrevious { version } => {
-                    if self.restore_tx.try_send(version).is_err() {
+                    if self.asides.try_send(Aside::Restore(version)).is_err() {
                         tracing::warn!("restore request dropped: one is already queued");
+                    }
+                }
+                Effect::PauseTarget(paused) => {
+                    if self.asides.try_send(Aside::Pause(paused)).is_err() {
+                        tracing::warn!("pause request dropped: the router task is behind");
                     }
                 }
                 Effect::Deploy(order) => {

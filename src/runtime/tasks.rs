@@ -16,16 +16,25 @@ use crate::plan::{Metric, Weight};
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// What the router task does besides moving the weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Aside {
+    /// Put the previous version back (a rollback).
+    Restore(String),
+    /// Pause or resume a target that moves by itself.
+    Pause(bool),
+}
+
 /// Applies the newest desired weight; a newer request replaces an older one that has not
 /// been applied yet (rollback never queues behind a slider move). Failures are retried
 /// with backoff until the router acknowledges.
 pub async fn router_task(
     mut router: Box<dyn TrafficRouter>,
     mut desired: watch::Receiver<Option<Weight>>,
-    restore: mpsc::Receiver<String>,
+    asides: mpsc::Receiver<Aside>,
     out: mpsc::Sender<Observation>,
 ) {
-    let mut restore = restore;
+    let mut asides = asides;
     loop {
         tokio::select! {
             changed = desired.changed() => {
@@ -33,14 +42,26 @@ pub async fn router_task(
                     return;
                 }
             }
-            version = restore.recv() => {
-                let Some(version) = version else { return };
-                let obs = match timeout(CALL_TIMEOUT, router.restore_previous(&version)).await {
-                    Ok(Ok(())) => Observation::PreviousRestored,
-                    Ok(Err(e)) => Observation::RouterFailed { message: format!("restore {version}: {e}") },
-                    Err(_) => Observation::RouterFailed { message: format!("restore {version}: timed out") },
+            aside = asides.recv() => {
+                let Some(aside) = aside else { return };
+                let obs = match aside {
+                    Aside::Restore(version) => match timeout(CALL_TIMEOUT, router.restore_previous(&version)).await {
+                        Ok(Ok(())) => Some(Observation::PreviousRestored),
+                        Ok(Err(e)) => Some(Observation::RouterFailed { message: format!("restore {version}: {e}") }),
+                        Err(_) => Some(Observation::RouterFailed { message: format!("restore {version}: timed out") }),
+                    },
+                    Aside::Pause(paused) => {
+                        let what = if paused { "pause" } else { "resume" };
+                        match timeout(CALL_TIMEOUT, router.pause(paused)).await {
+                            Ok(Ok(())) => None,
+                            Ok(Err(e)) => Some(Observation::RouterFailed { message: format!("{what}: {e}") }),
+                            Err(_) => Some(Observation::RouterFailed { message: format!("{what}: timed out") }),
+                        }
+                    }
                 };
-                if out.send(obs).await.is_err() {
+                if let Some(obs) = obs
+                    && out.send(obs).await.is_err()
+                {
                     return;
                 }
                 continue;
@@ -241,7 +262,7 @@ mod tests {
 
     struct Harness {
         desired: watch::Sender<Option<Weight>>,
-        _restore: mpsc::Sender<String>,
+        _restore: mpsc::Sender<Aside>,
         calls: mpsc::UnboundedReceiver<Weight>,
         out: mpsc::Receiver<Observation>,
         gate: Arc<Notify>,

@@ -112,7 +112,7 @@ impl Harness {
                     }
                     Effect::Record(entry) => self.journal.push(entry),
                     // Plans on the simulator deploy nothing (`check` refuses it).
-                    Effect::Deploy(_) | Effect::StopDeploy => {}
+                    Effect::Deploy(_) | Effect::StopDeploy | Effect::PauseTarget(_) => {}
                 }
             }
             queue = next;

@@ -19,7 +19,7 @@ use super::argo_status::rollout_state;
 use super::errors::router_error;
 use super::lazy_api::LazyApi;
 use crate::backend::{RouterError, TrafficRouter};
-use crate::engine::rollout_state::RolloutState;
+use crate::engine::rollout_state::{CanaryStep, RolloutState};
 use crate::plan::{ArgoRolloutsTarget, ClusterAccess, Weight};
 
 /// How long one move may take: the Rollout's own steps (analysis, scaling) between pauses.
@@ -32,6 +32,8 @@ pub fn rollout_resource() -> ApiResource {
 
 pub struct ArgoRolloutsRouter {
     target: ArgoRolloutsTarget,
+    /// The plan's stage weights: each must be one the Rollout waits at (preflight).
+    stages: Vec<Weight>,
     rollouts: LazyApi<DynamicObject>,
     replica_sets: LazyApi<DynamicObject>,
 }
@@ -49,28 +51,58 @@ pub fn new_version_share(state: &RolloutState) -> Weight {
     Weight::saturating(i32::from(state.weights.map_or(0, |w| w.canary)))
 }
 
+/// The weights a Rollout's steps stop at: until promoted, or for a while.
+struct Stops {
+    waits: Vec<Weight>,
+    timed: Vec<Weight>,
+}
+
+fn stops(state: &RolloutState) -> Stops {
+    let mut weight = Weight::ZERO;
+    let mut stops = Stops {
+        waits: Vec::new(),
+        timed: Vec::new(),
+    };
+    for line in &state.steps {
+        match &line.step {
+            CanaryStep::SetWeight(w) => weight = Weight::saturating(i32::from(*w)),
+            CanaryStep::Pause(None) => stops.waits.push(weight),
+            CanaryStep::Pause(Some(_)) => stops.timed.push(weight),
+            _ => {}
+        }
+    }
+    stops
+}
+
 /// Whether the Rollout waits for someone: a pause step, or paused by spec.
 fn paused(state: &RolloutState) -> bool {
     state.spec_paused || !state.pause_reasons.is_empty()
 }
 
 impl ArgoRolloutsRouter {
-    pub fn new(target: ArgoRolloutsTarget, access: ClusterAccess) -> ArgoRolloutsRouter {
+    pub fn new(target: ArgoRolloutsTarget, stages: Vec<Weight>, access: ClusterAccess) -> ArgoRolloutsRouter {
         let resource = rollout_resource();
         let sets = ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "ReplicaSet"));
         ArgoRolloutsRouter {
             target,
+            stages,
             rollouts: LazyApi::new(access.clone(), move |c, ns| Api::namespaced_with(c, ns, &resource)),
             replica_sets: LazyApi::new(access, move |c, ns| Api::namespaced_with(c, ns, &sets)),
         }
     }
 
     /// A router on a client already made (tests).
-    pub fn with_client(target: ArgoRolloutsTarget, client: Client, namespace: &str) -> ArgoRolloutsRouter {
+    pub fn with_client(
+        target: ArgoRolloutsTarget,
+        stages: Vec<Weight>,
+        client: Client,
+        namespace: &str,
+    ) -> ArgoRolloutsRouter {
         let resource = rollout_resource();
         let sets = ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "ReplicaSet"));
         ArgoRolloutsRouter {
             target,
+            stages,
             rollouts: LazyApi::made(client.clone(), namespace, move |c, ns| {
                 Api::namespaced_with(c, ns, &resource)
             }),
@@ -230,13 +262,54 @@ impl ArgoRolloutsRouter {
         Ok(())
     }
 
+    /// Where the Rollout stands, and whether the plan's stages are weights it waits at:
+    /// a stage at another weight could never be reached by promoting.
     async fn describe(&mut self) -> Result<String, RouterError> {
         let (_, state) = self.read().await?;
+        let stops = stops(&state);
+        let missing: Vec<String> = self
+            .stages
+            .iter()
+            .filter(|w| **w != Weight::FULL && !stops.waits.contains(w))
+            .map(ToString::to_string)
+            .collect();
+        let waits = stops
+            .waits
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !missing.is_empty() {
+            return Err(RouterError::Misconfigured(format!(
+                "Rollout {} waits for a promote only at {}, but stages weigh {}: make each stage's weight one the \
+                 Rollout pauses at (a setWeight followed by `pause: {{}}`)",
+                self.target.rollout,
+                if waits.is_empty() {
+                    "no weight".to_string()
+                } else {
+                    waits
+                },
+                missing.join(", ")
+            )));
+        }
         let step = state.step.map_or_else(String::new, |s| {
             format!(", step {}/{}", (s.index + 1).min(s.count), s.count)
         });
+        let timed = if stops.timed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; it moves on by itself after its timed pauses at {} (shipdeck holds if it does)",
+                stops
+                    .timed
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         Ok(format!(
-            "Rollout {}: {}{step}, new version at {}",
+            "Rollout {}: {}{step}, new version at {}; it waits for a promote at {waits}{timed}",
             self.target.rollout,
             state.phase,
             new_version_share(&state)
@@ -255,6 +328,10 @@ impl TrafficRouter for ArgoRolloutsRouter {
 
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
         Box::pin(self.describe())
+    }
+
+    fn pause(&mut self, paused: bool) -> BoxFuture<'_, Result<(), RouterError>> {
+        Box::pin(self.patch_spec(json!({ "spec": { "paused": paused } })))
     }
 
     fn call_limit(&self) -> Duration {

@@ -29,13 +29,23 @@ impl Release {
             Command::Abort => self.abort(actor, now, fx),
             Command::Pause => {
                 self.phase = PhaseName::Paused;
-                let msg = format!("paused at stage {} ({})", self.stage + 1, self.stage_name());
+                let mut msg = format!("paused at stage {} ({})", self.stage + 1, self.stage_name());
+                // A target that moves by itself is paused too, or it would go on without us.
+                if self.plan.target.sets_own_weights() {
+                    fx.push(Effect::PauseTarget(true));
+                    msg.push_str("; the Rollout is paused too");
+                }
                 self.record(fx, now, actor, EventKind::Paused, msg);
             }
             Command::Resume => {
                 // The phase is recomputed by `reconcile`; Running is the neutral start.
                 self.phase = PhaseName::Running;
-                self.record(fx, now, actor, EventKind::Resumed, "resumed".into());
+                let mut msg = "resumed".to_string();
+                if self.plan.target.sets_own_weights() {
+                    fx.push(Effect::PauseTarget(false));
+                    msg.push_str("; the Rollout resumes its steps");
+                }
+                self.record(fx, now, actor, EventKind::Resumed, msg);
             }
             Command::ToggleItem { item } => self.toggle_item(item, actor, now, fx),
             Command::Approve { role } => self.approve(role, actor, now, fx),
