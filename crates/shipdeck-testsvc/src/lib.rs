@@ -19,7 +19,8 @@
 //!
 //! For the Kubernetes code, [`kube_api::FakeApiServer`] is a stateful fake API server over
 //! real HTTP, reached with a kubeconfig it writes: objects, lists, watches, and optionally a
-//! Deployment controller that rolls Deployments out one pod per step.
+//! Deployment controller that rolls Deployments out one pod per step and an Argo Rollouts
+//! controller that takes canary Rollouts through their steps.
 //!
 //! Two ways to run them: the `shipdeck-testsvc` binary (`serve`, `load`), or in a test's own
 //! process with [`Server::start`] and [`Load::spawn`], each on a thread of its own and stopped

@@ -5,7 +5,13 @@
 //!
 //! - GET, PATCH and POST (create) of namespaced objects of any kind, Leases included, and
 //!   GET and PATCH of a Deployment's scale subresource; no DELETE (a test deletes with
-//!   [`FakeApiServer::delete`]).
+//!   [`FakeApiServer::delete`]). Patches are JSON patches or merge patches; strategic-merge
+//!   patches are refused with 415 on custom resources.
+//! - GET and PATCH of an Argo Rollout's status subresource
+//!   (`/apis/argoproj.io/v1alpha1/namespaces/NS/rollouts/NAME/status`), as for a CRD with
+//!   `subresources: {status: {}}`: a PATCH there changes only `.status` (in `writes()` with
+//!   subresource `status`), while a create or PATCH of the Rollout itself leaves its
+//!   `.status` as it was ([`FakeApiServer::put`] still writes it whole).
 //! - GET of a collection (`/apis/apps/v1/namespaces/NS/deployments`, `/api/v1/pods` for all
 //!   namespaces): a `<Kind>List` at the store's current resourceVersion, narrowed by
 //!   `labelSelector` and `fieldSelector` ([`select`]); `limit` and `continue` are ignored
@@ -16,9 +22,14 @@
 //! - SelfSubjectAccessReviews, answered from a list of denials a test sets
 //!   ([`FakeApiServer::deny`]); everything else is allowed.
 //!
-//! With [`Options::controller_step`], a Deployment controller ([`controller`]) moves every
-//! Deployment's status toward its spec, one pod per step.
+//! With [`Options::controller_step`], two controllers step at that period: a Deployment
+//! controller ([`controller`]) that moves every Deployment's status toward its spec, one pod
+//! per step, and an Argo Rollouts controller ([`argo`]) that takes every canary Rollout
+//! through its steps (one per step: setWeight, pauses, abort, retry, promote --full, undo)
+//! and keeps its ReplicaSets, writing `.status` as Argo does. Without it, a test steps
+//! them with [`FakeApiServer::step_deployments`] and [`FakeApiServer::step_rollouts`].
 
+pub mod argo;
 pub mod controller;
 pub mod select;
 pub mod store;
@@ -41,6 +52,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+use self::argo::{RolloutController, lock_rollouts};
 use self::controller::{Controller, lock_controller};
 use self::select::{Scope, param, query_pairs};
 use self::store::{Key, Refusal, Store, Write, lock};
@@ -51,8 +63,9 @@ use crate::server::MAX_BODY;
 /// What a [`FakeApiServer`] runs besides serving requests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
-    /// Run the Deployment controller, one step this often (None: Deployments' status only
-    /// changes when a test writes it, or steps with [`FakeApiServer::step_deployments`]).
+    /// Run the Deployment controller and the Argo Rollouts controller, one step of each this
+    /// often (None: Deployments' and Rollouts' status only change when a test writes them,
+    /// or steps with [`FakeApiServer::step_deployments`] and [`FakeApiServer::step_rollouts`]).
     pub controller_step: Option<Duration>,
     /// How many changes are kept for watches to replay ([`watch::HISTORY`] by default); a
     /// watch from further back is answered 410 Expired.
@@ -69,7 +82,8 @@ impl Default for Options {
 }
 
 impl Options {
-    /// The defaults, with the Deployment controller stepping every `step`.
+    /// The defaults, with the Deployment controller and the Argo Rollouts controller each
+    /// stepping every `step`.
     pub fn controller(step: Duration) -> Options {
         Options {
             controller_step: Some(step),
@@ -84,27 +98,31 @@ pub struct FakeApiServer {
     addr: SocketAddr,
     store: Arc<Mutex<Store>>,
     controller: Arc<Mutex<Controller>>,
+    rollouts: Arc<Mutex<RolloutController>>,
     _running: Background,
 }
 
 impl FakeApiServer {
-    /// A server without the Deployment controller.
+    /// A server without the controllers.
     pub fn start() -> io::Result<FakeApiServer> {
         FakeApiServer::start_with(Options::default())
     }
 
-    /// A server running what `options` ask for besides (the Deployment controller).
+    /// A server running what `options` ask for besides (the controllers).
     pub fn start_with(options: Options) -> io::Result<FakeApiServer> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let store = Arc::new(Mutex::new(Store::with_history(options.history)));
         let controller = Arc::new(Mutex::new(Controller::default()));
+        let rollouts = Arc::new(Mutex::new(RolloutController::default()));
         let shared = Arc::clone(&store);
         let stepped = Arc::clone(&controller);
+        let stepped_rollouts = Arc::clone(&rollouts);
         let running = Background::spawn("fake-kube-api", move || async move {
             if let Some(every) = options.controller_step {
                 tokio::spawn(controller::run(stepped, Arc::clone(&shared), every));
+                tokio::spawn(argo::run(stepped_rollouts, Arc::clone(&shared), every));
             }
             let Ok(listener) = TcpListener::from_std(listener) else {
                 return;
@@ -123,6 +141,7 @@ impl FakeApiServer {
             addr,
             store,
             controller,
+            rollouts,
             _running: running,
         })
     }
@@ -187,8 +206,8 @@ impl FakeApiServer {
     }
 
     /// Every write clients made (PATCH and POST), oldest first. Not listed: `put`, `delete`
-    /// and the Deployment controller's status writes, though each bumps the resourceVersion
-    /// and reaches watches.
+    /// and the controllers' writes (Deployment status; Rollout status and revision,
+    /// ReplicaSets), though each bumps the resourceVersion and reaches watches.
     pub fn writes(&self) -> Vec<Write> {
         self.lock().writes().to_vec()
     }
@@ -196,6 +215,12 @@ impl FakeApiServer {
     /// One step of the Deployment controller now (whether or not it also runs by itself).
     pub fn step_deployments(&self) {
         lock_controller(&self.controller).step(&mut self.lock());
+    }
+
+    /// One step of the Argo Rollouts controller now (whether or not it also runs by itself):
+    /// each canary Rollout takes at most one step (see [`argo`]).
+    pub fn step_rollouts(&self) {
+        lock_rollouts(&self.rollouts).step(&mut self.lock());
     }
 
     /// From now on, the pods the Deployment `namespace/name` creates never get ready: its

@@ -4,8 +4,12 @@
 //! `metadata.generation` that starts at 1 and grows with every change to `spec`; a write
 //! that names a resourceVersion other than the object's is a 409; JSON patches (a failed
 //! `test` is a 400, as kube-apiserver answers it) and merge patches; strategic-merge patches
-//! refused with 415 on custom resources; the scale subresource of Deployments; every write's
-//! field manager recorded in `metadata.managedFields`; every change kept for watches.
+//! refused with 415 on custom resources; the scale subresource of Deployments; the status
+//! subresource of the kinds that have one ([`Key::has_status_subresource`]: Argo Rollouts),
+//! as kube-apiserver serves it for a CRD with `subresources: {status: {}}` (a write to
+//! `/status` changes only `.status`; a create or a write of the object itself leaves `.status`
+//! as it was); every write's field manager recorded in `metadata.managedFields`; every change
+//! kept for watches.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -38,6 +42,13 @@ impl Key {
             plural: format!("{}s", kind.to_lowercase()),
             name: object["metadata"]["name"].as_str()?.to_string(),
         })
+    }
+
+    /// Whether the kind has a status subresource the fake serves: Argo's Rollout (its CRD
+    /// declares `subresources: {status: {}}`). Writes to the object itself leave its
+    /// `.status` alone, and `/status` is where the status is written.
+    pub fn has_status_subresource(&self) -> bool {
+        self.plural == "rollouts" && self.api_version.starts_with("argoproj.io/")
     }
 
     /// Built-in groups take strategic-merge patches; custom resources refuse them.
@@ -94,15 +105,16 @@ pub struct Store {
     objects: BTreeMap<Key, Value>,
     /// The resourceVersion of the last write, to whichever object.
     version: u64,
-    /// What clients wrote (not `put`, `delete` nor the Deployment controller).
+    /// What clients wrote (not `put`, `delete` nor the controllers).
     writes: Vec<Write>,
     /// Every change, for watches.
     pub changes: Changes,
     /// The kind each collection ((group/version, plural)) holds, learnt from what was
     /// written to it: the List an empty collection answers names it.
     kinds: BTreeMap<(String, String), String>,
-    /// Each Deployment as it was created: where the Deployment controller starts from, so a
-    /// change made before its first step is still a change to roll out.
+    /// Each Deployment (and Rollout) as it was created: where the Deployment controller (and
+    /// the Argo one) starts from, so a change made before its first step is still a change to
+    /// roll out.
     created: BTreeMap<Key, Value>,
     /// (verb, resource[/subresource]) a SelfSubjectAccessReview is answered "no" for.
     denied: Vec<(String, String)>,
@@ -144,13 +156,13 @@ impl Store {
         Some(before)
     }
 
-    /// Stores what the Deployment controller made of an object: a write like any other
+    /// Stores what a controller (Deployment or Argo) made of an object: a write like any other
     /// (a new resourceVersion, seen by watches) but not a client's, so not in `writes()`.
     pub fn controller_write(&mut self, key: &Key, object: Value) {
         self.commit(key, Some(object));
     }
 
-    /// The Deployment at `key` as it was created, while it exists.
+    /// The Deployment or Rollout at `key` as it was created, while it exists.
     pub fn created(&self, key: &Key) -> Option<&Value> {
         self.created.get(key)
     }
@@ -198,6 +210,9 @@ impl Store {
             ("leases", "Lease"),
             ("httproutes", "HTTPRoute"),
             ("virtualservices", "VirtualService"),
+            ("replicasets", "ReplicaSet"),
+            ("rollouts", "Rollout"),
+            ("analysisruns", "AnalysisRun"),
         ];
         if let Some((_, kind)) = known.iter().find(|(p, _)| *p == plural) {
             return kind.to_string();
@@ -229,7 +244,7 @@ impl Store {
         });
         match &after {
             Some(object) => {
-                if before.is_none() && key.plural == "deployments" {
+                if before.is_none() && (key.plural == "deployments" || key.has_status_subresource()) {
                     self.created.insert(key.clone(), object.clone());
                 }
                 self.objects.insert(key.clone(), object.clone());
@@ -283,6 +298,12 @@ impl Store {
             ));
         }
         object["metadata"]["namespace"] = json!(namespace);
+        if key.has_status_subresource()
+            && let Some(fields) = object.as_object_mut()
+        {
+            // A create ignores the status stanza: only `/status` writes it.
+            fields.remove("status");
+        }
         if let Some(manager) = field_manager {
             object["metadata"]["managedFields"] = json!([{"manager": manager, "operation": "Update"}]);
         }
@@ -301,6 +322,7 @@ impl Store {
         match subresource {
             None => Ok(object.clone()),
             Some("scale") if key.plural == "deployments" => Ok(scale_of(object)),
+            Some("status") if key.has_status_subresource() => Ok(object.clone()),
             Some(other) => Err(refusal(
                 404,
                 "NotFound",
@@ -349,6 +371,8 @@ impl Store {
         let view = match subresource {
             None => current.clone(),
             Some("scale") if key.plural == "deployments" => scale_of(&current),
+            // `/status` patches apply to the whole object; only their `.status` is kept.
+            Some("status") if key.has_status_subresource() => current.clone(),
             Some(other) => return Err(refusal(404, "NotFound", format!("no subresource {other}"))),
         };
         let patch: Value =
@@ -400,7 +424,9 @@ impl Store {
             ));
         }
         let mut object = match subresource {
+            None if key.has_status_subresource() => with_status_of(patched, &current),
             None => patched,
+            Some("status") => with_status_of(current, &patched),
             Some(_) => {
                 let replicas = patched["spec"]["replicas"].as_u64().unwrap_or(0);
                 let mut object = current;
@@ -427,10 +453,26 @@ impl Store {
             field_manager: field_manager.map(str::to_string),
         });
         Ok(match subresource {
-            None => object,
+            None | Some("status") => object,
             Some(_) => scale_of(&object),
         })
     }
+}
+
+/// `object` with the `.status` of `from` (none when `from` has none): what is kept of a
+/// write to an object with a status subresource, or of a write to its `/status`.
+fn with_status_of(mut object: Value, from: &Value) -> Value {
+    if let Some(fields) = object.as_object_mut() {
+        match from.get("status") {
+            Some(status) => {
+                fields.insert("status".into(), status.clone());
+            }
+            None => {
+                fields.remove("status");
+            }
+        }
+    }
+    object
 }
 
 /// A Lease's times are MicroTimes: RFC 3339 with exactly six fraction digits, or the API
@@ -525,6 +567,75 @@ mod tests {
             .patch(&key, None, "application/json-patch+json", test, None)
             .unwrap_err();
         assert_eq!((err.code, err.message.contains("test")), (400, true));
+    }
+
+    #[test]
+    fn a_rollout_s_status_is_written_only_through_its_status_subresource() {
+        let mut store = Store::default();
+        let key = store.put(json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                                   "metadata": {"name": "web", "namespace": "shop"},
+                                   "spec": {"replicas": 2}, "status": {"phase": "Healthy"}}));
+        let merge = |store: &mut Store, sub: Option<&str>, body: Value| {
+            store.patch(
+                &key,
+                sub,
+                "application/merge-patch+json",
+                body.to_string().as_bytes(),
+                None,
+            )
+        };
+        // The object itself: spec and metadata change, status does not.
+        let after = merge(
+            &mut store,
+            None,
+            json!({"metadata": {"labels": {"a": "b"}}, "spec": {"replicas": 3}, "status": {"phase": "Degraded"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            (&after["spec"]["replicas"], &after["metadata"]["labels"]["a"]),
+            (&json!(3), &json!("b"))
+        );
+        assert_eq!(after["status"], json!({"phase": "Healthy"}));
+        assert_eq!(after["metadata"]["generation"], 2);
+        // Its status: only status changes, and the generation stays.
+        let after = merge(
+            &mut store,
+            Some("status"),
+            json!({"metadata": {"labels": {"a": "c"}}, "spec": {"replicas": 9}, "status": {"abort": true}}),
+        )
+        .unwrap();
+        assert_eq!(
+            (&after["spec"]["replicas"], &after["metadata"]["labels"]["a"]),
+            (&json!(3), &json!("b"))
+        );
+        assert_eq!(after["status"], json!({"phase": "Healthy", "abort": true}));
+        assert_eq!(after["metadata"]["generation"], 2);
+        let ops =
+            br#"[{"op": "remove", "path": "/status/abort"}, {"op": "replace", "path": "/spec/replicas", "value": 1}]"#;
+        let after = store
+            .patch(&key, Some("status"), "application/json-patch+json", ops, None)
+            .unwrap();
+        assert_eq!(
+            (&after["status"], &after["spec"]["replicas"]),
+            (&json!({"phase": "Healthy"}), &json!(3))
+        );
+        assert_eq!(store.get(&key, Some("status")).unwrap(), after);
+        let subresources: Vec<_> = store.writes().iter().map(|w| w.subresource.as_deref()).collect();
+        assert_eq!(subresources, [None, Some("status"), Some("status")]);
+        // A create ignores the status; other kinds have no status subresource here.
+        let posted = json!({"metadata": {"name": "api"}, "spec": {}, "status": {"phase": "Healthy"}});
+        let created = store
+            .create(
+                "argoproj.io/v1alpha1",
+                "shop",
+                "rollouts",
+                posted.to_string().as_bytes(),
+                None,
+            )
+            .unwrap();
+        assert!(created.get("status").is_none());
+        let deployment = store.put(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}}));
+        assert_eq!(store.get(&deployment, Some("status")).unwrap_err().code, 404);
     }
 
     #[test]
