@@ -133,3 +133,41 @@ fn an_argo_rollout_sets_its_own_weights_so_the_slider_is_read_only() {
     let fx = d.release.handle(Event::Command(Command::Resume, ana()), d.now);
     assert!(fx.contains(&Effect::PauseTarget(false)), "{fx:?}");
 }
+
+#[test]
+fn an_argo_rollback_ends_once_the_rollout_is_undone_too() {
+    let go = |d: &mut Drive| {
+        let items = d.release.progress(0).map_or(0, |p| p.items.len());
+        for item in 0..items {
+            d.command(Command::ToggleItem { item }, "ana");
+        }
+        d.command(Command::Approve { role: "team".into() }, "sam");
+        d.hold_at(0);
+    };
+    let mut d = Drive::of("plans/argo-rollout.yaml");
+    go(&mut d);
+    d.command(Command::Rollback, "ana");
+    d.step();
+    assert_eq!(d.release.actual_weight(), Some(Weight::ZERO), "aborted");
+    assert_eq!(d.release.phase(), PhaseName::RollingBack, "the undo is still out");
+    d.observe(Observation::PreviousRestored);
+    assert_eq!(d.release.phase(), PhaseName::RolledBack);
+
+    // An undo that fails is said, and the rollback (traffic at 0%) still ends.
+    let mut d = Drive::of("plans/argo-rollout.yaml");
+    go(&mut d);
+    d.command(Command::Rollback, "ana");
+    d.step();
+    d.observe(Observation::RestoreFailed {
+        message: "restore 2.13.4: the stable ReplicaSet of Rollout checkout (old4c) is gone".into(),
+    });
+    assert_eq!(d.release.phase(), PhaseName::RolledBack);
+    assert!(
+        d.release
+            .log()
+            .iter()
+            .any(|e| e.event == EventKind::RouterFailed && e.message.contains("could not be put back")),
+        "{:?}",
+        d.release.log()
+    );
+}

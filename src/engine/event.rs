@@ -69,6 +69,8 @@ pub enum Observation {
     RouterFailed { message: String },
     /// The previous version was restored (rollback completed on the platform side).
     PreviousRestored,
+    /// The previous version could not be put back (the weight is another matter).
+    RestoreFailed { message: String },
     /// The journal could not be written or synced: the release is no longer recorded.
     JournalFailed { message: String },
     /// The target's Lease could not be renewed, or another shipdeck holds it now: said,

@@ -47,8 +47,8 @@ pub async fn router_task(
                 let obs = match aside {
                     Aside::Restore(version) => match timeout(CALL_TIMEOUT, router.restore_previous(&version)).await {
                         Ok(Ok(())) => Some(Observation::PreviousRestored),
-                        Ok(Err(e)) => Some(Observation::RouterFailed { message: format!("restore {version}: {e}") }),
-                        Err(_) => Some(Observation::RouterFailed { message: format!("restore {version}: timed out") }),
+                        Ok(Err(e)) => Some(Observation::RestoreFailed { message: format!("restore {version}: {e}") }),
+                        Err(_) => Some(Observation::RestoreFailed { message: format!("restore {version}: timed out") }),
                     },
                     Aside::Pause(paused) => {
                         let what = if paused { "pause" } else { "resume" };

@@ -74,6 +74,51 @@ fn stops(state: &RolloutState) -> Stops {
     stops
 }
 
+/// The patches Argo's own CLI sends, as merge patches: unpause the spec.
+pub fn unpause_patch() -> Value {
+    paused_patch(false)
+}
+
+/// Pause or resume the spec.
+pub fn paused_patch(paused: bool) -> Value {
+    json!({ "spec": { "paused": paused } })
+}
+
+/// A promote on `/status`: clear the pause conditions, or (paused by nothing) skip the
+/// current step; `None` when every step is done.
+pub fn promote_status_patch(state: &RolloutState) -> Option<Value> {
+    if !state.pause_reasons.is_empty() {
+        return Some(json!({ "status": { "pauseConditions": null } }));
+    }
+    state
+        .step
+        .filter(|s| !s.all_done())
+        .map(|step| json!({ "status": { "currentStepIndex": step.index + 1 } }))
+}
+
+/// An abort on `/status`.
+pub fn abort_patch() -> Value {
+    json!({ "status": { "abort": true } })
+}
+
+/// Every remaining step at once, on `/status`.
+pub fn promote_full_patch() -> Value {
+    json!({ "status": { "promoteFull": true } })
+}
+
+/// The undo, a JSON patch: `stable`'s template (its ReplicaSet's, without the hash label)
+/// in place of `current`, refused if the template changed since it was read.
+pub fn undo_patch(current: &Value, stable: &Value) -> Value {
+    let mut template = stable.clone();
+    if let Some(labels) = template.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+        labels.remove("rollouts-pod-template-hash");
+    }
+    json!([
+        { "op": "test", "path": "/spec/template", "value": current },
+        { "op": "replace", "path": "/spec/template", "value": template },
+    ])
+}
+
 /// Whether the Rollout waits for someone: a pause step, or paused by spec.
 fn paused(state: &RolloutState) -> bool {
     state.spec_paused || !state.pause_reasons.is_empty()
@@ -153,21 +198,16 @@ impl ArgoRolloutsRouter {
     /// (paused by nothing) skip the current step.
     async fn promote(&mut self, state: &RolloutState) -> Result<(), RouterError> {
         if state.spec_paused {
-            self.patch_spec(json!({ "spec": { "paused": false } })).await?;
+            self.patch_spec(unpause_patch()).await?;
         }
-        if !state.pause_reasons.is_empty() {
-            self.patch_status(json!({ "status": { "pauseConditions": null } }))
-                .await
-        } else if let Some(step) = state.step.filter(|s| !s.all_done()) {
-            self.patch_status(json!({ "status": { "currentStepIndex": step.index + 1 } }))
-                .await
-        } else {
-            Ok(())
+        match promote_status_patch(state) {
+            Some(patch) => self.patch_status(patch).await,
+            None => Ok(()),
         }
     }
 
     async fn abort(&mut self) -> Result<(), RouterError> {
-        self.patch_status(json!({ "status": { "abort": true } })).await
+        self.patch_status(abort_patch()).await
     }
 
     async fn set(&mut self, weight: Weight) -> Result<Weight, RouterError> {
@@ -197,9 +237,9 @@ impl ArgoRolloutsRouter {
                 }
                 if !full_sent {
                     if state.spec_paused {
-                        self.patch_spec(json!({ "spec": { "paused": false } })).await?;
+                        self.patch_spec(unpause_patch()).await?;
                     }
-                    self.patch_status(json!({ "status": { "promoteFull": true } })).await?;
+                    self.patch_status(promote_full_patch()).await?;
                     full_sent = true;
                 }
             } else if share >= weight && paused(&state) {
@@ -245,16 +285,10 @@ impl ArgoRolloutsRouter {
                 self.target.rollout
             )));
         };
-        let mut template = set.data.pointer("/spec/template").cloned().unwrap_or(Value::Null);
-        if let Some(labels) = template.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
-            labels.remove("rollouts-pod-template-hash");
-        }
-        // The `test` refuses the undo if the template changed since it was read.
-        let patch: json_patch::Patch = serde_json::from_value(json!([
-            { "op": "test", "path": "/spec/template", "value": value.pointer("/spec/template").cloned().unwrap_or(Value::Null) },
-            { "op": "replace", "path": "/spec/template", "value": template },
-        ]))
-        .map_err(|e| RouterError::Misconfigured(format!("patch: {e}")))?;
+        let stable_template = set.data.pointer("/spec/template").cloned().unwrap_or(Value::Null);
+        let current = value.pointer("/spec/template").cloned().unwrap_or(Value::Null);
+        let patch: json_patch::Patch = serde_json::from_value(undo_patch(&current, &stable_template))
+            .map_err(|e| RouterError::Misconfigured(format!("patch: {e}")))?;
         let api = self.rollouts.get().await?;
         api.patch(&self.target.rollout, &Self::params(), &Patch::Json::<()>(patch))
             .await
@@ -331,7 +365,7 @@ impl TrafficRouter for ArgoRolloutsRouter {
     }
 
     fn pause(&mut self, paused: bool) -> BoxFuture<'_, Result<(), RouterError>> {
-        Box::pin(self.patch_spec(json!({ "spec": { "paused": paused } })))
+        Box::pin(self.patch_spec(paused_patch(paused)))
     }
 
     fn call_limit(&self) -> Duration {

@@ -22,6 +22,11 @@ use crate::plan::{ClusterAccess, Target};
 pub const LEASE_SECONDS: i64 = 30;
 /// How often the holder renews it: three chances before it lapses.
 pub const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// How long a Lease that looks lapsed by its times is watched before it counts as lapsed:
+/// one renewal and then some. A holder whose clock runs behind ours stamps old times while
+/// it renews; the resourceVersion moving is what tells a live holder (as client-go's
+/// leader election judges by its own clock, not the holder's).
+pub const OBSERVE: Duration = Duration::from_secs(RENEW_EVERY.as_secs() + 2);
 /// The longest one Lease call may take (kube's client retries a 503 for minutes).
 pub const CALL_LIMIT: Duration = Duration::from_secs(5);
 
@@ -75,6 +80,13 @@ impl std::fmt::Display for Refused {
     }
 }
 
+/// How one try at the Lease ended, when it did not get it.
+enum Attempt {
+    /// Another shipdeck wrote the Lease between our read and our write: read again.
+    Collided(String),
+    Refused(Refused),
+}
+
 pub struct TargetLease {
     api: Api<Lease>,
     name: String,
@@ -119,30 +131,50 @@ impl TargetLease {
             holder: holder.to_string(),
             released: Mutex::new(false),
         };
+        // Two tries: a takeover that collides with another's (409) reads again, and then
+        // finds the Lease held.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match lease.try_acquire(&what, &namespace, take_over).await {
+                Err(Attempt::Collided(why)) if tries < 2 => tracing::info!("{why}: reading the Lease again"),
+                Err(Attempt::Collided(why)) => return Err(Refused::Other(why)),
+                Err(Attempt::Refused(refused)) => return Err(refused),
+                Ok(taken) => return Ok((lease, taken)),
+            }
+        }
+    }
+
+    async fn try_acquire(&self, what: &str, namespace: &str, take_over: bool) -> Result<Taken, Attempt> {
+        let (lease, name, holder) = (self, self.name.as_str(), self.holder.as_str());
+        let read = || async {
+            lease
+                .api
+                .get_opt(name)
+                .await
+                .map_err(|e| Attempt::Refused(router_error(&e, "get", what, Some(namespace)).to_string().into()))
+        };
         let now = Timestamp::now();
-        let current = lease
-            .api
-            .get_opt(name)
-            .await
-            .map_err(|e| router_error(&e, "get", &what, Some(&namespace)).to_string())?;
+        let current = read().await?;
         let Some(current) = current else {
             let fresh: Lease = serde_json::from_value(json!({
                 "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "shipdeck"}},
                 "spec": {"holderIdentity": holder, "leaseDurationSeconds": LEASE_SECONDS,
                          "acquireTime": stamp(now), "renewTime": stamp(now), "leaseTransitions": 0},
             }))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Attempt::Refused(e.to_string().into()))?;
             let post = PostParams {
                 field_manager: Some("shipdeck".into()),
                 ..PostParams::default()
             };
+            // Created meanwhile by another: read again, and find it held.
             lease.api.create(&post, &fresh).await.map_err(|e| {
-                format!(
+                Attempt::Collided(format!(
                     "{}: another shipdeck may have taken the target this moment",
-                    router_error(&e, "create", &what, Some(&namespace))
-                )
+                    router_error(&e, "create", what, Some(namespace))
+                ))
             })?;
-            return Ok((lease, Taken::Free));
+            return Ok(Taken::Free);
         };
         let spec = current.spec.clone().unwrap_or_default();
         let other = spec.holder_identity.clone().filter(|h| !h.is_empty() && h != holder);
@@ -150,39 +182,59 @@ impl TargetLease {
         let duration = i64::from(spec.lease_duration_seconds.unwrap_or(LEASE_SECONDS as i32));
         // Never renewed nor acquired: as good as lapsed for its whole duration.
         let age = renewed.map_or(2 * duration, |r| now.duration_since(r).as_secs());
+        let refused = |r: Refused| Err(Attempt::Refused(r));
+        let since = spec
+            .acquire_time
+            .as_ref()
+            .map_or("an unknown time".into(), |t| t.0.to_string());
         let taken = match other {
             None => Taken::Free,
             Some(other) if age < duration => {
-                let since = spec
-                    .acquire_time
-                    .as_ref()
-                    .map_or("an unknown time".into(), |t| t.0.to_string());
-                return Err(Refused::Other(format!(
+                return refused(Refused::Other(format!(
                     "the target is driven by {other} since {since} (Lease {name} renewed {age}s ago): one release \
                      drives a target at a time; watch it, or wait until it ends"
                 )));
             }
-            Some(other) if !take_over => {
-                return Err(Refused::Lapsed(format!(
-                    "the target's Lease {name} was held by {other} and lapsed {}s ago (not renewed for {age}s): \
-                     if that release is gone, run again with --take-over",
-                    age - duration
-                )));
+            Some(other) => {
+                // Old by its times: but is it still renewed? Watch it for one renewal.
+                tokio::time::sleep(OBSERVE).await;
+                let again = read().await?;
+                let version = |l: &Option<Lease>| l.as_ref().and_then(|l| l.metadata.resource_version.clone());
+                if version(&again) != current.metadata.resource_version {
+                    return refused(Refused::Other(format!(
+                        "the target is driven by {other} since {since}: its Lease {name} is still renewed, though \
+                         its times are {age}s old (that machine's clock is behind ours): one release drives a \
+                         target at a time"
+                    )));
+                }
+                if !take_over {
+                    return refused(Refused::Lapsed(format!(
+                        "the target's Lease {name} was held by {other} and lapsed {}s ago (not renewed for {age}s, \
+                         nor in the {}s watched): if that release is gone, run again with --take-over",
+                        age - duration,
+                        OBSERVE.as_secs()
+                    )));
+                }
+                Taken::TakenOver {
+                    from: other,
+                    lapsed_secs: age - duration,
+                }
             }
-            Some(other) => Taken::TakenOver {
-                from: other,
-                lapsed_secs: age - duration,
-            },
         };
         let transitions = spec.lease_transitions.unwrap_or(0) + i32::from(taken != Taken::Free);
-        lease
+        let wrote = lease
             .write(
                 &current,
                 json!({"holderIdentity": holder, "leaseDurationSeconds": LEASE_SECONDS,
                        "acquireTime": stamp(now), "renewTime": stamp(now), "leaseTransitions": transitions}),
             )
-            .await?;
-        Ok((lease, taken))
+            .await;
+        match wrote {
+            Ok(()) => Ok(taken),
+            // Changed since it was read: someone else took it first.
+            Err(why) if why.contains("(409)") => Err(Attempt::Collided(why)),
+            Err(why) => refused(Refused::Other(why)),
+        }
     }
 
     /// A merge patch of the spec, guarded by the resourceVersion read.

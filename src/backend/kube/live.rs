@@ -20,6 +20,7 @@ use super::access;
 use super::argo_rollouts::{new_version_share, rollout_resource};
 use super::argo_status::{current_analysis_run, rollout_state};
 use super::deployer::progress_of;
+use super::errors::router_error;
 use super::gateway_api::HttpRouteSplit;
 use super::istio::VirtualServiceSplit;
 use super::pod_readiness::PodReadiness;
@@ -206,8 +207,21 @@ fn lost(what: &str, error: &dyn std::fmt::Display) -> LiveFact {
     LiveFact::Lost(format!("{what}: {}", one_line(&error.to_string(), QUOTE_CHARS)))
 }
 
+/// A watch's failure in the words the routers use: what to fix, not the client's dump.
+fn watch_lost(what: &str, error: &watcher::Error, namespace: &str) -> LiveFact {
+    match error {
+        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
+            LiveFact::Lost(router_error(e, "watch", what, Some(namespace)).to_string())
+        }
+        watcher::Error::WatchError(status) => lost(&format!("watch on {what}"), &status.message),
+        other => lost(&format!("watch on {what}"), other),
+    }
+}
+
 /// Reports the weight one named object routes, each time it changes.
 async fn watch_router(api: Api<DynamicObject>, name: String, read: ReadWeight, out: mpsc::Sender<Observation>) {
+    let api_namespace = api.namespace().unwrap_or("default").to_string();
+    let api_namespace = api_namespace.as_str();
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
     let mut events = watcher(api, config).default_backoff().boxed();
     let send = |fact| {
@@ -232,7 +246,7 @@ async fn watch_router(api: Api<DynamicObject>, name: String, read: ReadWeight, o
             Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
             // Expired (410): the watcher lists afresh by itself; nothing was lost.
             Err(watcher::Error::WatchError(status)) if status.code == 410 => continue,
-            Err(e) => lost(&format!("watch on {name}"), &e),
+            Err(e) => watch_lost(&name, &e, api_namespace),
         };
         if last.as_ref() != Some(&fact) {
             last = Some(fact.clone());
@@ -257,7 +271,8 @@ async fn watch_pods(client: Client, namespace: &str, source: LiveSource, pods: P
                 match api.get(&service).await {
                     Ok(found) => break found.spec.and_then(|s| s.selector).unwrap_or_default(),
                     Err(e) => {
-                        if send(lost(&format!("Service {service}"), &e)).await.is_err() {
+                        let why = router_error(&e, "get", &format!("services/{service}"), Some(namespace));
+                        if send(LiveFact::Lost(why.to_string())).await.is_err() {
                             return;
                         }
                         tokio::time::sleep(backoff).await;
@@ -317,7 +332,7 @@ async fn watch_pods(client: Client, namespace: &str, source: LiveSource, pods: P
             }
             // Expired (410): the watcher lists afresh by itself; nothing was lost.
             Err(watcher::Error::WatchError(status)) if status.code == 410 => continue,
-            Err(e) => lost(&format!("watch on pods {labels}"), &e),
+            Err(e) => watch_lost(&format!("pods {labels}"), &e, namespace),
         };
         if last.as_ref() != Some(&fact) {
             last = Some(fact.clone());
@@ -379,7 +394,7 @@ async fn watch_rollout(client: Client, namespace: &str, name: String, out: mpsc:
             Ok(watcher::Event::Delete(_)) => LiveFact::Lost(format!("Rollout {name} was deleted")),
             Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
             Err(watcher::Error::WatchError(status)) if status.code == 410 => continue,
-            Err(e) => lost(&format!("watch on Rollout {name}"), &e),
+            Err(e) => watch_lost(&format!("rollouts.argoproj.io/{name}"), &e, namespace),
         };
         if last.as_ref() != Some(&fact) {
             last = Some(fact.clone());
@@ -430,7 +445,7 @@ async fn watch_deployment(
             Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
             // Expired (410): the watcher lists afresh by itself; nothing was lost.
             Err(watcher::Error::WatchError(status)) if status.code == 410 => continue,
-            Err(e) => lost(&format!("watch on Deployment {name}"), &e),
+            Err(e) => watch_lost(&format!("deployments.apps/{name}"), &e, namespace),
         };
         if last.as_ref() != Some(&fact) {
             last = Some(fact.clone());

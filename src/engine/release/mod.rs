@@ -79,6 +79,8 @@ pub struct Release {
     pub(in crate::engine) router_error: Option<String>,
     /// What the cluster's watches say the objects hold.
     pub(in crate::engine) live: LiveState,
+    /// A rollback's undo (an Argo Rollout's) not answered yet: the rollback ends after it.
+    pub(in crate::engine) restore_pending: bool,
     /// The Argo Rollout as last watched.
     pub(in crate::engine) rollout: Option<Box<RolloutState>>,
     /// Since when the router's object routes otherwise than the confirmed weight.
@@ -165,6 +167,7 @@ impl Release {
             live: LiveState::default(),
             live_mismatch_since: None,
             rollout: None,
+            restore_pending: false,
             metrics,
             rollback_reason: None,
             journal_failure: None,

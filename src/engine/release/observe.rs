@@ -29,7 +29,7 @@ impl Release {
                     let msg = format!("router confirms canary weight {actual} (desired {})", self.desired);
                     self.record(fx, now, Actor::system(), EventKind::WeightApplied, msg);
                 }
-                if self.phase == PhaseName::RollingBack && actual == Weight::ZERO {
+                if self.phase == PhaseName::RollingBack && actual == Weight::ZERO && !self.restore_pending {
                     self.finish_rollback(now, fx);
                 }
             }
@@ -45,10 +45,8 @@ impl Release {
                 }
                 self.router_error = Some(message);
             }
-            Observation::PreviousRestored => {
-                let msg = format!("previous version {} restored", self.plan.release.stable);
-                self.record(fx, now, Actor::system(), EventKind::Note, msg);
-            }
+            Observation::PreviousRestored => self.restored(None, now, fx),
+            Observation::RestoreFailed { message } => self.restored(Some(message), now, fx),
             Observation::LeaseLost { message } => {
                 if self.lease_problem.as_deref() != Some(message.as_str()) {
                     self.record(fx, now, Actor::system(), EventKind::LeaseLost, message.clone());

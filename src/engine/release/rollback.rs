@@ -40,6 +40,7 @@ impl Release {
         self.stop_deploy(fx);
         self.rollback_reason = Some(reason.clone());
         self.request_weight(Weight::ZERO, fx);
+        self.restore_pending = self.plan.target.undoes_on_rollback();
         fx.push(Effect::RestorePrevious {
             version: stable.clone(),
         });
@@ -48,6 +49,24 @@ impl Release {
             msg.push_str(" (past the rollback window: check the previous version is still deployed)");
         }
         self.record(fx, now, actor, EventKind::RollbackStarted, msg);
+    }
+
+    /// The previous version is back (or could not be put back): the rollback ends if the
+    /// canary is at 0% too.
+    pub(in crate::engine) fn restored(&mut self, failure: Option<String>, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        self.restore_pending = false;
+        let stable = &self.plan.release.stable;
+        let (kind, msg) = match failure {
+            None => (EventKind::Note, format!("previous version {stable} restored")),
+            Some(why) => (
+                EventKind::RouterFailed,
+                format!("{why}: the previous version could not be put back"),
+            ),
+        };
+        self.record(fx, now, Actor::system(), kind, msg);
+        if self.phase == PhaseName::RollingBack && self.actual == Some(Weight::ZERO) {
+            self.finish_rollback(now, fx);
+        }
     }
 
     pub(in crate::engine) fn finish_rollback(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {

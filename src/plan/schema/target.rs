@@ -392,6 +392,12 @@ impl Target {
         }
     }
 
+    /// Whether a rollback has work to do beyond 0%: an Argo Rollout's undo puts the stable
+    /// template back, and the rollback is over only once it has.
+    pub fn undoes_on_rollback(&self) -> bool {
+        matches!(self, Target::ArgoRollouts { .. })
+    }
+
     /// Whether the target sets its own weights (an Argo Rollout's steps): the slider is
     /// read-only and a stage's weight is reached by promoting.
     pub fn sets_own_weights(&self) -> bool {
