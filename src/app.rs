@@ -42,6 +42,11 @@ pub fn main(cli: Cli) -> Result<i32> {
             let mut err = std::io::stderr().lock();
             Ok(crate::rbac::run(args, &mut out, &mut err))
         }
+        Command::Journal { command } => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr().lock();
+            Ok(crate::journal_chain::run(command, &mut out, &mut err))
+        }
         Command::Judge(args) => {
             let mut out = std::io::stdout().lock();
             let mut err = std::io::stderr().lock();

@@ -49,6 +49,11 @@ pub enum Command {
     /// Check a plan against the real systems it names before anything moves: the cluster
     /// and the objects the router would drive, your permissions, and every metric query.
     Preflight(crate::preflight::PreflightArgs),
+    /// Work with journals: `journal verify FILE` checks a journal's hash chain.
+    Journal {
+        #[command(subcommand)]
+        command: crate::journal_chain::JournalCommand,
+    },
     /// Validate plans: one summary line per valid plan, located errors otherwise.
     Check {
         /// Plan files (YAML) to validate.

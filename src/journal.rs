@@ -1,6 +1,9 @@
 //! The journal: every event and decision as one JSON line, each line written whole and
 //! flushed as it happens, so the record survives a crash of shipdeck or of the machine.
-//! Every line carries the run's id: two runs that share a file stay apart.
+//! Every line carries the run's id: two runs that share a file stay apart. Every line also
+//! carries the SHA-256 of the line before it in the file (`prev`; empty on the first), so a
+//! line edited, removed or inserted later breaks the chain where it happened
+//! (`shipdeck journal verify`, in `journal_chain`).
 
 use std::fs::{File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
@@ -28,6 +31,8 @@ pub struct Journal {
     out: Box<dyn Sink>,
     run: String,
     path: PathBuf,
+    /// The hash of the last line in the file, for the next line's `prev`.
+    prev: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,10 +43,11 @@ pub struct JournalError {
     pub cause: io::Error,
 }
 
-/// One journal line: the entry, and the run that wrote it.
+/// One journal line: the entry, the run that wrote it, and the hash of the line before.
 #[derive(Serialize)]
 struct Line<'a> {
     run: &'a str,
+    prev: &'a str,
     #[serde(flatten)]
     entry: &'a LogEntry,
 }
@@ -66,8 +72,16 @@ impl Journal {
             )));
         }
         create_dir_of(path).map_err(err)?;
-        let file = OpenOptions::new().create(true).append(true).open(path).map_err(err)?;
-        Ok(Journal::with_sink(Box::new(file), path))
+        let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(err)?;
+        // Appending to a journal: chain on to its last line. A last line torn by a crash
+        // is ended first, so it stays one (torn) line and the next starts clean.
+        let (prev, torn) = last_line_hash(path).map_err(err)?;
+        if torn {
+            file.write_all(b"\n").and_then(|()| file.flush()).map_err(err)?;
+        }
+        let mut journal = Journal::with_sink(Box::new(file), path);
+        journal.prev = prev;
+        Ok(journal)
     }
 
     /// A journal of its own in `dir` for a run of `release` started at `start`:
@@ -106,6 +120,7 @@ impl Journal {
             out,
             run: new_run_id(),
             path: path.to_path_buf(),
+            prev: String::new(),
         }
     }
 
@@ -120,10 +135,18 @@ impl Journal {
 
     /// Appends one entry as one whole line, written in one piece and flushed at once.
     pub fn append(&mut self, entry: &LogEntry) -> io::Result<()> {
-        let mut line = serde_json::to_vec(&Line { run: &self.run, entry })?;
+        let mut line = serde_json::to_vec(&Line {
+            run: &self.run,
+            prev: &self.prev,
+            entry,
+        })?;
+        let hash = line_hash(&line);
         line.push(b'\n');
         self.out.write_all(&line)?;
-        self.out.flush()
+        self.out.flush()?;
+        // Only a line written whole is chained to: after a failed write the journal holds.
+        self.prev = hash;
+        Ok(())
     }
 
     /// Forces what was written onto the disk (on decisions, before a traffic change, at
@@ -132,6 +155,36 @@ impl Journal {
         self.out.flush()?;
         self.out.sync()
     }
+}
+
+/// The chain's hash of one line (its bytes without the newline), as lowercase hex.
+pub fn line_hash(line: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(line).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How far back a journal's end is read to find its last line.
+const TAIL: u64 = 1 << 20;
+
+/// The hash of `path`'s last line (empty for an empty or absent file), and whether that
+/// line is torn (no newline after it).
+fn last_line_hash(path: &Path) -> io::Result<(String, bool)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = File::open(path) else {
+        return Ok((String::new(), false));
+    };
+    let len = file.metadata()?.len();
+    let start = len.saturating_sub(TAIL);
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::with_capacity((len - start) as usize);
+    file.read_to_end(&mut tail)?;
+    let torn = tail.last().is_some_and(|b| *b != b'\n');
+    let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
+    if body.is_empty() {
+        return Ok((String::new(), torn));
+    }
+    let last = body.rsplit(|b| *b == b'\n').next().unwrap_or(body);
+    Ok((line_hash(last), torn))
 }
 
 fn create_dir_of(path: &Path) -> io::Result<()> {

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod files;
 pub mod format;
 pub mod journal;
+pub mod journal_chain;
 pub mod judge_cli;
 pub mod outside;
 pub mod plan;

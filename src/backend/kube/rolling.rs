@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Container;
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
@@ -92,27 +93,13 @@ impl RollingRouter {
     }
 
     async fn read(&mut self) -> Result<Reading, RouterError> {
-        let api = self.api.get().await?;
-        let d = api
-            .get(&self.target.deployment)
-            .await
-            .map_err(|e| router_error(&e, "get", &self.what(), api.namespace()))?;
+        let (_, d) = self.get().await?;
         let progress = progress_of(&d);
-        let containers = d
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref())
-            .map(|s| s.containers.clone())
-            .unwrap_or_default();
-        let wanted = self.deploy.as_ref().and_then(|d| d.container.clone());
-        let container = match &wanted {
-            Some(name) => containers.iter().find(|c| &c.name == name),
-            None => containers.first(),
-        };
+        let container = self.container(&d).map(|(_, c)| c);
         Ok(Reading {
             replicas: progress.desired,
             paused: d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false),
-            image: container.and_then(|c| c.image.clone()),
+            image: container.and_then(|c| c.image),
             previous: d
                 .metadata
                 .annotations
@@ -122,6 +109,26 @@ impl RollingRouter {
             old: progress.old,
             observed: progress.observed,
         })
+    }
+
+    async fn get(&mut self) -> Result<(Api<Deployment>, Deployment), RouterError> {
+        let api = self.api.get().await?;
+        let d = api
+            .get(&self.target.deployment)
+            .await
+            .map_err(|e| router_error(&e, "get", &self.what(), api.namespace()))?;
+        Ok((api, d))
+    }
+
+    /// The container the plan's deploy names (or the first), with its index.
+    fn container(&self, d: &Deployment) -> Option<(usize, Container)> {
+        let containers = &d.spec.as_ref()?.template.spec.as_ref()?.containers;
+        let wanted = self.deploy.as_ref().and_then(|d| d.container.as_deref());
+        let index = match wanted {
+            Some(name) => containers.iter().position(|c| c.name == name)?,
+            None => (!containers.is_empty()).then_some(0)?,
+        };
+        Some((index, containers[index].clone()))
     }
 
     async fn patch(&mut self, patch: serde_json::Value) -> Result<(), RouterError> {
@@ -206,28 +213,13 @@ impl RollingRouter {
 
     /// The previous image back in the template, the rollout resumed.
     async fn put_back(&mut self, previous: &str) -> Result<(), RouterError> {
-        let api = self.api.get().await?;
-        let d = api
-            .get(&self.target.deployment)
-            .await
-            .map_err(|e| router_error(&e, "get", &self.what(), api.namespace()))?;
-        let containers = d
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref())
-            .map(|s| s.containers.clone())
-            .unwrap_or_default();
-        let wanted = self.deploy.as_ref().and_then(|d| d.container.clone());
-        let index = match &wanted {
-            Some(name) => containers.iter().position(|c| &c.name == name),
-            None => (!containers.is_empty()).then_some(0),
-        }
-        .ok_or_else(|| {
+        let (api, d) = self.get().await?;
+        let (index, container) = self.container(&d).ok_or_else(|| {
             RouterError::Misconfigured(format!("Deployment {} has no such container", self.target.deployment))
         })?;
         let path = format!("/spec/template/spec/containers/{index}");
         let patch: json_patch::Patch = serde_json::from_value(json!([
-            { "op": "test", "path": format!("{path}/name"), "value": containers[index].name },
+            { "op": "test", "path": format!("{path}/name"), "value": container.name },
             { "op": "add", "path": format!("{path}/image"), "value": previous },
             { "op": "add", "path": "/spec/paused", "value": false },
         ]))
