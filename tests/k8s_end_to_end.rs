@@ -1093,3 +1093,56 @@ fn two_takeovers_at_once_leave_one_driver() {
     let loser = &said[codes.iter().position(|c| *c == Some(1)).unwrap()];
     assert!(loser.contains("the target is driven by"), "{loser}");
 }
+
+/// SIGTERM while a rollback is in flight on an API server that acknowledges only two
+/// seconds later: the process waits for the acknowledgement, then ends, and says so.
+#[test]
+fn a_stop_during_a_rollback_waits_for_the_acknowledgement() {
+    use std::io::{BufRead, BufReader};
+    let cluster = Cluster::new();
+    let key = route(&cluster);
+    let plan = cluster.plan(
+        GATEWAY,
+        "  - { name: canary 25%, weight: 25, hold: 1m }\n  - { name: full, weight: 100, hold: 2s }\n",
+    );
+    let mut run = cluster.start(&plan);
+    let mut lines = BufReader::new(run.stdout.take().unwrap()).lines();
+    wait_until("the canary at 25%", &|| {
+        cluster.api.get(&key).is_some_and(|r| weights(&r) == (75, 25))
+    });
+    cluster.api.set_down(true);
+    cluster.bad.store(true, Ordering::SeqCst);
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.contains("ROLLBACK by trigger") {
+            break;
+        }
+    }
+    assert!(seen.iter().any(|l| l.contains("ROLLBACK by trigger")), "{seen:?}");
+    // SAFETY: kill only sends a signal to the child this test started.
+    unsafe { libc::kill(run.id() as i32, libc::SIGTERM) };
+    let stopped = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        run.try_wait().unwrap().is_none(),
+        "it must not end before the rollback is acknowledged"
+    );
+    cluster.api.set_down(false);
+    let status = run.wait().unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(status.code(), Some(3), "{rest:?}");
+    assert!(stopped.elapsed() >= std::time::Duration::from_secs(2));
+    assert_eq!(weights(&cluster.api.get(&key).unwrap()), (100, 0));
+    let said = rest.join("\n");
+    assert!(
+        said.contains("SIGTERM during a rollback: the rollback goes on until the router confirms 0%"),
+        "{said}"
+    );
+    assert!(said.contains("rolled back: canary at 0%"), "{said}");
+    assert!(
+        said.contains("stopped by SIGTERM once the rollback was acknowledged"),
+        "{said}"
+    );
+}

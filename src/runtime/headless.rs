@@ -10,6 +10,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::session::Session;
 use super::signals::Signals;
+use super::stop::{Finished, finish_rollback};
 use crate::engine::{Actor, Command, HoldReason, LogEntry, Observation, PhaseName, Release, Step};
 use crate::outside::one_line;
 
@@ -115,7 +116,19 @@ pub async fn run(
             }
             _ = ticker.tick() => session.tick(),
             name = signals.stop() => {
-                return finish(session, Outcome::Stopped, &options, &format!("stopped by {name}"), printed, out);
+                let operator = options.operator.clone();
+                let (outcome, why) = match finish_rollback(&mut session, &mut observations, &mut signals, &operator, name).await {
+                    Finished::NothingInFlight => (Outcome::Stopped, format!("stopped by {name}")),
+                    Finished::RolledBack => (
+                        Outcome::RolledBack,
+                        format!("stopped by {name} once the rollback was acknowledged"),
+                    ),
+                    Finished::NotAcknowledged => (
+                        Outcome::Stopped,
+                        format!("stopped by {name}: the rollback was not acknowledged in time"),
+                    ),
+                };
+                return finish(session, outcome, &options, &why, printed, out);
             }
         }
     }

@@ -9,6 +9,7 @@ pub mod operator;
 pub mod output_thread;
 pub mod session;
 pub mod signals;
+pub mod stop;
 pub mod tasks;
 pub mod tui;
 pub mod weights;

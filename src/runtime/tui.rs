@@ -13,6 +13,7 @@ use tokio::time::MissedTickBehavior;
 use super::frame_writer::{Dropped, FrameWriter};
 use super::session::Session;
 use super::signals::Signals;
+use super::stop::{Finished, finish_rollback};
 use crate::engine::Observation;
 use crate::ui::app::UiState;
 use crate::ui::draw::draw;
@@ -117,7 +118,15 @@ async fn event_loop(
             }
             name = signals.stop() => {
                 let why = if name == "SIGHUP" { "SIGHUP: the terminal went away" } else { name };
-                session.close(ui.operator.clone(), why);
+                // Nothing is drawn meanwhile: the terminal may be what went away.
+                let operator = ui.operator.clone();
+                let finished = finish_rollback(&mut session, &mut observations, &mut signals, &operator, why).await;
+                let why = match finished {
+                    Finished::NothingInFlight => why.to_string(),
+                    Finished::RolledBack => format!("{why}, once the rollback was acknowledged"),
+                    Finished::NotAcknowledged => format!("{why}; the rollback was not acknowledged in time"),
+                };
+                session.close(ui.operator.clone(), &why);
                 return Ok(());
             }
         }
