@@ -2142,3 +2142,27 @@ fn history_serves_a_sigma_band_as_the_baseline_s_history() {
         sim.gate_detail(0)
     );
 }
+
+/// What the router serves at start is shown before anything moves, and a confirmation
+/// that came first is never overwritten by it.
+#[test]
+fn the_weight_found_at_start_is_the_first_word_on_traffic() {
+    let (mut sim, _) = Sim::new(Spec::default());
+    sim.router_live = false;
+    assert_eq!(sim.release.actual_weight(), None);
+    sim.observe(Observation::WeightFound { actual: w(25) });
+    assert_eq!(sim.release.actual_weight(), Some(w(25)));
+    assert!(
+        sim.release
+            .log()
+            .iter()
+            .any(|e| e.message == "router serves canary weight 25% at start, before anything changed")
+    );
+    sim.observe(Observation::WeightApplied { actual: Weight::ZERO });
+    sim.observe(Observation::WeightFound { actual: w(50) });
+    assert_eq!(
+        sim.release.actual_weight(),
+        Some(Weight::ZERO),
+        "a late read changes nothing"
+    );
+}

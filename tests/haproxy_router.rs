@@ -447,3 +447,17 @@ async fn inspecting_reads_the_backend_and_changes_nothing() {
     assert!(matches!(err, Misconfigured(_)), "{err}");
     assert!(err.to_string().contains("canary9"), "{err}");
 }
+
+/// What the backend serves at start is read without changing anything: an earlier
+/// attempt's weight left in place is seen before anything moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_haproxy, ignore = "needs haproxy: apt-get install haproxy")]
+async fn the_current_share_is_read_without_changing_anything() {
+    let s = stack().await;
+    let mut r = router(&s.haproxy);
+    assert_eq!(r.current().await, Ok(Some(Weight::ZERO)));
+    r.apply(w(25)).await.unwrap();
+    let mut fresh = router(&s.haproxy);
+    assert_eq!(fresh.current().await, Ok(Some(w(25))), "what an earlier run left");
+    assert_eq!(s.haproxy.weight("canary1"), 25, "unchanged by the read");
+}

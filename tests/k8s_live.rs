@@ -111,6 +111,11 @@ async fn the_live_lines_follow_the_objects_through_expiry_cuts_and_an_outage() {
     api.put(with_weights(50, 50));
     let seen = until(&mut rx, LiveSource::Router, &w(50)).await;
     assert!(!seen.iter().any(|(_, f)| matches!(f, LiveFact::Lost(_))), "{seen:?}");
+    // The new fact may come from the relist, before the watch that follows it starts.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while api.watches_served() <= served && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(api.watches_served() > served, "it watched again");
 
     // A cut connection: resumed, and what changed in the gap arrives.

@@ -112,6 +112,12 @@ impl HaproxyRouter {
         let deadline = Instant::now() + self.timeout;
         let status = self.server_status(deadline).await?;
         self.write_weights(weight, deadline).await?;
+        self.served_share(&status, deadline).await
+    }
+
+    /// The canary's share the servers' weights give now, with `status` (from `show stat`):
+    /// refused when nothing is served or a weighted server takes no traffic.
+    async fn served_share(&self, status: &[(String, String)], deadline: Instant) -> Result<Weight, RouterError> {
         let current = self.read_weights(deadline).await?;
 
         let sum = |want: Side| {
@@ -148,6 +154,14 @@ impl HaproxyRouter {
             )));
         }
         Weight::new(share).ok_or_else(|| Unavailable(format!("haproxy: computed share {share} is not a percent")))
+    }
+
+    /// The share the backend serves now, changing nothing.
+    async fn current_share(&self) -> Result<Option<Weight>, RouterError> {
+        self.check_names()?;
+        let deadline = Instant::now() + self.timeout;
+        let status = self.server_status(deadline).await?;
+        self.served_share(&status, deadline).await.map(Some)
     }
 
     /// What the backend holds now, changing nothing: each server's state and weight.
@@ -349,6 +363,10 @@ impl TrafficRouter for HaproxyRouter {
 
     /// HAProxy only moves traffic: the previous version is still running behind the stable
     /// servers, so there is nothing to restore.
+    fn current(&mut self) -> BoxFuture<'_, Result<Option<Weight>, RouterError>> {
+        Box::pin(self.current_share())
+    }
+
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
         Box::pin(self.describe())
     }

@@ -27,6 +27,11 @@ pub trait TrafficRouter: Send + 'static {
     fn restore_previous(&mut self, _version: &str) -> BoxFuture<'_, Result<(), RouterError>> {
         Box::pin(async { Ok(()) })
     }
+    /// The weight the router serves now, read without changing anything: shown at start,
+    /// before anything moves. `None` from a router that cannot say (the simulator).
+    fn current(&mut self) -> BoxFuture<'_, Result<Option<Weight>, RouterError>> {
+        Box::pin(async { Ok(None) })
+    }
     /// Pauses (or resumes) a target that moves by itself; nothing for one that moves only
     /// when told.
     fn pause(&mut self, _paused: bool) -> BoxFuture<'_, Result<(), RouterError>> {

@@ -65,6 +65,8 @@ pub enum Observation {
     History(History),
     /// The router confirmed the canary weight it now serves.
     WeightApplied { actual: Weight },
+    /// What the router served at start, read before anything changed.
+    WeightFound { actual: Weight },
     /// The router could not apply or read the weight.
     RouterFailed { message: String },
     /// The previous version was restored (rollback completed on the platform side).

@@ -35,6 +35,24 @@ pub async fn router_task(
     out: mpsc::Sender<Observation>,
 ) {
     let mut asides = asides;
+    // What the router serves before anything changes, unless a wish comes first (a read
+    // dropped halfway changes nothing).
+    tokio::select! {
+        biased;
+        changed = desired.changed() => {
+            if changed.is_err() {
+                return;
+            }
+            desired.mark_changed();
+        }
+        read = timeout(CALL_TIMEOUT, router.current()) => {
+            if let Ok(Ok(Some(actual))) = read
+                && out.send(Observation::WeightFound { actual }).await.is_err()
+            {
+                return;
+            }
+        }
+    }
     loop {
         tokio::select! {
             changed = desired.changed() => {

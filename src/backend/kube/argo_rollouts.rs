@@ -364,6 +364,13 @@ impl TrafficRouter for ArgoRolloutsRouter {
         Box::pin(self.describe())
     }
 
+    fn current(&mut self) -> BoxFuture<'_, Result<Option<Weight>, RouterError>> {
+        Box::pin(async {
+            let (_, state) = self.read().await?;
+            Ok(Some(new_version_share(&state)))
+        })
+    }
+
     fn pause(&mut self, paused: bool) -> BoxFuture<'_, Result<(), RouterError>> {
         Box::pin(self.patch_spec(paused_patch(paused)))
     }

@@ -39,16 +39,22 @@ impl ReplicasRouter {
     }
 
     /// The replicas each Deployment asks for now.
-    async fn describe(&mut self) -> Result<String, RouterError> {
+    /// The replicas the stable and the canary Deployment ask for now.
+    async fn counts(&mut self) -> Result<[i32; 2], RouterError> {
         let api = self.api.get().await?;
-        let mut counts = Vec::with_capacity(2);
-        for name in [&self.target.stable, &self.target.canary] {
+        let mut counts = [0; 2];
+        for (i, name) in [&self.target.stable, &self.target.canary].into_iter().enumerate() {
             let scale = api
                 .get_scale(name)
                 .await
                 .map_err(|e| router_error(&e, "get", &format!("deployments.apps/{name}/scale"), api.namespace()))?;
-            counts.push(scale.spec.and_then(|s| s.replicas).unwrap_or(0));
+            counts[i] = scale.spec.and_then(|s| s.replicas).unwrap_or(0);
         }
+        Ok(counts)
+    }
+
+    async fn describe(&mut self) -> Result<String, RouterError> {
+        let counts = self.counts().await?;
         let held = u32::try_from(counts[0] + counts[1]).unwrap_or(0);
         let said = format!(
             "Deployments {} at {} replicas, {} at {}",
@@ -118,6 +124,14 @@ impl ReplicasRouter {
 impl TrafficRouter for ReplicasRouter {
     fn apply(&mut self, weight: Weight) -> BoxFuture<'_, Result<Weight, RouterError>> {
         Box::pin(self.set(weight))
+    }
+
+    fn current(&mut self) -> BoxFuture<'_, Result<Option<Weight>, RouterError>> {
+        Box::pin(async {
+            let [stable, canary] = self.counts().await?;
+            let total = (stable + canary).max(1);
+            Ok(Some(Weight::saturating((canary * 100 + total / 2) / total)))
+        })
     }
 
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {

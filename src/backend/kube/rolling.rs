@@ -255,6 +255,18 @@ impl TrafficRouter for RollingRouter {
         Box::pin(self.describe())
     }
 
+    fn current(&mut self) -> BoxFuture<'_, Result<Option<Weight>, RouterError>> {
+        Box::pin(async {
+            let now = self.read().await?;
+            let on_canary = self
+                .deploy
+                .as_ref()
+                .is_some_and(|d| now.image.as_deref() == Some(d.image.as_str()));
+            let canary_pods = if on_canary { now.updated } else { now.old };
+            Ok(Some(share(canary_pods, now.replicas)))
+        })
+    }
+
     fn call_limit(&self) -> Duration {
         CALL_LIMIT
     }

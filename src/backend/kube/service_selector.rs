@@ -132,6 +132,18 @@ impl TrafficRouter for ServiceSelectorRouter {
         Box::pin(self.set(weight))
     }
 
+    fn current(&mut self) -> BoxFuture<'_, Result<Option<Weight>, RouterError>> {
+        Box::pin(async {
+            let api = self.api.get().await?;
+            let what = format!("services/{}", self.target.service);
+            let service = api
+                .get(&self.target.service)
+                .await
+                .map_err(|e| router_error(&e, "get", &what, api.namespace()))?;
+            self.serving(&service).map(Some)
+        })
+    }
+
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
         Box::pin(self.describe())
     }

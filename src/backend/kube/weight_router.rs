@@ -106,6 +106,13 @@ impl<T: WeightedObject> TrafficRouter for WeightRouter<T> {
         Box::pin(self.set(weight))
     }
 
+    fn current(&mut self) -> BoxFuture<'_, Result<Option<Weight>, RouterError>> {
+        Box::pin(async {
+            let (_, object) = self.read().await?;
+            Ok(Some(self.object.split(&object)?.canary_share()))
+        })
+    }
+
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
         Box::pin(self.describe())
     }

@@ -33,6 +33,14 @@ impl Release {
                     self.finish_rollback(now, fx);
                 }
             }
+            // Only news before any confirmation: a confirmation says more, and later.
+            Observation::WeightFound { actual } if self.actual.is_none() => {
+                self.actual = Some(actual);
+                self.track_exposure(actual, now);
+                let msg = format!("router serves canary weight {actual} at start, before anything changed");
+                self.record(fx, now, Actor::system(), EventKind::WeightApplied, msg);
+            }
+            Observation::WeightFound { .. } => {}
             Observation::RouterFailed { message } => {
                 if self.router_error.as_deref() != Some(message.as_str()) {
                     self.record(
