@@ -150,8 +150,9 @@ pub async fn router_task(
     }
 }
 
-/// Samples every metric once per analysis interval (virtual time), all metrics at once,
-/// each call bounded by `limit` so one slow query cannot hold up the others. Beside the
+/// Samples every metric once per analysis interval (virtual time), each metric on a beat of
+/// its own and each call bounded by `limit`, so one slow query delays no other metric's
+/// samples. Beside the
 /// first samples, the source's history before `started` (the release's start) is read once
 /// and sent as one observation: it never delays a live sample.
 pub async fn metrics_task(
@@ -180,35 +181,34 @@ pub async fn metrics_task(
             }
         }
     };
-    let live = async {
+    // Each metric keeps its own beat: a query that is slow (up to `limit`) delays only its
+    // own samples, never the other metrics' of the same round.
+    let source = &source;
+    let out = &out;
+    let live = futures::future::join_all(metrics.iter().enumerate().map(|(index, metric)| async move {
         let mut ticker = tokio::time::interval(clock.real(interval));
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
         loop {
             ticker.tick().await;
             let at = clock.now();
-            let source = &source;
-            let round = metrics.iter().enumerate().map(|(index, metric)| async move {
-                let (canary, baseline) = match timeout(limit, source.sample(index, metric, at)).await {
-                    Ok(readings) => readings,
-                    Err(_) => {
-                        let why = format!("no answer within {}s", limit.as_secs());
-                        (Reading::NoData(why.clone()), Reading::NoData(why))
-                    }
-                };
-                Observation::Sample {
-                    metric: index,
-                    canary,
-                    baseline,
-                    at,
+            let (canary, baseline) = match timeout(limit, source.sample(index, metric, at)).await {
+                Ok(readings) => readings,
+                Err(_) => {
+                    let why = format!("no answer within {}s", limit.as_secs());
+                    (Reading::NoData(why.clone()), Reading::NoData(why))
                 }
-            });
-            for observation in futures::future::join_all(round).await {
-                if out.send(observation).await.is_err() {
-                    return;
-                }
+            };
+            let sample = Observation::Sample {
+                metric: index,
+                canary,
+                baseline,
+                at,
+            };
+            if out.send(sample).await.is_err() {
+                return;
             }
         }
-    };
+    }));
     futures::join!(history, live);
 }
 
@@ -408,5 +408,50 @@ mod tests {
             out.recv().await,
             Some(Observation::WeightApplied { actual: Weight::ZERO })
         );
+    }
+
+    /// Answers metric 0 at once and keeps metric 1 waiting (a slow query).
+    struct OneSlow;
+
+    impl MetricsSource for OneSlow {
+        fn sample<'a>(&'a self, index: usize, _: &'a Metric, _: DateTime<Utc>) -> BoxFuture<'a, (Reading, Reading)> {
+            async move {
+                if index == 1 {
+                    std::future::pending::<()>().await;
+                }
+                (Reading::Value(1.0), Reading::Value(1.0))
+            }
+            .boxed()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_query_delays_no_other_metric_s_samples() {
+        let metric = |name: &str| -> Metric {
+            serde_yaml::from_str(&format!("{{ name: {name}, canary: q, baseline: q }}")).unwrap()
+        };
+        let (out_tx, mut out) = mpsc::channel(64);
+        let clock = Clock::new(1.0);
+        let start = tokio::time::Instant::now();
+        tokio::spawn(metrics_task(
+            Box::new(OneSlow),
+            vec![metric("fast"), metric("slow")],
+            Duration::from_secs(5),
+            Duration::from_secs(12),
+            clock,
+            clock.now(),
+            out_tx,
+        ));
+        // Three beats of 5 s while the slow query has not answered: the fast metric's
+        // samples arrive on time, each beat.
+        let mut fast = 0;
+        for _ in 0..3 {
+            match out.recv().await {
+                Some(Observation::Sample { metric: 0, .. }) => fast += 1,
+                other => panic!("only the fast metric answers within its beat: {other:?}"),
+            }
+        }
+        assert_eq!(fast, 3);
+        assert!(start.elapsed() < Duration::from_secs(12), "before the slow one's limit");
     }
 }
