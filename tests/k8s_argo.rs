@@ -304,3 +304,23 @@ fn every_patch_gives_a_rollout_the_real_crd_accepts() {
             .any(|e| e.contains("unknown field"))
     );
 }
+
+/// After an undo the template is the stable one again: the release's version serves
+/// nothing, so 0% is confirmed without aborting a healthy Rollout.
+#[tokio::test]
+async fn after_an_undo_the_release_s_version_serves_nothing() {
+    let (client, mut handle) = kube_mock::client("shop");
+    let server = tokio::spawn(async move {
+        read(&mut handle, rollout(3, 50, true, false)).await;
+        let mut undone = rollout(4, 0, false, false);
+        undone["status"]["currentPodHash"] = json!("old4c");
+        undone["status"]["phase"] = json!("Healthy");
+        undone["status"].as_object_mut().unwrap().remove("canary");
+        read(&mut handle, undone).await;
+        // No abort follows: the mock would answer nothing more.
+    });
+    let mut router = router(client);
+    assert_eq!(router.current().await, Ok(Some(w(50))), "the release's version at 50%");
+    assert_eq!(router.apply(Weight::ZERO).await, Ok(Weight::ZERO));
+    server.await.unwrap();
+}

@@ -34,13 +34,21 @@ pub struct ArgoRolloutsRouter {
     target: ArgoRolloutsTarget,
     /// The plan's stage weights: each must be one the Rollout waits at (preflight).
     stages: Vec<Weight>,
+    /// The pod hash of the release's version: the Rollout's current one when first read.
+    release_hash: Option<String>,
     rollouts: LazyApi<DynamicObject>,
     replica_sets: LazyApi<DynamicObject>,
 }
 
-/// The share of traffic the new version has by the Rollout's account: its canary weight
-/// while it steps, all of it once the new version is the stable one.
-pub fn new_version_share(state: &RolloutState) -> Weight {
+/// The share of traffic the release's version has by the Rollout's account: its canary
+/// weight while it steps, all of it once it is the stable one, none once the template is
+/// another again (an undo put the stable one back). The release's version is the pod hash
+/// the Rollout ran when first read, remembered in `release`.
+pub fn new_version_share(state: &RolloutState, release: &mut Option<String>) -> Weight {
+    let release = release.get_or_insert_with(|| state.current_hash.clone().unwrap_or_default());
+    if state.current_hash.as_deref() != Some(release.as_str()) {
+        return Weight::ZERO;
+    }
     let promoted = !state.aborted
         && state.step.is_some_and(|s| s.all_done())
         && state.current_hash.is_some()
@@ -131,6 +139,7 @@ impl ArgoRolloutsRouter {
         ArgoRolloutsRouter {
             target,
             stages,
+            release_hash: None,
             rollouts: LazyApi::new(access.clone(), move |c, ns| Api::namespaced_with(c, ns, &resource)),
             replica_sets: LazyApi::new(access, move |c, ns| Api::namespaced_with(c, ns, &sets)),
         }
@@ -148,6 +157,7 @@ impl ArgoRolloutsRouter {
         ArgoRolloutsRouter {
             target,
             stages,
+            release_hash: None,
             rollouts: LazyApi::made(client.clone(), namespace, move |c, ns| {
                 Api::namespaced_with(c, ns, &resource)
             }),
@@ -216,7 +226,7 @@ impl ArgoRolloutsRouter {
         let mut full_sent = false;
         loop {
             let (_, state) = self.read().await?;
-            let share = new_version_share(&state);
+            let share = new_version_share(&state, &mut self.release_hash);
             if weight == Weight::ZERO {
                 let still = state.aborted || paused(&state) || state.step.is_none_or(|s| s.all_done());
                 if share == Weight::ZERO && still {
@@ -300,6 +310,16 @@ impl ArgoRolloutsRouter {
     /// a stage at another weight could never be reached by promoting.
     async fn describe(&mut self) -> Result<String, RouterError> {
         let (_, state) = self.read().await?;
+        let one_version = state.current_hash.is_some()
+            && state.current_hash == state.stable_hash
+            && state.step.is_none_or(|s| s.all_done());
+        if one_version {
+            return Err(RouterError::Misconfigured(format!(
+                "Rollout {} runs one version, fully promoted: apply the new version's template first (CI, GitOps), \
+                 then run the release",
+                self.target.rollout
+            )));
+        }
         let stops = stops(&state);
         let missing: Vec<String> = self
             .stages
@@ -346,7 +366,7 @@ impl ArgoRolloutsRouter {
             "Rollout {}: {}{step}, new version at {}; it waits for a promote at {waits}{timed}",
             self.target.rollout,
             state.phase,
-            new_version_share(&state)
+            new_version_share(&state, &mut self.release_hash)
         ))
     }
 }
@@ -367,7 +387,7 @@ impl TrafficRouter for ArgoRolloutsRouter {
     fn current(&mut self) -> BoxFuture<'_, Result<Option<Weight>, RouterError>> {
         Box::pin(async {
             let (_, state) = self.read().await?;
-            Ok(Some(new_version_share(&state)))
+            Ok(Some(new_version_share(&state, &mut self.release_hash)))
         })
     }
 

@@ -361,6 +361,7 @@ async fn watch_rollout(client: Client, namespace: &str, name: String, out: mpsc:
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
     let mut events = watcher(rollouts, config).default_backoff().boxed();
     let mut last: Option<LiveFact> = None;
+    let mut release = None;
     while let Some(event) = events.next().await {
         let fact = match event {
             Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
@@ -385,7 +386,7 @@ async fn watch_rollout(client: Client, namespace: &str, name: String, out: mpsc:
                     })
                     .unwrap_or_default();
                 let state = rollout_state(&value, run.as_ref(), &owned);
-                let share = new_version_share(&state);
+                let share = new_version_share(&state, &mut release);
                 if out.send(Observation::Rollout(Box::new(state))).await.is_err() {
                     return;
                 }
