@@ -21,8 +21,6 @@ pub enum LiveSource {
 }
 
 impl LiveSource {
-    pub const ALL: [LiveSource; 3] = [LiveSource::Router, LiveSource::StablePods, LiveSource::CanaryPods];
-
     fn index(self) -> usize {
         self as usize
     }

@@ -30,6 +30,18 @@ pub fn rollout_resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout"), "rollouts")
 }
 
+pub fn replica_set_resource() -> ApiResource {
+    ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "ReplicaSet"))
+}
+
+fn rollouts_api(client: Client, namespace: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(client, namespace, &rollout_resource())
+}
+
+fn replica_sets_api(client: Client, namespace: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(client, namespace, &replica_set_resource())
+}
+
 pub struct ArgoRolloutsRouter {
     target: ArgoRolloutsTarget,
     /// The plan's stage weights: each must be one the Rollout waits at (preflight).
@@ -134,14 +146,12 @@ fn paused(state: &RolloutState) -> bool {
 
 impl ArgoRolloutsRouter {
     pub fn new(target: ArgoRolloutsTarget, stages: Vec<Weight>, access: ClusterAccess) -> ArgoRolloutsRouter {
-        let resource = rollout_resource();
-        let sets = ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "ReplicaSet"));
         ArgoRolloutsRouter {
             target,
             stages,
             release_hash: None,
-            rollouts: LazyApi::new(access.clone(), move |c, ns| Api::namespaced_with(c, ns, &resource)),
-            replica_sets: LazyApi::new(access, move |c, ns| Api::namespaced_with(c, ns, &sets)),
+            rollouts: LazyApi::new(access.clone(), rollouts_api),
+            replica_sets: LazyApi::new(access, replica_sets_api),
         }
     }
 
@@ -152,16 +162,12 @@ impl ArgoRolloutsRouter {
         client: Client,
         namespace: &str,
     ) -> ArgoRolloutsRouter {
-        let resource = rollout_resource();
-        let sets = ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "ReplicaSet"));
         ArgoRolloutsRouter {
             target,
             stages,
             release_hash: None,
-            rollouts: LazyApi::made(client.clone(), namespace, move |c, ns| {
-                Api::namespaced_with(c, ns, &resource)
-            }),
-            replica_sets: LazyApi::made(client, namespace, move |c, ns| Api::namespaced_with(c, ns, &sets)),
+            rollouts: LazyApi::made(client.clone(), namespace, rollouts_api),
+            replica_sets: LazyApi::made(client, namespace, replica_sets_api),
         }
     }
 

@@ -4,7 +4,6 @@
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::Client;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 
@@ -27,13 +26,6 @@ impl KubeDeployer {
     pub fn new(access: ClusterAccess) -> KubeDeployer {
         KubeDeployer {
             api: LazyApi::new(access, Api::namespaced),
-        }
-    }
-
-    /// A deployer on a client already made (tests: kube's mock service).
-    pub fn with_client(client: Client, namespace: &str) -> KubeDeployer {
-        KubeDeployer {
-            api: LazyApi::made(client, namespace, Api::namespaced),
         }
     }
 

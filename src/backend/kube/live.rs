@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::access;
-use super::argo_rollouts::{new_version_share, rollout_resource};
+use super::argo_rollouts::{new_version_share, replica_set_resource, rollout_resource};
 use super::argo_status::{current_analysis_run, rollout_state};
 use super::deployer::progress_of;
 use super::errors::router_error;
@@ -353,11 +353,7 @@ async fn watch_rollout(client: Client, namespace: &str, name: String, out: mpsc:
         namespace,
         &ApiResource::from_gvk_with_plural(&run_kind, "analysisruns"),
     );
-    let sets: Api<DynamicObject> = Api::namespaced_with(
-        client,
-        namespace,
-        &ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "ReplicaSet")),
-    );
+    let sets: Api<DynamicObject> = Api::namespaced_with(client, namespace, &replica_set_resource());
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
     let mut events = watcher(rollouts, config).default_backoff().boxed();
     let mut last: Option<LiveFact> = None;

@@ -14,7 +14,6 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Container;
-use kube::Client;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
@@ -71,20 +70,6 @@ impl RollingRouter {
             target,
             deploy,
             api: LazyApi::new(access, Api::namespaced),
-        }
-    }
-
-    /// A router on a client already made (tests).
-    pub fn with_client(
-        target: RollingTarget,
-        deploy: Option<Deploy>,
-        client: Client,
-        namespace: &str,
-    ) -> RollingRouter {
-        RollingRouter {
-            target,
-            deploy,
-            api: LazyApi::made(client, namespace, Api::namespaced),
         }
     }
 

@@ -73,15 +73,20 @@ impl ServiceSelectorRouter {
         }
     }
 
-    /// Which colour the Service selects now.
-    async fn describe(&mut self) -> Result<String, RouterError> {
+    /// Which version the Service sends traffic to now, as a weight.
+    async fn serving_now(&mut self) -> Result<Weight, RouterError> {
         let api = self.api.get().await?;
         let what = format!("services/{}", self.target.service);
         let service = api
             .get(&self.target.service)
             .await
             .map_err(|e| router_error(&e, "get", &what, api.namespace()))?;
-        let colour = if self.serving(&service)? == Weight::ZERO {
+        self.serving(&service)
+    }
+
+    /// Which colour the Service selects now.
+    async fn describe(&mut self) -> Result<String, RouterError> {
+        let colour = if self.serving_now().await? == Weight::ZERO {
             "stable"
         } else {
             "canary"
@@ -133,15 +138,7 @@ impl TrafficRouter for ServiceSelectorRouter {
     }
 
     fn current(&mut self) -> BoxFuture<'_, Result<Option<Weight>, RouterError>> {
-        Box::pin(async {
-            let api = self.api.get().await?;
-            let what = format!("services/{}", self.target.service);
-            let service = api
-                .get(&self.target.service)
-                .await
-                .map_err(|e| router_error(&e, "get", &what, api.namespace()))?;
-            self.serving(&service).map(Some)
-        })
+        Box::pin(async { self.serving_now().await.map(Some) })
     }
 
     fn inspect(&mut self) -> BoxFuture<'_, Result<String, RouterError>> {
